@@ -1,0 +1,83 @@
+# edgeguard — two commands for a new user: `make demo` and `make test`.
+# Everything else installs itself: a .venv with Python 3.13 (the Lambda runtime) is
+# created on first use, so `sam build` finds python3.13 on PATH.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+BUILD_DIR := .aws-sam/build
+ENV ?= default
+
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+# Python 3.13: PATH first, then pyenv.
+PY313 := $(shell command -v python3.13 2>/dev/null || \
+	(command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1))
+
+.PHONY: help venv demo test lint format validate build checkov pytest bench deploy clean
+
+help:
+	@echo "make demo     the whole suite on this machine, no AWS account needed"
+	@echo "make test     lint, template checks, sam build and every test (what CI runs)"
+	@echo "make build    sam build into $(BUILD_DIR)"
+	@echo "make deploy   sam deploy (ENV=default|prod, see samconfig.toml)"
+	@echo "make bench    performance figures"
+	@echo "make format   ruff format + autofix"
+
+$(STAMP): pyproject.toml constraints.txt layers/edgeguard/requirements.txt
+	@if [ ! -x "$(BIN)/python3.13" ]; then \
+		if [ -z "$(PY313)" ]; then \
+			echo "error: Python 3.13 not found (needed: it is the Lambda runtime and sam build uses it)." >&2; \
+			echo "       Install it, e.g. 'pyenv install 3.13' or 'apt-get install python3.13 python3.13-venv'," >&2; \
+			echo "       then run make again." >&2; \
+			exit 1; \
+		fi; \
+		echo "creating $(VENV) with $(PY313)"; \
+		rm -rf $(VENV); \
+		"$(PY313)" -m venv $(VENV); \
+	fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/edgeguard demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+checkov: $(STAMP)
+	$(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+
+build: $(STAMP)
+	$(BIN)/sam build --build-dir $(BUILD_DIR) --cached --parallel
+
+pytest: $(STAMP)
+	@# exit code 5 (no tests collected) is a failure, as is any other non-zero code.
+	$(BIN)/python -m pytest
+
+test: lint validate checkov build pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+deploy: build
+	$(BIN)/sam deploy --config-env $(ENV) --template-file $(BUILD_DIR)/template.yaml
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""``edgeguard demo``: the suite's story told end to end on this machine."""

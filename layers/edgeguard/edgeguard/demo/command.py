@@ -1,0 +1,36 @@
+"""``edgeguard demo``: run every chapter, print a summary, exit non-zero on any miss."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import traceback
+from typing import Any
+
+from edgeguard.demo.story import Story
+
+# Every capability's chapter, in story order. A chapter is a module with
+# TITLE and run(story); none is skipped silently: a crash counts as a failure.
+CHAPTERS = ("edgeguard.demo.alerting",)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("demo", help="tell the whole story on this machine")
+    parser.add_argument("--only", help="run only chapters whose module name contains this")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    story = Story()
+    for name in CHAPTERS:
+        if args.only and args.only not in name:
+            continue
+        module = importlib.import_module(name)
+        story.begin(module.TITLE)
+        try:
+            module.run(story)
+        except Exception as error:  # a broken chapter is a failed expectation, not a crash
+            traceback.print_exc()
+            story.expect("chapter ran to the end", False, f"{type(error).__name__}: {error}")
+    print("\n" + story.summary())
+    return 1 if story.failed or not story.checks else 0

@@ -1,0 +1,1 @@
+"""Alerts: what every automation publishes, and how it reaches people."""

@@ -1,0 +1,79 @@
+"""The structured alert every edgeguard automation publishes on the alerts topic.
+
+Lambda subscribers receive the JSON form (the notifier renders it for Telegram);
+email subscribers receive a readable plain-text rendering of the same alert.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+_SUBJECT_LIMIT = 100  # SNS Subject: at most 100 printable ASCII characters
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One event worth telling the team about."""
+
+    kind: str
+    title: str
+    severity: str = "info"
+    fields: dict[str, Any] = field(default_factory=dict)
+    link: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
+        if not self.kind or not self.title:
+            raise ValueError("an alert needs a kind and a title")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form on the alerts topic."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "severity": self.severity,
+            "fields": {str(k): v for k, v in self.fields.items()},
+            "link": self.link,
+        }
+
+    def to_text(self) -> str:
+        """Plain text for email: title, then one field per line."""
+        lines = [f"[{self.severity.upper()}] {self.title}", ""]
+        lines += [f"{key}: {_as_text(value)}" for key, value in self.fields.items()]
+        if self.link:
+            lines += ["", self.link]
+        return "\n".join(lines)
+
+    def subject(self) -> str:
+        """An SNS-safe subject line (ASCII, no newlines, at most 100 characters)."""
+        raw = f"edgeguard {self.severity.upper()}: {self.title}"
+        ascii_only = raw.encode("ascii", "replace").decode("ascii")
+        flat = " ".join(ascii_only.split())
+        return flat[: _SUBJECT_LIMIT - 3] + "..." if len(flat) > _SUBJECT_LIMIT else flat
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def publish(sns_client: Any, topic_arn: str, alert: Alert) -> str:
+    """Publish an alert: JSON for Lambda subscribers, readable text for email."""
+    message = {
+        "default": json.dumps(alert.to_dict(), default=str),
+        "email": alert.to_text(),
+    }
+    response = sns_client.publish(
+        TopicArn=topic_arn,
+        Subject=alert.subject(),
+        MessageStructure="json",
+        Message=json.dumps(message),
+    )
+    return str(response["MessageId"])

@@ -1,0 +1,97 @@
+"""The Telegram notifier: every SNS record on the alerts topic becomes Telegram messages."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from edgeguard.config import optional, require
+from edgeguard.notify.telegram_client import DEFAULT_API_BASE, TelegramClient
+from edgeguard.notify.telegram_format import render
+
+SAFETY_MARGIN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class NotifierSettings:
+    """What the notifier needs; read once at cold start."""
+
+    chat_id: str
+    api_base: str
+    token_secret: str
+
+    @classmethod
+    def from_env(cls) -> NotifierSettings:
+        return cls(
+            chat_id=optional("TELEGRAM_CHAT_ID"),
+            api_base=optional("TELEGRAM_API_BASE", DEFAULT_API_BASE),
+            token_secret=require("TELEGRAM_TOKEN_SECRET"),
+        )
+
+
+@dataclass
+class DeliveryReport:
+    records: int = 0
+    messages_sent: int = 0
+    skipped_reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "messages_sent": self.messages_sent,
+            "skipped_reason": self.skipped_reason,
+        }
+
+
+def bot_token_from_secret(secret_string: str | None) -> str:
+    """Accept the token as the raw secret string or as JSON {"bot_token": ...}."""
+    text = (secret_string or "").strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return ""
+        if isinstance(data, dict):
+            return str(data.get("bot_token") or data.get("token") or "").strip()
+        return ""
+    return text
+
+
+def sns_messages(event: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(message, subject) of every SNS record in a Lambda event."""
+    out = []
+    for record in event.get("Records") or []:
+        sns = record.get("Sns") or {}
+        out.append((str(sns.get("Message", "")), sns.get("Subject")))
+    return out
+
+
+def deliver(
+    event: dict[str, Any],
+    settings: NotifierSettings,
+    token_provider: Callable[[], str],
+    remaining_seconds: float | None = None,
+    client_factory: Callable[..., TelegramClient] = TelegramClient,
+) -> DeliveryReport:
+    """Render and send every record; raises TelegramError when delivery fails."""
+    messages = sns_messages(event)
+    report = DeliveryReport(records=len(messages))
+    if not settings.chat_id:
+        report.skipped_reason = "TelegramChatId is empty: Telegram delivery is off"
+        return report
+    token = token_provider()
+    if not token:
+        report.skipped_reason = "the bot token secret is empty: fill it in (see README)"
+        return report
+    client = client_factory(token=token, chat_id=settings.chat_id, api_base=settings.api_base)
+    deadline = None
+    if remaining_seconds is not None:
+        deadline = time.monotonic() + remaining_seconds - SAFETY_MARGIN_SECONDS
+    for message, subject in messages:
+        for text in render(message, subject):
+            client.send_message(text, deadline=deadline)
+            report.messages_sent += 1
+    return report

@@ -1,0 +1,220 @@
+"""Turn whatever arrives on the alerts topic into Telegram HTML messages.
+
+Three shapes arrive: edgeguard's own alert JSON, CloudWatch alarm notifications
+(alarms publish straight to the topic) and plain text. Every interpolated value is
+HTML-escaped, and long messages are split on line boundaries so no tag is cut.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from urllib.parse import quote
+
+TELEGRAM_MESSAGE_LIMIT = 4096
+
+SEVERITY_MARKS = {
+    "info": "\u2139\ufe0f",
+    "low": "\U0001f535",
+    "medium": "\U0001f7e0",
+    "high": "\U0001f534",
+    "critical": "\U0001f6a8",
+}
+ALARM_SEVERITY = {"ALARM": "high", "OK": "info", "INSUFFICIENT_DATA": "low"}
+
+# A block is one line of the message: segments of (tag or None, raw text).
+Segment = tuple[str | None, str]
+Block = list[Segment]
+
+
+def render(message: str, subject: str | None = None) -> list[str]:
+    """Render one SNS message body into one or more Telegram HTML messages."""
+    parsed = _try_json(message)
+    if isinstance(parsed, dict) and "kind" in parsed and "title" in parsed:
+        blocks = _edgeguard_blocks(parsed)
+    elif isinstance(parsed, dict) and "AlarmName" in parsed and "NewStateValue" in parsed:
+        blocks = _alarm_blocks(parsed)
+    elif isinstance(parsed, dict) and "detail-type" in parsed:
+        blocks = _eventbridge_blocks(parsed)
+    else:
+        blocks = _text_blocks(message, subject)
+    return pack(blocks)
+
+
+def _try_json(message: str) -> Any:
+    text = message.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _heading(severity: str, title: str) -> Block:
+    mark = SEVERITY_MARKS.get(severity, SEVERITY_MARKS["info"])
+    return [(None, f"{mark} "), ("b", title)]
+
+
+def _field(name: str, value: Any) -> Block:
+    return [("b", str(name)), (None, f": {_value_text(value)}")]
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_value_text(v) for v in value) or "-"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    if value is None or value == "":
+        return "-"
+    return str(value)
+
+
+def _link_block(url: Any, label: str = "Open") -> Block | None:
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return None
+    return [("a:" + url, label)]
+
+
+def _edgeguard_blocks(alert: dict[str, Any]) -> list[Block]:
+    severity = str(alert.get("severity") or "info").lower()
+    blocks: list[Block] = [
+        _heading(severity, str(alert.get("title"))),
+        [("i", f"{alert.get('kind')} \u00b7 {severity}")],
+        [],
+    ]
+    fields = alert.get("fields")
+    if isinstance(fields, dict):
+        blocks += [_field(name, value) for name, value in fields.items()]
+    link = _link_block(alert.get("link"))
+    if link:
+        blocks += [[], link]
+    return blocks
+
+
+def _alarm_blocks(alarm: dict[str, Any]) -> list[Block]:
+    state = str(alarm.get("NewStateValue"))
+    name = str(alarm.get("AlarmName"))
+    trigger = alarm.get("Trigger") if isinstance(alarm.get("Trigger"), dict) else {}
+    metric = "/".join(str(trigger.get(k)) for k in ("Namespace", "MetricName") if trigger.get(k))
+    blocks: list[Block] = [
+        _heading(ALARM_SEVERITY.get(state, "medium"), f"{state}: {name}"),
+        [("i", "CloudWatch alarm")],
+        [],
+        _field("State", f"{alarm.get('OldStateValue', '?')} \u2192 {state}"),
+        _field("Reason", alarm.get("NewStateReason")),
+    ]
+    if alarm.get("AlarmDescription"):
+        blocks.append(_field("Description", alarm.get("AlarmDescription")))
+    if metric:
+        blocks.append(_field("Metric", metric))
+    blocks += [
+        _field("Account", alarm.get("AWSAccountId")),
+        _field("Region", alarm.get("Region")),
+        _field("Time", alarm.get("StateChangeTime")),
+    ]
+    region = _region_from_arn(alarm.get("AlarmArn"))
+    if region:
+        url = (
+            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#alarmsV2:alarm/{quote(name, safe='')}"
+        )
+        blocks += [[], [("a:" + url, "Open alarm")]]
+    return blocks
+
+
+def _region_from_arn(arn: Any) -> str | None:
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[3] if len(parts) > 4 and parts[3] else None
+
+
+def _eventbridge_blocks(event: dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = [
+        _heading("info", str(event.get("detail-type"))),
+        [("i", str(event.get("source", "event")))],
+        [],
+        _field("Account", event.get("account")),
+        _field("Region", event.get("region")),
+        _field("Time", event.get("time")),
+    ]
+    detail = json.dumps(event.get("detail", {}), indent=1, sort_keys=True, default=str)
+    blocks += [[("pre", line)] for line in detail.splitlines()]
+    return blocks
+
+
+def _text_blocks(message: str, subject: str | None) -> list[Block]:
+    blocks: list[Block] = []
+    if subject:
+        blocks += [[("b", subject)], []]
+    blocks += [[(None, line)] for line in message.splitlines() or [""]]
+    return blocks
+
+
+# ------------------------------------------------------------------ packing
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _render_segment(tag: str | None, text: str) -> str:
+    escaped = html.escape(text, quote=False)
+    if tag is None:
+        return escaped
+    if tag.startswith("a:"):
+        return f'<a href="{html.escape(tag[2:], quote=True)}">{escaped}</a>'
+    return f"<{tag}>{escaped}</{tag}>"
+
+
+def _render_block(block: Block) -> str:
+    return "".join(_render_segment(tag, text) for tag, text in block)
+
+
+def _split_block(block: Block, limit: int) -> list[Block]:
+    """Cut one over-long line into pieces that each fit, keeping tags balanced."""
+    pieces: list[Block] = []
+    current: Block = []
+    size = 0
+    for tag, text in block:
+        overhead = telegram_length(_render_segment(tag, ""))
+        chars: list[str] = []
+        for ch in text:
+            cost = telegram_length(html.escape(ch, quote=False))
+            extra = 0 if chars else overhead
+            if size + extra + cost > limit and (current or chars):
+                if chars:
+                    current.append((tag, "".join(chars)))
+                    chars = []
+                pieces.append(current)
+                current, size, extra = [], 0, overhead
+            chars.append(ch)
+            size += extra + cost
+        if chars:
+            current.append((tag, "".join(chars)))
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def pack(blocks: list[Block], limit: int = TELEGRAM_MESSAGE_LIMIT) -> list[str]:
+    """Join lines into as few messages as fit, each at most ``limit`` long."""
+    lines: list[str] = []
+    for block in blocks:
+        rendered = _render_block(block)
+        if telegram_length(rendered) <= limit:
+            lines.append(rendered)
+        else:
+            lines += [_render_block(piece) for piece in _split_block(block, limit)]
+    messages: list[str] = []
+    current = ""
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if telegram_length(candidate) <= limit:
+            current = candidate
+            continue
+        if current.strip():
+            messages.append(current)
+        current = line
+    if current.strip():
+        messages.append(current)
+    return messages
