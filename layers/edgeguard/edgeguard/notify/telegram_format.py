@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 TELEGRAM_MESSAGE_LIMIT = 4096
+LIST_ITEMS_SHOWN = 100  # a chat is no place for 5,000 addresses; `edgeguard decisions` has them
 
 SEVERITY_MARKS = {
     "info": "\u2139\ufe0f",
@@ -63,7 +64,9 @@ def _field(name: str, value: Any) -> Block:
 
 def _value_text(value: Any) -> str:
     if isinstance(value, list | tuple):
-        return ", ".join(_value_text(v) for v in value) or "-"
+        shown = ", ".join(_value_text(v) for v in value[:LIST_ITEMS_SHOWN]) or "-"
+        hidden = len(value) - LIST_ITEMS_SHOWN
+        return f"{shown} \u2026 (+{hidden} more)" if hidden > 0 else shown
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True, default=str)
     if value is None or value == "":
