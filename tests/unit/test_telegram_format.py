@@ -54,7 +54,7 @@ def test_link_that_is_not_http_is_not_rendered_as_a_link():
 
 def test_long_alert_is_split_under_the_limit_without_losing_a_line():
     fields: dict[str, object] = {f"field{i}": "x<&>" * 50 for i in range(40)}
-    fields["reason"] = "y" * 9000  # one line longer than two messages
+    fields["reason"] = "z" * 9000  # one line longer than two messages
     alert = Alert("ban", "many fields", "high", fields)
     messages = render(json.dumps(alert.to_dict()))
     assert len(messages) > 2
@@ -67,7 +67,7 @@ def test_long_alert_is_split_under_the_limit_without_losing_a_line():
         plain_parts.append(plain)
     joined = "".join(plain_parts)
     assert joined.count("x<&>") == 40 * 50
-    assert joined.replace("\n", "").count("y") == 9000
+    assert joined.replace("\n", "").count("z") == 9000
 
 
 def test_long_lists_are_shortened_with_a_count():
