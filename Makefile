@@ -15,9 +15,12 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-# Python 3.13: PATH first, then pyenv.
-PY313 := $(shell command -v python3.13 2>/dev/null || \
-	(command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -n 1))
+# Python 3.13: PATH first, then pyenv. A candidate counts only if it really runs
+# (a pyenv shim is on PATH even when no 3.13 is selected).
+PY313 := $(shell for c in "$$(command -v python3.13 2>/dev/null)" \
+	$$(command -v pyenv >/dev/null 2>&1 && ls -d "$$(pyenv root)"/versions/3.13*/bin/python3.13 2>/dev/null | sort -rV); do \
+	[ -n "$$c" ] && "$$c" -c 'import sys, venv; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
+	&& { echo "$$c"; break; }; done)
 
 .PHONY: help venv demo test lint format validate build checkov pytest bench deploy clean
 
