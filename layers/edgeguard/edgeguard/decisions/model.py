@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from edgeguard.clock import utcnow
+
 SCOPES = ("ip", "range", "tenant")
 ACTIONS = ("ban", "captcha", "count")
 ORIGINS = ("log", "alarm", "guardduty", "securityhub", "manual", "blocklist")
@@ -173,7 +175,7 @@ class Decision:
     details: dict[str, Any] = field(default_factory=dict)
 
     def active(self, now: datetime | None = None) -> bool:
-        return self.expires_at > (now or datetime.now(UTC))
+        return self.expires_at > (now or utcnow())
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ class MemorySink:
         if isinstance(prepared, RecordOutcome):
             return prepared
         value, scope = prepared
-        now = now or datetime.now(UTC)
+        now = now or utcnow()
         expires = now + request.duration
         key = (value, request.action)
         existing = self.decisions.get(key)
