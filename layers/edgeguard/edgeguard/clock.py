@@ -9,44 +9,48 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-_offset = timedelta(0)
-_frozen: datetime | None = None
+
+@dataclass
+class _ClockState:
+    offset: timedelta = timedelta(0)
+    frozen: datetime | None = None
+
+
+_state = _ClockState()
 
 
 def utcnow() -> datetime:
     """Current UTC time (timezone-aware), shifted by the local cloud's clock if any."""
-    if _frozen is not None:
-        return _frozen
-    return datetime.now(UTC) + _offset
+    if _state.frozen is not None:
+        return _state.frozen
+    return datetime.now(UTC) + _state.offset
 
 
 def advance(delta: timedelta) -> datetime:
     """Move the clock forward (local cloud, tests); returns the new now."""
-    global _offset, _frozen
-    if _frozen is not None:
-        _frozen += delta
+    if _state.frozen is not None:
+        _state.frozen += delta
     else:
-        _offset += delta
+        _state.offset += delta
     return utcnow()
 
 
 def reset() -> None:
     """Back to the system clock."""
-    global _offset, _frozen
-    _offset, _frozen = timedelta(0), None
+    _state.offset, _state.frozen = timedelta(0), None
 
 
 @contextmanager
 def frozen_at(moment: datetime) -> Iterator[None]:
-    """Pin now to ``moment`` (tz-aware) for the duration of the block; advance() still moves it."""
-    global _frozen
+    """Pin now to ``moment`` (tz-aware) for the block; advance() still moves it."""
     if moment.tzinfo is None:
         raise ValueError("frozen_at needs a timezone-aware datetime")
-    saved = _frozen
-    _frozen = moment.astimezone(UTC)
+    saved = _state.frozen
+    _state.frozen = moment.astimezone(UTC)
     try:
         yield
     finally:
-        _frozen = saved
+        _state.frozen = saved
