@@ -50,6 +50,7 @@ class FindingSettings:
 
     topic_arn: str
     block: BlockSettings
+    min_severity: float = 0.0  # the rule filters too; this guards direct invocations
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FindingSettings:
@@ -57,7 +58,12 @@ class FindingSettings:
             own = parse_networks(optional("OWN_CIDRS", "", environ).split(","))
         except ValueError as error:
             raise ConfigError(f"environment variable OWN_CIDRS: {error}") from None
+        try:
+            min_severity = float(optional("MIN_SEVERITY", "0", environ))
+        except ValueError:
+            raise ConfigError("environment variable MIN_SEVERITY must be a number") from None
         return cls(
+            min_severity=min_severity,
             topic_arn=require("ALERTS_TOPIC_ARN", environ),
             block=BlockSettings(
                 duration=parse_minutes(optional("BAN_MINUTES", "1440", environ), "BAN_MINUTES"),
@@ -76,6 +82,15 @@ def handle_guardduty_event(
 ) -> dict[str, Any]:
     """One "GuardDuty Finding" event: ban its remote addresses (origin guardduty), alert."""
     extraction = extract_guardduty(finding_from_event(event))
+    if extraction.severity < settings.min_severity:
+        return {
+            "finding_id": extraction.finding_id,
+            "finding_type": extraction.finding_type,
+            "skipped": f"severity {extraction.severity} below {settings.min_severity}",
+            "recorded": [],
+            "refused": [],
+            "problems": [],
+        }
     outcome = block_finding(sink, extraction, "guardduty", settings.block, now)
     alert = findings_alert([outcome], "guardduty", settings.block.action)
     publish(sns, settings.topic_arn, alert)
