@@ -43,7 +43,8 @@ class FindingOutcome:
 
     @property
     def values(self) -> list[str]:
-        return [entry["value"] for entry in self.banned]
+        """Decision values, once each (two IPv6 hosts of one /64 are one decision)."""
+        return list(dict.fromkeys(entry["value"] for entry in self.banned))
 
     def note(self, action: str) -> str:
         """The sentence written on a Security Hub finding (Note.Text, at most 512 chars)."""
