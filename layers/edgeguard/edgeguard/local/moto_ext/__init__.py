@@ -12,16 +12,39 @@ Security Hub (``securityhub.py``)
   implemented -> implemented, with AWS's ARN form and errors.
 - BatchUpdateFindings: not implemented -> implemented over the findings that
   BatchImportFindings stored; GetFindings shows the change.
+
+CloudFront (``cloudfront.py``)
+- UpdateDistribution / DeleteDistribution accepted any IfMatch -> a stale ETag is
+  PreconditionFailed (412), a missing one InvalidIfMatchVersion; deleting an
+  enabled distribution is DistributionNotDisabled.
+- The ETag never changed -> a new ETag on every update.
+- Status stayed "Deployed" after an update -> "InProgress" until read N times
+  (``set_distribution_settle_reads``, default 1; None = never) or
+  ``settle_distribution(id)``.
+- LastModifiedTime was a fixed 2021 date -> now (edgeguard.clock) on create/update.
 """
 
 from __future__ import annotations
 
-from edgeguard.local.moto_ext import securityhub
+from edgeguard.local.moto_ext import cloudfront, securityhub
+from edgeguard.local.moto_ext.cloudfront import (
+    distribution_settle_reads,
+    reset_distribution_settle_reads,
+    set_distribution_settle_reads,
+    settle_distribution,
+)
 
 
 def install() -> None:
     """Register every extension on moto's classes. Safe to call any number of times."""
     securityhub.install()
+    cloudfront.install()
 
 
-__all__ = ["install"]
+__all__ = [
+    "distribution_settle_reads",
+    "install",
+    "reset_distribution_settle_reads",
+    "set_distribution_settle_reads",
+    "settle_distribution",
+]

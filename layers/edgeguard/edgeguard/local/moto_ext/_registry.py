@@ -40,3 +40,12 @@ def iso(moment: datetime) -> str:
     return (
         moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     )
+
+
+def original(cls: type, name: str) -> Callable[..., Any]:
+    """moto's own implementation of ``cls.name``, kept aside the first time it is asked for,
+    so a wrapper installed later (or a module reloaded) never wraps itself."""
+    stash = f"_edgeguard_original_{name}"
+    if stash not in cls.__dict__:
+        setattr(cls, stash, cls.__dict__[name])
+    return cls.__dict__[stash]
