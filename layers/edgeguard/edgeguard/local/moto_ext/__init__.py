@@ -22,29 +22,39 @@ CloudFront (``cloudfront.py``)
   (``set_distribution_settle_reads``, default 1; None = never) or
   ``settle_distribution(id)``.
 - LastModifiedTime was a fixed 2021 date -> now (edgeguard.clock) on create/update.
+
+WAFv2 (``wafv2.py``)
+- GetRateBasedStatementManagedKeys: not implemented -> implemented over addresses
+  seeded with ``seed_rate_limited`` (validates web ACL, rule, rate-based, IP key).
+- GetSampledRequests: not implemented -> implemented over requests seeded with
+  ``seed_sampled_requests`` (window, MaxItems 1..500, PopulationSize).
 """
 
 from __future__ import annotations
 
-from edgeguard.local.moto_ext import cloudfront, securityhub
+from edgeguard.local.moto_ext import cloudfront, securityhub, wafv2
 from edgeguard.local.moto_ext.cloudfront import (
     distribution_settle_reads,
     reset_distribution_settle_reads,
     set_distribution_settle_reads,
     settle_distribution,
 )
+from edgeguard.local.moto_ext.wafv2 import seed_rate_limited, seed_sampled_requests
 
 
 def install() -> None:
     """Register every extension on moto's classes. Safe to call any number of times."""
     securityhub.install()
     cloudfront.install()
+    wafv2.install()
 
 
 __all__ = [
     "distribution_settle_reads",
     "install",
     "reset_distribution_settle_reads",
+    "seed_rate_limited",
+    "seed_sampled_requests",
     "set_distribution_settle_reads",
     "settle_distribution",
 ]
