@@ -1,0 +1,88 @@
+"""A web ACL shaped like the protected edge's (DESIGN.md §1 row 1), for the alarm tests."""
+
+from __future__ import annotations
+
+
+def visibility(name):
+    return {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}
+
+
+def web_acl_rules(ban_set_arn: str, tenant_set_arn: str) -> list[dict]:
+    """Rules shaped like the protected edge's web ACL (DESIGN.md §1 row 1)."""
+    return [
+        {
+            "Name": "edgeguard-allowlist",
+            "Priority": 0,
+            "Statement": {"IPSetReferenceStatement": {"ARN": ban_set_arn}},
+            "Action": {"Allow": {}},
+            "VisibilityConfig": visibility("edgeguard-allowlist"),
+        },
+        {
+            "Name": "edgeguard-bans",
+            "Priority": 1,
+            "Statement": {"IPSetReferenceStatement": {"ARN": ban_set_arn}},
+            "Action": {"Block": {}},
+            "VisibilityConfig": visibility("edgeguard-bans"),
+        },
+        {
+            "Name": "edgeguard-tenant-breaker",
+            "Priority": 2,
+            "Statement": {
+                "RegexPatternSetReferenceStatement": {
+                    "ARN": tenant_set_arn,
+                    "FieldToMatch": {"UriPath": {}},
+                    "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                }
+            },
+            "Action": {"Block": {}},
+            "VisibilityConfig": visibility("edgeguard-tenant-breaker"),
+        },
+        {
+            "Name": "edgeguard-rate",
+            "Priority": 3,
+            "Statement": {"RateBasedStatement": {"Limit": 1000, "AggregateKeyType": "IP"}},
+            "Action": {"Block": {}},
+            "VisibilityConfig": visibility("edgeguard-rate"),
+        },
+        {
+            "Name": "AWS-AWSManagedRulesSQLiRuleSet",
+            "Priority": 4,
+            "Statement": {
+                "ManagedRuleGroupStatement": {
+                    "VendorName": "AWS",
+                    "Name": "AWSManagedRulesSQLiRuleSet",
+                }
+            },
+            "OverrideAction": {"None": {}},
+            "VisibilityConfig": visibility("AWS-AWSManagedRulesSQLiRuleSet"),
+        },
+        {
+            "Name": "AWS-AWSManagedRulesCommonRuleSet-count",
+            "Priority": 5,
+            "Statement": {
+                "ManagedRuleGroupStatement": {
+                    "VendorName": "AWS",
+                    "Name": "AWSManagedRulesCommonRuleSet",
+                }
+            },
+            "OverrideAction": {"Count": {}},
+            "VisibilityConfig": visibility("AWS-AWSManagedRulesCommonRuleSet-count"),
+        },
+    ]
+
+
+def create_edge_web_acl(waf, name: str = "edgeguard-dev-edge") -> dict:
+    """Create the IP set, tenant pattern set and web ACL in the mock; returns its Summary."""
+    ip_set = waf.create_ip_set(
+        Name="ban", Scope="CLOUDFRONT", IPAddressVersion="IPV4", Addresses=[]
+    )["Summary"]
+    regex = waf.create_regex_pattern_set(
+        Name="tenants", Scope="CLOUDFRONT", RegularExpressionList=[{"RegexString": "^$"}]
+    )["Summary"]
+    return waf.create_web_acl(
+        Name=name,
+        Scope="CLOUDFRONT",
+        DefaultAction={"Allow": {}},
+        Rules=web_acl_rules(ip_set["ARN"], regex["ARN"]),
+        VisibilityConfig=visibility(name),
+    )["Summary"]
