@@ -20,7 +20,7 @@ from edgeguard.local import moto_ext
 from tests.alarm_support import create_edge_web_acl
 
 NOW = datetime(2026, 11, 21, 23, 56, tzinfo=UTC)
-IN_WINDOW = datetime(2026, 11, 21, 23, 47, tzinfo=UTC)
+IN_WINDOW = datetime(2026, 11, 21, 23, 52, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -62,9 +62,7 @@ def test_rate_limited_keys_and_top_blocked_clients_are_offenders(waf):
     moto_ext.seed_sampled_requests(arn, "edgeguard-bans", [_blocked("192.0.2.99", 500)])
     moto_ext.seed_sampled_requests(arn, "edgeguard-tenant-breaker", [_blocked("192.0.2.98", 500)])
 
-    collected = collect_step(
-        load_event("cloudwatch_alarm_waf_blocked_requests"), client, _settings(arn)
-    )
+    collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
 
     assert [(o["ip"], o["requests"], o["rate_limited"]) for o in collected["offenders"]] == [
         ("203.0.113.7", 40, True),
@@ -96,12 +94,10 @@ def test_nothing_to_ban_comes_with_its_alert(waf):
     moto_ext.seed_sampled_requests(
         arn, "AWS-AWSManagedRulesSQLiRuleSet", [_blocked("192.0.2.44", 3)]
     )
-    collected = collect_step(
-        load_event("cloudwatch_alarm_waf_blocked_requests"), client, _settings(arn)
-    )
+    collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
     assert collected["count"] == 0
     alert = json.loads(json.loads(collected["notification"]["Message"])["default"])
-    assert alert["title"] == "WAF alarm edgeguard-dev-waf-blocked-requests: no offender to ban"
+    assert alert["title"] == "WAF alarm edgeguard-dev-waf-blocked: no offender to ban"
     assert alert["fields"]["clients below threshold"] == 1
 
 
@@ -116,42 +112,51 @@ def test_throttling_becomes_the_error_the_state_machine_retries(waf):
 
     client.meta.events.register("before-call.wafv2.GetRateBasedStatementManagedKeys", throttle)
     with pytest.raises(WafThrottled, match="ThrottlingException"):
-        collect_step(load_event("cloudwatch_alarm_waf_blocked_requests"), client, _settings(arn))
+        collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
 
 
 def test_without_a_web_acl_the_step_fails_naming_the_setting(waf):
     client, _ = waf
     with pytest.raises(WebAclNotConfigured, match="WEB_ACL_ARN"):
+        collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, CollectSettings(""))
+    with pytest.raises(WebAclNotConfigured, match="edgeguard-prod-edge"):
         collect_step(
-            load_event("cloudwatch_alarm_waf_blocked_requests"), client, CollectSettings("")
+            load_event("cloudwatch_alarm_waf_blocked"),
+            client,
+            CollectSettings("", web_acl_name="edgeguard-prod-edge"),
         )
+
+
+def test_the_web_acl_is_found_by_name_without_an_arn(waf):
+    client, arn = waf
+    moto_ext.seed_rate_limited(arn, "edgeguard-rate", ["203.0.113.7"])
+    settings = CollectSettings("", web_acl_name="edgeguard-dev-edge", min_requests=20)
+    collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, settings)
+    assert collected["web_acl"] == "edgeguard-dev-edge"
+    assert [o["ip"] for o in collected["offenders"]] == ["203.0.113.7"]
 
 
 def test_offenders_become_alarm_decisions_allowlist_honoured(waf):
     client, arn = waf
     moto_ext.seed_rate_limited(arn, "edgeguard-rate", ["203.0.113.7", "198.51.100.77"])
-    collected = collect_step(
-        load_event("cloudwatch_alarm_waf_blocked_requests"), client, _settings(arn)
-    )
+    collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
     sink = MemorySink(policy=BanPolicy.from_cidrs(["198.51.100.0/24"]))
     result = record_step(collected, sink, AlarmSettings(duration=timedelta(hours=4)), NOW)
     assert [r["value"] for r in result["recorded"]] == ["203.0.113.7/32"]
     assert result["refused"][0]["ip"] == "198.51.100.77"
     decision = sink.decisions[("203.0.113.7/32", "ban")]
     assert decision.origin == "alarm"
-    assert decision.reason.startswith("WAF alarm edgeguard-dev-waf-blocked-requests")
+    assert decision.reason.startswith("WAF alarm edgeguard-dev-waf-blocked")
     assert decision.expires_at == NOW + timedelta(hours=4)
     alert = json.loads(json.loads(result["notification"]["Message"])["default"])
-    assert alert["title"] == "WAF alarm edgeguard-dev-waf-blocked-requests: 1 address banned"
+    assert alert["title"] == "WAF alarm edgeguard-dev-waf-blocked: 1 address banned"
     assert alert["fields"]["refused"][0].startswith("198.51.100.77")
 
 
 def test_dry_run_records_count(waf):
     client, arn = waf
     moto_ext.seed_rate_limited(arn, "edgeguard-rate", ["203.0.113.7"])
-    collected = collect_step(
-        load_event("cloudwatch_alarm_waf_blocked_requests"), client, _settings(arn)
-    )
+    collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
     sink = MemorySink()
     result = record_step(collected, sink, AlarmSettings(dry_run=True), NOW)
     assert list(sink.decisions) == [("203.0.113.7/32", "count")]

@@ -14,9 +14,10 @@ NOW = datetime(2026, 11, 21, 23, 59, tzinfo=UTC)
 
 
 def test_window_spans_the_evaluated_datapoints_to_the_state_change():
-    window = alarm_window(load_event("cloudwatch_alarm_waf_blocked_requests"), NOW)
-    assert window.alarm_name == "edgeguard-dev-waf-blocked-requests"
-    assert window.start == datetime(2026, 11, 21, 23, 40, tzinfo=UTC)
+    window = alarm_window(load_event("cloudwatch_alarm_waf_blocked"), NOW)
+    assert window.alarm_name == "edgeguard-dev-waf-blocked"
+    # one 1-minute datapoint at 23:54, widened to five minutes before the state change
+    assert window.start == datetime(2026, 11, 21, 23, 50, 12, 989000, tzinfo=UTC)
     assert window.end == datetime(2026, 11, 21, 23, 55, 12, 989000, tzinfo=UTC)
     assert window.rule_metric is None  # Rule=ALL: the whole web ACL
 
@@ -27,7 +28,7 @@ def test_rate_rule_alarm_names_its_rule():
 
 
 def test_window_is_clamped_to_the_three_hours_waf_keeps_samples():
-    event = load_event("cloudwatch_alarm_waf_blocked_requests")
+    event = load_event("cloudwatch_alarm_waf_blocked")
     data = json.loads(event["detail"]["state"]["reasonData"])
     data["evaluatedDatapoints"] = [{"timestamp": "2026-11-21T15:00:00.000+0000"}]
     event["detail"]["state"]["reasonData"] = json.dumps(data)
@@ -36,10 +37,19 @@ def test_window_is_clamped_to_the_three_hours_waf_keeps_samples():
 
 
 def test_missing_reason_data_falls_back_to_one_period():
-    event = load_event("cloudwatch_alarm_waf_blocked_requests")
+    event = load_event("cloudwatch_alarm_waf_rate_limited")
     event["detail"]["state"].pop("reasonData")
+    event["detail"]["configuration"]["metrics"][0]["metricStat"]["period"] = 900
     window = alarm_window(event, NOW)
-    assert window.end - window.start == timedelta(minutes=5)
+    assert window.end - window.start == timedelta(minutes=15)
+
+
+def test_a_long_evaluation_widens_the_window():
+    event = load_event("cloudwatch_alarm_waf_blocked")
+    data = json.loads(event["detail"]["state"]["reasonData"])
+    data["evaluatedDatapoints"].append({"timestamp": "2026-11-21T23:30:00.000+0000"})
+    event["detail"]["state"]["reasonData"] = json.dumps(data)
+    assert alarm_window(event, NOW).start == datetime(2026, 11, 21, 23, 30, tzinfo=UTC)
 
 
 def test_other_events_are_refused():

@@ -26,6 +26,7 @@ from edgeguard.findings.service import parse_bool, parse_minutes
 @dataclass(frozen=True)
 class CollectSettings:
     web_acl_arn: str
+    web_acl_name: str = ""  # looked up when no ARN is given (ListWebACLs, CLOUDFRONT)
     rate_rule_name: str = "edgeguard-rate"
     min_requests: int = 20
     max_offenders: int = 500
@@ -42,13 +43,35 @@ class CollectSettings:
         if min_requests < 1 or max_offenders < 1:
             raise ConfigError("MIN_BLOCKED_REQUESTS and MAX_OFFENDERS must be at least 1")
         return cls(
-            # Empty until the protected edge's web ACL is wired: every run then ends in a
-            # notified failure naming WEB_ACL_ARN instead of silently doing nothing.
+            # An explicit ARN wins; otherwise the web ACL is found by name (the protected
+            # edge's edgeguard-<env>-edge). Neither found: a notified failure naming both.
             web_acl_arn=optional("WEB_ACL_ARN", "", environ),
+            web_acl_name=optional("WEB_ACL_NAME", "", environ),
             rate_rule_name=optional("RATE_RULE_NAME", "edgeguard-rate", environ),
             min_requests=min_requests,
             max_offenders=max_offenders,
         )
+
+
+def resolve_web_acl(wafv2: Any, settings: CollectSettings) -> WebAclRef:
+    """The web ACL to collect from: WEB_ACL_ARN, else the CLOUDFRONT web ACL named WEB_ACL_NAME."""
+    if settings.web_acl_arn:
+        return WebAclRef.from_arn(settings.web_acl_arn)
+    if not settings.web_acl_name:
+        raise WebAclNotConfigured("neither WEB_ACL_ARN nor WEB_ACL_NAME is set")
+    kwargs: dict[str, Any] = {"Scope": "CLOUDFRONT", "Limit": 100}
+    for _ in range(100):  # bounded paging
+        page = wafv2.list_web_acls(**kwargs)
+        for summary in page.get("WebACLs") or []:
+            if summary.get("Name") == settings.web_acl_name:
+                return WebAclRef.from_arn(str(summary["ARN"]))
+        marker = page.get("NextMarker")
+        if not marker or not page.get("WebACLs"):
+            break
+        kwargs["NextMarker"] = marker
+    raise WebAclNotConfigured(
+        f"no CLOUDFRONT web ACL named {settings.web_acl_name!r} (WEB_ACL_NAME) and no WEB_ACL_ARN"
+    )
 
 
 def record_settings_from_env(environ: Mapping[str, str] | None = None) -> AlarmSettings:
@@ -62,12 +85,10 @@ def collect_step(
     event: dict[str, Any], wafv2: Any, settings: CollectSettings, now: datetime | None = None
 ) -> dict[str, Any]:
     """State machine input (the alarm event) -> offenders, plus the alert if there are none."""
-    if not settings.web_acl_arn:
-        raise WebAclNotConfigured("WEB_ACL_ARN is not set: no web ACL to collect offenders from")
     window = alarm_window(event, now or utcnow())
     collected = collect_offenders(
         wafv2,
-        WebAclRef.from_arn(settings.web_acl_arn),
+        resolve_web_acl(wafv2, settings),
         window,
         rate_rule_name=settings.rate_rule_name,
         min_requests=settings.min_requests,

@@ -1,7 +1,8 @@
 """The time window and scope of a WAF alarm, from its "CloudWatch Alarm State Change" event.
 
 The window is what the alarm evaluated: from the first evaluated datapoint
-(``state.reasonData``) to the state change, at least one period long. WAF keeps
+(``state.reasonData``) to the state change, at least one period and at least five
+minutes long (attackers were at it before a one-minute alarm crossed its threshold). WAF keeps
 sampled requests for three hours only, so the window is clamped to them.
 The alarm's metric dimensions say which rule it watches: ``Rule`` is the rule's
 metric name, or ``ALL`` for the whole web ACL.
@@ -18,6 +19,7 @@ from edgeguard.findings.addresses import lookup
 
 SAMPLE_RETENTION = timedelta(hours=3)
 DEFAULT_PERIOD = timedelta(minutes=5)
+MIN_LOOKBACK = timedelta(minutes=5)  # a 1-minute alarm still looks at the minutes before it
 
 
 class NotAnAlarmEvent(ValueError):
@@ -81,7 +83,7 @@ def alarm_window(event: dict[str, Any], now: datetime) -> AlarmWindow:
         if isinstance(value, str) and value and value.upper() != "ALL":
             rule = value
 
-    start = end - period
+    start = end - max(period, MIN_LOOKBACK)
     reason_data = _reason_data(lookup(state, "reasonData"))
     evaluated = [
         parse_time(lookup(p, "timestamp")) for p in reason_data.get("evaluatedDatapoints") or []
