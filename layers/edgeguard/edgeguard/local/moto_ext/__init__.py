@@ -28,11 +28,23 @@ WAFv2 (``wafv2.py``)
   seeded with ``seed_rate_limited`` (validates web ACL, rule, rate-based, IP key).
 - GetSampledRequests: not implemented -> implemented over requests seeded with
   ``seed_sampled_requests`` (window, MaxItems 1..500, PopulationSize).
+
+WAFv2 writes (``wafv2_writes.py``)
+- UpdateWebACL kept fields the caller left out (and old rules on ``Rules=[]``) ->
+  full replacement, as AWS documents.
+- GetWebACL returned ``Description: ""`` (breaks a Get -> Update round trip) ->
+  omitted when empty.
+- CreateIPSet / UpdateIPSet accepted anything -> CIDR of the set's version, not
+  /0 (WAFInvalidParameterException), <= 10,000 (WAFLimitsExceededException);
+  a second IP set with the same name and scope -> WAFDuplicateItemException.
+- Duplicate errors carried the unknown code ``WafV2DuplicateItem`` ->
+  ``WAFDuplicateItemException``.
+- A stale LockToken already raised WAFOptimisticLockException (kept, tested).
 """
 
 from __future__ import annotations
 
-from edgeguard.local.moto_ext import cloudfront, securityhub, wafv2
+from edgeguard.local.moto_ext import cloudfront, securityhub, wafv2, wafv2_writes
 from edgeguard.local.moto_ext.cloudfront import (
     distribution_settle_reads,
     reset_distribution_settle_reads,
@@ -47,6 +59,7 @@ def install() -> None:
     securityhub.install()
     cloudfront.install()
     wafv2.install()
+    wafv2_writes.install()
 
 
 __all__ = [
