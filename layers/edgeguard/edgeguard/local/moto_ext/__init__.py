@@ -12,6 +12,13 @@ Security Hub (``securityhub.py``)
   implemented -> implemented, with AWS's ARN form and errors.
 - BatchUpdateFindings: not implemented -> implemented over the findings that
   BatchImportFindings stored; GetFindings shows the change.
+- GetFindings ignored Filters and SortCriteria (``securityhub_findings.py``) ->
+  string / number / date / map / IP / boolean filters with AWS's comparison
+  rules for the fields in ``FIELDS``; an unmodelled field raises
+  NotImplementedError rather than being ignored.
+- BatchImportFindings stored findings as sent and let a re-import overwrite the
+  customer's workflow status and note -> adds Workflow NEW, RecordState ACTIVE,
+  ProcessedAt, FindingProviderFields; keeps customer-owned fields on re-import.
 
 CloudFront (``cloudfront.py``)
 - UpdateDistribution / DeleteDistribution accepted any IfMatch -> a stale ETag is
@@ -44,7 +51,13 @@ WAFv2 writes (``wafv2_writes.py``)
 
 from __future__ import annotations
 
-from edgeguard.local.moto_ext import cloudfront, securityhub, wafv2, wafv2_writes
+from edgeguard.local.moto_ext import (
+    cloudfront,
+    securityhub,
+    securityhub_findings,
+    wafv2,
+    wafv2_writes,
+)
 from edgeguard.local.moto_ext.cloudfront import (
     distribution_settle_reads,
     reset_distribution_settle_reads,
@@ -57,6 +70,7 @@ from edgeguard.local.moto_ext.wafv2 import seed_rate_limited, seed_sampled_reque
 def install() -> None:
     """Register every extension on moto's classes. Safe to call any number of times."""
     securityhub.install()
+    securityhub_findings.install()
     cloudfront.install()
     wafv2.install()
     wafv2_writes.install()
