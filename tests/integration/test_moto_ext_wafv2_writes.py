@@ -208,3 +208,15 @@ def test_duplicate_ip_set_name_in_scope(waf):
     with pytest.raises(ClientError) as excinfo:
         _ip_set(waf)
     assert _code(excinfo) == "WAFDuplicateItemException"
+
+
+def test_get_web_acl_by_arn_alone_for_both_scopes(waf, acl_id):
+    regional = _get(waf, acl_id)["WebACL"]["ARN"]
+    assert waf.get_web_acl(ARN=regional)["WebACL"]["Id"] == acl_id
+    edge = waf.create_web_acl(
+        Name="edge", Scope="CLOUDFRONT", DefaultAction={"Allow": {}}, VisibilityConfig=VISIBILITY
+    )["Summary"]
+    assert "Description" not in edge
+    assert waf.get_web_acl(ARN=edge["ARN"])["WebACL"]["Name"] == "edge"
+    [summary] = waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
+    assert summary["ARN"] == edge["ARN"]

@@ -40,7 +40,7 @@ WAFv2 writes (``wafv2_writes.py``)
 - UpdateWebACL kept fields the caller left out (and old rules on ``Rules=[]``) ->
   full replacement, as AWS documents.
 - GetWebACL returned ``Description: ""`` (breaks a Get -> Update round trip) ->
-  omitted when empty.
+  omitted when empty; GetWebACL by the ARN of a CLOUDFRONT web ACL alone -> found.
 - CreateIPSet / UpdateIPSet accepted anything -> CIDR of the set's version, not
   /0 (WAFInvalidParameterException), <= 10,000 (WAFLimitsExceededException);
   a second IP set with the same name and scope -> WAFDuplicateItemException.

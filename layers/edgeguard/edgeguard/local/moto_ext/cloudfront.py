@@ -9,8 +9,8 @@ distribution is still deploying". Here, on moto's own backend:
 
 - UpdateDistribution: unknown Id -> NoSuchDistribution; missing IfMatch ->
   InvalidIfMatchVersion; IfMatch that is not the current ETag -> PreconditionFailed
-  (HTTP 412). On success the ETag changes, LastModifiedTime is now and the
-  status is "InProgress" again.
+  (HTTP 412); a changed CallerReference -> IllegalUpdate. On success the ETag
+  changes, LastModifiedTime is now and the status is "InProgress" again.
 - DeleteDistribution: the same IfMatch checks, and an enabled distribution ->
   DistributionNotDisabled, like AWS.
 - Deployment: after create or update the distribution reports "InProgress"
@@ -89,6 +89,10 @@ def update_distribution(
     _check_if_match(distribution, if_match)
     if not dist_config:
         raise CloudFrontException("MissingBody", "DistributionConfig is required.")
+    if dist_config.get("CallerReference") != distribution.distribution_config.caller_reference:
+        raise CloudFrontException(
+            "IllegalUpdate", "The CallerReference of a distribution cannot be changed."
+        )
     distribution.distribution_config = DistributionConfig(dist_config)
     _start_deployment(distribution)
     return distribution, distribution.location, distribution.etag

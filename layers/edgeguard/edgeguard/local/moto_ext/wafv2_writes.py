@@ -8,7 +8,9 @@ Gaps in moto 5.2.5 that would let wrong code pass its tests:
   AssociationConfig back would silently drop them on AWS. Here it drops them too.
 - GetWebACL answered ``Description: ""`` for a web ACL created without one, so
   GetWebACL -> UpdateWebACL round-trips failed botocore's validation (min length
-  1). AWS omits the field; so does this.
+  1). AWS omits the field; so does this (and the ListWebACLs summaries).
+- GetWebACL with only the ARN of a CLOUDFRONT web ACL answered
+  WAFNonexistentItemException (moto looked in the caller's region); found now.
 - CreateIPSet / UpdateIPSet accepted any strings. AWS wants CIDR notation of the
   set's IP version (not /0) -> WAFInvalidParameterException (Field IP_ADDRESS),
   and at most 10,000 addresses -> WAFLimitsExceededException.
@@ -31,7 +33,8 @@ from moto.wafv2.exceptions import (
     WAFv2ClientError,
     WAFV2DuplicateItemException,
 )
-from moto.wafv2.models import FakeIPSet, FakeRule, FakeWebACL, WAFV2Backend
+from moto.wafv2.models import GLOBAL_REGION, FakeIPSet, FakeRule, FakeWebACL, WAFV2Backend
+from moto.wafv2.responses import WAFV2Response
 
 from edgeguard.local.moto_ext._registry import attach, original
 from edgeguard.local.moto_ext.wafv2 import WAFInvalidParameterException
@@ -167,12 +170,32 @@ def web_acl_to_dict(self: FakeWebACL) -> dict[str, Any]:
     return body
 
 
+def web_acl_to_short_dict(self: FakeWebACL) -> dict[str, Any]:
+    """ListWebACLs / CreateWebACL summary without an empty Description."""
+    moto_summary = original(FakeWebACL, "to_short_dict")
+    body: dict[str, Any] = moto_summary(self)
+    if not body.get("Description"):
+        body.pop("Description", None)
+    return body
+
+
+def _response_get_web_acl(self: WAFV2Response) -> Any:
+    """GetWebACL by ARN alone finds a CLOUDFRONT web ACL too (moto looked in the region)."""
+    arn = self._get_param("ARN")
+    if arn and ":global/" in arn:
+        self.region = GLOBAL_REGION
+    moto_get = original(WAFV2Response, "get_web_acl")
+    return moto_get(self)
+
+
 def install() -> None:
     """Register the stricter WAFv2 writes (idempotent)."""
     for cls, name in (
         (WAFV2Backend, "create_ip_set"),
         (WAFV2Backend, "update_ip_set"),
         (FakeWebACL, "to_dict"),
+        (FakeWebACL, "to_short_dict"),
+        (WAFV2Response, "get_web_acl"),
     ):
         original(cls, name)
     attach(
@@ -183,5 +206,6 @@ def install() -> None:
             "update_web_acl": update_web_acl,
         },
     )
-    attach(FakeWebACL, {"to_dict": web_acl_to_dict})
+    attach(FakeWebACL, {"to_dict": web_acl_to_dict, "to_short_dict": web_acl_to_short_dict})
+    attach(WAFV2Response, {"get_web_acl": _response_get_web_acl})
     attach(WAFV2DuplicateItemException, {"__init__": _duplicate_init})
