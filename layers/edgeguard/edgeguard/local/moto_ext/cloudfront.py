@@ -104,7 +104,7 @@ def delete_distribution(self: CloudFrontBackend, distribution_id: str, if_match:
     if distribution is None:
         raise NoSuchDistribution
     _check_if_match(distribution, if_match)
-    if distribution.distribution_config.Enabled:
+    if getattr(distribution.distribution_config, "Enabled", False):
         raise DistributionNotDisabled
     del self.distributions[distribution_id]
     self.tagger.delete_all_tags_for_resource(distribution.arn)

@@ -262,7 +262,8 @@ def _body(response: SecurityHubResponse) -> dict[str, Any]:
 
 def _response_create_action_target(self: SecurityHubResponse) -> str:
     params = _body(self)
-    arn = self.securityhub_backend.create_action_target(
+    arn = create_action_target(
+        self.securityhub_backend,
         name=params.get("Name", ""),
         description=params.get("Description", ""),
         target_id=params.get("Id", ""),
@@ -275,7 +276,7 @@ def _response_describe_action_targets(self: SecurityHubResponse) -> str:
     max_results = params.get("MaxResults")
     if max_results is not None and not 1 <= int(max_results) <= 100:
         raise _invalid("MaxResults must be between 1 and 100.")
-    targets = self.securityhub_backend.describe_action_targets(params.get("ActionTargetArns"))
+    targets = describe_action_targets(self.securityhub_backend, params.get("ActionTargetArns"))
     start = 0
     if token := params.get("NextToken"):
         if not token.isdigit() or int(token) > len(targets):
@@ -292,7 +293,7 @@ def _response_delete_action_target(self: SecurityHubResponse) -> str:
     arn = self.uri_match.get("ActionTargetArn") if self.uri_match else None
     if not arn:
         arn = self.path.split("/actionTargets/", 1)[-1]
-    arn = self.securityhub_backend.delete_action_target(unquote(arn))
+    arn = delete_action_target(self.securityhub_backend, unquote(arn))
     return json.dumps({"ActionTargetArn": arn})
 
 
@@ -300,7 +301,7 @@ def _response_batch_update_findings(self: SecurityHubResponse) -> str:
     params = _body(self)
     identifiers = params.get("FindingIdentifiers") or []
     update = {field: params.get(field) for field in UPDATABLE_FIELDS}
-    processed, unprocessed = self.securityhub_backend.batch_update_findings(identifiers, update)
+    processed, unprocessed = batch_update_findings(self.securityhub_backend, identifiers, update)
     return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
 
 

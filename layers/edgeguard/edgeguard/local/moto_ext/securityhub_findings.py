@@ -336,10 +336,10 @@ def batch_import_findings(
     self: SecurityHubBackend, findings: list[dict[str, Any]]
 ) -> tuple[int, int, list[dict[str, Any]]]:
     """moto's import, plus the fields Security Hub adds and keeps (see module doc)."""
-    existing = {(f.id, f.data.get("ProductArn")): f for f in self.findings}
+    existing = {(f.id, str(f.data.get("ProductArn"))): f for f in self.findings}
     customer: dict[tuple[str, str], dict[str, Any]] = {}
     for data in findings:
-        key = (data.get("Id"), data.get("ProductArn"))
+        key = (str(data.get("Id")), str(data.get("ProductArn")))
         if key in existing:
             old = existing[key].data
             kept = {k: old[k] for k in CUSTOMER_FIELDS if k in old}
@@ -348,9 +348,9 @@ def batch_import_findings(
     moto_import = original(SecurityHubBackend, "batch_import_findings")
     failed, succeeded, failures = moto_import(self, findings)
     now = iso_now()
-    by_key = {(f.id, f.data.get("ProductArn")): f for f in self.findings}
+    by_key = {(f.id, str(f.data.get("ProductArn"))): f for f in self.findings}
     for data in findings:
-        key = (data.get("Id"), data.get("ProductArn"))
+        key = (str(data.get("Id")), str(data.get("ProductArn")))
         finding: Finding | None = by_key.get(key)
         if finding is None or any(x.get("Id") == key[0] for x in failures):
             continue
