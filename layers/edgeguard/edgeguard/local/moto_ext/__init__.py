@@ -35,6 +35,9 @@ WAFv2 (``wafv2.py``)
   seeded with ``seed_rate_limited`` (validates web ACL, rule, rate-based, IP key).
 - GetSampledRequests: not implemented -> implemented over requests seeded with
   ``seed_sampled_requests`` (window, MaxItems 1..500, PopulationSize).
+- ``seed_from_waf_log(records)`` (``wafv2_logs.py``) seeds both from real WAF
+  log records: a sample under the terminating rule's metric name, and the client
+  of every RATE_BASED block in that rule's managed keys.
 
 WAFv2 writes (``wafv2_writes.py``)
 - UpdateWebACL kept fields the caller left out (and old rules on ``Rules=[]``) ->
@@ -65,6 +68,7 @@ from edgeguard.local.moto_ext.cloudfront import (
     settle_distribution,
 )
 from edgeguard.local.moto_ext.wafv2 import seed_rate_limited, seed_sampled_requests
+from edgeguard.local.moto_ext.wafv2_logs import SeedReport, seed_from_waf_log
 
 
 def install() -> None:
@@ -77,9 +81,11 @@ def install() -> None:
 
 
 __all__ = [
+    "SeedReport",
     "distribution_settle_reads",
     "install",
     "reset_distribution_settle_reads",
+    "seed_from_waf_log",
     "seed_rate_limited",
     "seed_sampled_requests",
     "set_distribution_settle_reads",
