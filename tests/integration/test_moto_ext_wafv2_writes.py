@@ -220,3 +220,47 @@ def test_get_web_acl_by_arn_alone_for_both_scopes(waf, acl_id):
     assert waf.get_web_acl(ARN=edge["ARN"])["WebACL"]["Name"] == "edge"
     [summary] = waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
     assert summary["ARN"] == edge["ARN"]
+
+
+def test_update_ip_set_and_regex_set_replace_description(waf):
+    summary = waf.create_ip_set(
+        Name="ban-v4",
+        Scope="CLOUDFRONT",
+        IPAddressVersion="IPV4",
+        Addresses=[],
+        Description="edgeguard bans",
+    )["Summary"]
+    token = waf.get_ip_set(Name="ban-v4", Scope="CLOUDFRONT", Id=summary["Id"])["LockToken"]
+    _update(waf, summary, ["203.0.113.7/32"], token)
+    ip_set = waf.get_ip_set(Name="ban-v4", Scope="CLOUDFRONT", Id=summary["Id"])["IPSet"]
+    assert "Description" not in ip_set
+    assert ip_set["Addresses"] == ["203.0.113.7/32"]
+
+    patterns = waf.create_regex_pattern_set(
+        Name="tenants",
+        Scope="CLOUDFRONT",
+        Description="blocked tenants",
+        RegularExpressionList=[{"RegexString": "^$"}],
+    )["Summary"]
+    current = waf.get_regex_pattern_set(Name="tenants", Scope="CLOUDFRONT", Id=patterns["Id"])
+    waf.update_regex_pattern_set(
+        Name="tenants",
+        Scope="CLOUDFRONT",
+        Id=patterns["Id"],
+        RegularExpressionList=[{"RegexString": "^/account/acc-123(/|$)"}],
+        LockToken=current["LockToken"],
+    )
+    updated = waf.get_regex_pattern_set(Name="tenants", Scope="CLOUDFRONT", Id=patterns["Id"])
+    assert "Description" not in updated["RegexPatternSet"]
+    assert updated["RegexPatternSet"]["RegularExpressionList"] == [
+        {"RegexString": "^/account/acc-123(/|$)"}
+    ]
+    with pytest.raises(ClientError) as excinfo:
+        waf.update_regex_pattern_set(
+            Name="tenants",
+            Scope="CLOUDFRONT",
+            Id=patterns["Id"],
+            RegularExpressionList=[{"RegexString": "^$"}],
+            LockToken=current["LockToken"],
+        )
+    assert _code(excinfo) == "WAFOptimisticLockException"

@@ -49,6 +49,7 @@ WAFv2 writes (``wafv2_writes.py``)
   a second IP set with the same name and scope -> WAFDuplicateItemException.
 - Duplicate errors carried the unknown code ``WafV2DuplicateItem`` ->
   ``WAFDuplicateItemException``.
+- UpdateIPSet / UpdateRegexPatternSet kept an omitted Description -> cleared.
 - A stale LockToken already raised WAFOptimisticLockException (kept, tested).
 """
 

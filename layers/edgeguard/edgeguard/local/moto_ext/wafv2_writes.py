@@ -14,6 +14,8 @@ Gaps in moto 5.2.5 that would let wrong code pass its tests:
 - CreateIPSet / UpdateIPSet accepted any strings. AWS wants CIDR notation of the
   set's IP version (not /0) -> WAFInvalidParameterException (Field IP_ADDRESS),
   and at most 10,000 addresses -> WAFLimitsExceededException.
+- UpdateIPSet / UpdateRegexPatternSet kept a Description the call left out; AWS
+  replaces it (cleared).
 - CreateIPSet allowed two sets with the same name and scope; AWS answers
   WAFDuplicateItemException.
 - Duplicates were reported with the code ``WafV2DuplicateItem``, which no SDK
@@ -33,7 +35,14 @@ from moto.wafv2.exceptions import (
     WAFv2ClientError,
     WAFV2DuplicateItemException,
 )
-from moto.wafv2.models import GLOBAL_REGION, FakeIPSet, FakeRule, FakeWebACL, WAFV2Backend
+from moto.wafv2.models import (
+    GLOBAL_REGION,
+    FakeIPSet,
+    FakeRegexPatternSet,
+    FakeRule,
+    FakeWebACL,
+    WAFV2Backend,
+)
 from moto.wafv2.responses import WAFV2Response
 
 from edgeguard.local.moto_ext._registry import attach, original
@@ -119,7 +128,35 @@ def update_ip_set(  # noqa: PLR0917 - moto calls it positionally
         raise WAFOptimisticLockException()
     check_addresses(addresses, current.ip_address_version)
     moto_update = original(WAFV2Backend, "update_ip_set")
-    return moto_update(self, name, scope, _id, description, addresses, lock_token)
+    updated: FakeIPSet = moto_update(self, name, scope, _id, description, addresses, lock_token)
+    # Full replace: an omitted Description is cleared.
+    updated.description = description  # type: ignore[assignment]
+    return updated
+
+
+def update_regex_pattern_set(
+    self: WAFV2Backend,
+    *,
+    name: str,
+    scope: str,
+    id: str,
+    description: str | None,
+    regular_expressions: list[dict[str, str]] | None,
+    lock_token: str,
+) -> FakeRegexPatternSet:
+    """moto's UpdateRegexPatternSet with AWS's full replacement of Description."""
+    moto_update = original(WAFV2Backend, "update_regex_pattern_set")
+    updated: FakeRegexPatternSet = moto_update(
+        self,
+        name=name,
+        scope=scope,
+        id=id,
+        description=description,
+        regular_expressions=regular_expressions,
+        lock_token=lock_token,
+    )
+    updated.description = description  # type: ignore[assignment]
+    return updated
 
 
 def update_web_acl(  # noqa: PLR0917 - moto calls it positionally
@@ -193,6 +230,7 @@ def install() -> None:
     for cls, name in (
         (WAFV2Backend, "create_ip_set"),
         (WAFV2Backend, "update_ip_set"),
+        (WAFV2Backend, "update_regex_pattern_set"),
         (FakeWebACL, "to_dict"),
         (FakeWebACL, "to_short_dict"),
         (WAFV2Response, "get_web_acl"),
@@ -203,6 +241,7 @@ def install() -> None:
         {
             "create_ip_set": create_ip_set,
             "update_ip_set": update_ip_set,
+            "update_regex_pattern_set": update_regex_pattern_set,
             "update_web_acl": update_web_acl,
         },
     )
