@@ -39,8 +39,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-import importlib
-import importlib.util
 import io
 import json
 import logging
@@ -64,6 +62,7 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 
 from edgeguard import clock
+from edgeguard.local import moto_ext
 from edgeguard.local import resources as res
 from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.local.origin import OriginStandIn, origin_acl_from_template
@@ -185,7 +184,7 @@ class LocalCloud:
         started = time.perf_counter()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
-        _install_moto_extensions()
+        moto_ext.install()
         self.telegram.start()
         _ACTIVE.cloud = self
         try:
@@ -311,16 +310,10 @@ class LocalCloud:
             kind = resource["Type"]
             props = self.resolve(resource.get("Properties") or {})
             name = f"{self.template.stack_name}-{logical_id}"
-            try:
-                if kind in STATE_MACHINE_TYPES:
-                    physical = self._create_state_machine(logical_id, props)
-                else:
-                    physical = res.CREATORS[kind](self.client, name, props)
-            except Exception as error:
-                if kind != "AWS::SecurityHub::ActionTarget":
-                    raise
-                physical = res.virtual_physical(self.template, logical_id, kind, props)
-                self.skipped[logical_id] = f"{kind}: moto refused it ({error})"
+            if kind in STATE_MACHINE_TYPES:
+                physical = self._create_state_machine(logical_id, props)
+            else:
+                physical = res.CREATORS[kind](self.client, name, props)
             self.physical[logical_id] = physical
         for logical_id, physical in self.physical.items():
             for value in [physical.ref, *physical.attributes.values()]:
@@ -1145,16 +1138,6 @@ def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     out["eventSourceARN"] = stream_arn
     out.setdefault("awsRegion", REGION)
     return out
-
-
-def _install_moto_extensions() -> None:
-    """moto gap fills (edgeguard.local.moto_ext) when they are present."""
-    if importlib.util.find_spec("edgeguard.local.moto_ext") is None:
-        return
-    module = importlib.import_module("edgeguard.local.moto_ext")
-    install = getattr(module, "install", None)
-    if install is not None:
-        install()
 
 
 # ============================================================ botocore hooks

@@ -239,6 +239,11 @@ def _table(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical
             "StreamViewType": stream["StreamViewType"],
         }
     description = ddb.create_table(**args)["TableDescription"]
+    if (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
+        ddb.update_continuous_backups(
+            TableName=table,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
     ttl = props.get("TimeToLiveSpecification")
     if ttl and ttl.get("Enabled"):
         ddb.update_time_to_live(
