@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from edgeguard.local.cloud import LocalCloud
+from edgeguard.local.cloud import DeliveryError, LocalCloud
 from edgeguard.local.telegram_server import Fault
 from edgeguard.notify.alert import Alert, publish
 
@@ -72,6 +72,12 @@ def test_failed_delivery_is_retried_then_lands_in_the_dead_letter_queue():
             QueueUrl=cloud.resource("NotifierDeadLetterQueue")
         )
         assert json.loads(dlq["Messages"][0]["Body"])["Records"][0]["Sns"]["Message"] == "hello"
+
+
+def test_a_delivery_that_fails_is_raised_by_default(cloud):
+    cloud.telegram.queue(*[Fault(status=401)] * 3)
+    with pytest.raises(DeliveryError, match="NotifierFunction failed on topic AlertsTopic"):
+        cloud.client("sns").publish(TopicArn=cloud.resource("AlertsTopic"), Message="hello")
 
 
 def test_invoke_runs_one_function_with_its_environment(cloud):

@@ -196,6 +196,15 @@ class LocalCloud:
             self._provision()
             self.wiring = read_wiring(self)
             self.skipped.update(self.wiring.unsupported)
+            for rotation in self.wiring.rotations:
+                days = 30
+                if rotation.schedule and rotation.schedule.rate_minutes:
+                    days = max(1, rotation.schedule.rate_minutes // 1440)
+                _configure_rotation(
+                    self.resource(rotation.secret),
+                    self.attribute(rotation.function, "Arn"),
+                    days,
+                )
             self._fill_telegram_token()
             self._start_origin()
         except BaseException:
@@ -490,6 +499,12 @@ class LocalCloud:
                 outermost = self._depth == 0
             if outermost and sys.exc_info()[0] is None:
                 self._pump()
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Deliver what the block starts only when it ends (e.g. several objects as one batch)."""
+        with self._operation():
+            yield
 
     def _pump(self) -> None:
         with self._lock:
@@ -826,19 +841,11 @@ class LocalCloud:
             raise KeyError(
                 f"{logical_id} has no AWS::SecretsManager::RotationSchedule in the template"
             )
-        sm = self.client("secretsmanager")
         secret_arn = self.resource(logical_id)
         token = str(uuid.uuid4())
         report = RotationReport(token)
         with self._operation():
-            days = 30
-            if rotation.schedule and rotation.schedule.rate_minutes:
-                days = max(1, rotation.schedule.rate_minutes // 1440)
-            sm.rotate_secret(
-                SecretId=secret_arn,
-                ClientRequestToken=token,
-                RotationRules={"AutomaticallyAfterDays": days},
-            )
+            _stage_pending_version(secret_arn, token)
             for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
                 event = {
                     "Step": step,
@@ -935,6 +942,45 @@ class LocalCloud:
 
 
 # ===================================================================== helpers
+def _moto_secret(secret_arn: str) -> Any:
+    from moto.secretsmanager.models import secretsmanager_backends  # noqa: PLC0415 - moto internals
+
+    return secretsmanager_backends[ACCOUNT_ID][REGION].secrets[secret_arn]
+
+
+def _configure_rotation(secret_arn: str, function_arn: str, days: int) -> None:
+    """What the deployed AWS::SecretsManager::RotationSchedule leaves on the secret."""
+    secret = _moto_secret(secret_arn)
+    secret.rotation_requested = True
+    secret.rotation_enabled = True
+    secret.rotation_lambda_arn = function_arn
+    secret.auto_rotate_after_days = days
+
+
+def _stage_pending_version(secret_arn: str, token: str) -> None:
+    """What RotateSecret does before it invokes the function: AWSPENDING on an empty version.
+
+    moto's RotateSecret cannot be used here: with a Lambda ARN it runs the function in
+    Docker, without one it promotes the new (empty) version to AWSCURRENT at once. So
+    the local cloud stages the version on moto's backend the way Secrets Manager does
+    and then drives the four steps itself.
+    """
+    secret = _moto_secret(secret_arn)
+    for version_id, version in secret.versions.items():
+        stages = version["version_stages"]
+        if "AWSPENDING" in stages and "AWSCURRENT" not in stages:
+            raise RotationFailed(
+                f"a previous rotation is still in progress (AWSPENDING is on {version_id})"
+            )
+    secret.remove_version_stages_from_old_versions(["AWSPENDING"])
+    secret.versions[token] = {
+        "createdate": int(time.time()),
+        "version_id": token,
+        "version_stages": ["AWSPENDING"],
+    }
+    secret.last_rotation_date = int(time.time())
+
+
 def _record_id(record: dict[str, Any]) -> str:
     """The itemIdentifier Lambda expects: messageId (SQS) or SequenceNumber (streams)."""
     if "messageId" in record:

@@ -23,6 +23,10 @@ CloudFront (``cloudfront.py``)
   ``settle_distribution(id)``.
 - LastModifiedTime was a fixed 2021 date -> now (edgeguard.clock) on create/update.
 
+Secrets Manager (``secretsmanager.py``)
+- UpdateSecretVersionStage moved AWSCURRENT but GetSecretValue kept answering the
+  old version -> the default version follows the AWSCURRENT label.
+
 WAFv2 (``wafv2.py``)
 - GetRateBasedStatementManagedKeys: not implemented -> implemented over addresses
   seeded with ``seed_rate_limited`` (validates web ACL, rule, rate-based, IP key).
@@ -32,7 +36,7 @@ WAFv2 (``wafv2.py``)
 
 from __future__ import annotations
 
-from edgeguard.local.moto_ext import cloudfront, securityhub, wafv2
+from edgeguard.local.moto_ext import cloudfront, secretsmanager, securityhub, wafv2
 from edgeguard.local.moto_ext.cloudfront import (
     distribution_settle_reads,
     reset_distribution_settle_reads,
@@ -47,6 +51,7 @@ def install() -> None:
     securityhub.install()
     cloudfront.install()
     wafv2.install()
+    secretsmanager.install()
 
 
 __all__ = [
