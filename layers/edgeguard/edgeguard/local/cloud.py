@@ -42,6 +42,7 @@ import copy
 import io
 import json
 import logging
+import re
 import sys
 import threading
 import time
@@ -89,6 +90,7 @@ from edgeguard.local.wiring import (
 )
 
 LOG = logging.getLogger("edgeguard.local")
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure|ssm):([^}]+)\}\}")
 TELEGRAM_CHAT_ID = "42"
 MAX_PUMP_ROUNDS = 200
 EXECUTION_TIMEOUT_SECONDS = 60.0
@@ -263,9 +265,41 @@ class LocalCloud:
         return physical.attributes[name]
 
     def resolve(self, value: Any) -> Any:
-        """Resolve intrinsics against this cloud's resources."""
+        """Resolve intrinsics and dynamic references against this cloud's resources."""
         resolved = self.template.resolve(value, ref=self.resource, att=self.attribute)
-        return None if resolved is NO_VALUE else resolved
+        return None if resolved is NO_VALUE else self._dynamic_references(resolved)
+
+    def _dynamic_references(self, value: Any) -> Any:
+        """Dynamic references ({{resolve:secretsmanager:...}}, ssm), as CloudFormation does."""
+        if isinstance(value, dict):
+            return {key: self._dynamic_references(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._dynamic_references(item) for item in value]
+        if not isinstance(value, str) or "{{resolve:" not in value:
+            return value
+        return _DYNAMIC_REFERENCE.sub(lambda m: self._dynamic_value(m.group(1), m.group(2)), value)
+
+    def _dynamic_value(self, service: str, reference: str) -> str:
+        if service in {"ssm", "ssm-secure"}:
+            name, _, version = reference.partition(":")
+            parameter = f"{name}:{version}" if version else name
+            return str(
+                self.client("ssm").get_parameter(Name=parameter, WithDecryption=True)["Parameter"][
+                    "Value"
+                ]
+            )
+        parts = reference.split(":")
+        cut = 7 if reference.startswith("arn:") else 1
+        secret_id, rest = ":".join(parts[:cut]), parts[cut:]
+        rest += [""] * (4 - len(rest))
+        _, json_key, stage, version = rest[:4]
+        args: dict[str, Any] = {"SecretId": secret_id}
+        if version:
+            args["VersionId"] = version
+        elif stage:
+            args["VersionStage"] = stage
+        text = self.client("secretsmanager").get_secret_value(**args)["SecretString"]
+        return str(json.loads(text)[json_key]) if json_key else text
 
     def logical_for(self, value: Any) -> str:
         """The logical id behind a physical name/ARN/URL (or a literal ARN in the template)."""
