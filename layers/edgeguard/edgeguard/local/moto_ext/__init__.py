@@ -30,6 +30,10 @@ CloudFront (``cloudfront.py``)
   ``settle_distribution(id)``.
 - LastModifiedTime was a fixed 2021 date -> now (edgeguard.clock) on create/update.
 
+Secrets Manager (``secretsmanager.py``)
+- UpdateSecretVersionStage moved AWSCURRENT but GetSecretValue kept answering the
+  old version -> the default version follows the AWSCURRENT label.
+
 WAFv2 (``wafv2.py``)
 - GetRateBasedStatementManagedKeys: not implemented -> implemented over addresses
   seeded with ``seed_rate_limited`` (validates web ACL, rule, rate-based, IP key).
@@ -57,6 +61,7 @@ from __future__ import annotations
 
 from edgeguard.local.moto_ext import (
     cloudfront,
+    secretsmanager,
     securityhub,
     securityhub_findings,
     wafv2,
@@ -79,6 +84,7 @@ def install() -> None:
     cloudfront.install()
     wafv2.install()
     wafv2_writes.install()
+    secretsmanager.install()
 
 
 __all__ = [
