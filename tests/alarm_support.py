@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import json
+
+from edgeguard.events import load_event
+
 
 def visibility(name):
     return {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}
@@ -86,3 +91,21 @@ def create_edge_web_acl(waf, name: str = "edgeguard-dev-edge") -> dict:
         Rules=web_acl_rules(ip_set["ARN"], regex["ARN"]),
         VisibilityConfig=visibility(name),
     )["Summary"]
+
+
+def alarm_event(name: str, now, rule: str = "ALL") -> dict:
+    """events/cloudwatch_alarm_waf_blocked.json as if the alarm had fired at ``now``."""
+    event = copy.deepcopy(load_event("cloudwatch_alarm_waf_blocked"))
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    minute = now.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    detail = event["detail"]
+    detail["alarmName"] = name
+    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
+    event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    detail["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"]["Rule"] = rule
+    data = json.loads(detail["state"]["reasonData"])
+    data["queryDate"] = data["startDate"] = stamp
+    data["evaluatedDatapoints"][0]["timestamp"] = minute
+    detail["state"]["reasonData"] = json.dumps(data)
+    detail["state"]["timestamp"] = stamp
+    return event
