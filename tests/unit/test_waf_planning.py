@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from edgeguard.decisions import Decision, InvalidValue
 from edgeguard.waf import capacity, shard, tenants
-from edgeguard.waf.aggregate import aggregate
+from edgeguard.waf.aggregate import Holes, _summarize, aggregate
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -190,3 +190,27 @@ def test_template_literals_are_escaped():
     (regex,) = tenants.pack("/t.v1/{tenant}/", ["a"])
     assert regex == r"^/t\.v1/(?:a)(?:/|$)"
     assert not re.search(regex, "/tXv1/a/")
+
+
+@settings(max_examples=200, deadline=None)
+@given(v4_networks, st.lists(v4_networks, max_size=5))
+def test_holes_count_pieces_like_aggregation(network, excluded):
+    assert Holes(excluded).pieces(network) == len(aggregate([network], excluded))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 5000), st.booleans())
+def test_summaries_match_the_standard_library(start, length, v6):
+    if v6:
+        start, length = start << 96, length << 64
+        low, high = (
+            ipaddress.IPv6Address(start),
+            ipaddress.IPv6Address(min(start + length, 2**128 - 1)),
+        )
+    else:
+        low, high = (
+            ipaddress.IPv4Address(start),
+            ipaddress.IPv4Address(min(start + length, 2**32 - 1)),
+        )
+    expected = [n.with_prefixlen for n in ipaddress.summarize_address_range(low, high)]
+    assert list(_summarize(int(low), int(high), 6 if v6 else 4)) == expected

@@ -7,8 +7,10 @@ into CIDRs. The result never covers an address that no decision covered.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
-from collections.abc import Iterable
+import socket
+from collections.abc import Iterable, Iterator
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Interval = tuple[int, int]
@@ -52,14 +54,26 @@ def aggregate(
     """
     spans = _intervals(n for n in networks if n.version == version)
     holes = _intervals(n for n in exclusions if n.version == version)
-    address = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
     cidrs: list[str] = []
     for start, end in _subtract(spans, holes):
-        cidrs.extend(
-            net.with_prefixlen
-            for net in ipaddress.summarize_address_range(address(start), address(end))
-        )
+        cidrs.extend(_summarize(start, end, version))
     return cidrs
+
+
+def _summarize(start: int, end: int, version: int) -> Iterator[str]:
+    """The fewest CIDRs covering [start, end] (like ipaddress.summarize_address_range,
+    on integers and several times faster, which matters at 100k decisions)."""
+    bits = 32 if version == 4 else 128
+    while start <= end:
+        aligned = (start & -start).bit_length() - 1 if start else bits
+        fits = (end - start + 1).bit_length() - 1
+        block = min(aligned, fits)
+        if version == 4:
+            text = socket.inet_ntoa(start.to_bytes(4, "big"))
+        else:
+            text = ipaddress.IPv6Address(start).compressed
+        yield f"{text}/{bits - block}"
+        start += 1 << block
 
 
 def parse(cidr: str) -> Network | None:
@@ -68,3 +82,24 @@ def parse(cidr: str) -> Network | None:
         return ipaddress.ip_network(cidr.strip(), strict=False)
     except (ValueError, AttributeError):
         return None
+
+
+class Holes:
+    """Exclusions prepared once, to ask quickly how many CIDRs one network needs."""
+
+    def __init__(self, exclusions: Iterable[Network]) -> None:
+        exclusions = list(exclusions)
+        self.exclusions = exclusions
+        self._spans = {v: _intervals(n for n in exclusions if n.version == v) for v in (4, 6)}
+        self._starts = {v: [start for start, _ in spans] for v, spans in self._spans.items()}
+
+    def pieces(self, network: Network) -> int:
+        """CIDRs left of ``network`` once the exclusions are cut out (1 if none touch it)."""
+        start, end = int(network.network_address), int(network.broadcast_address)
+        spans, starts = self._spans[network.version], self._starts[network.version]
+        # Holes are sorted and disjoint, so their ends are sorted too: only the last
+        # hole that starts before the network ends can reach into it.
+        index = bisect.bisect_right(starts, end)
+        if index == 0 or spans[index - 1][1] < start:
+            return 1
+        return len(aggregate([network], self.exclusions, network.version))

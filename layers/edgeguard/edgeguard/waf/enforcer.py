@@ -21,7 +21,7 @@ from edgeguard.config import ConfigError, optional, require
 from edgeguard.decisions.model import Decision, never_bannable
 from edgeguard.notify.alert import Alert, publish
 from edgeguard.waf import capacity, shard, tenants
-from edgeguard.waf.aggregate import Network, aggregate, parse
+from edgeguard.waf.aggregate import Holes, Network, aggregate, parse
 from edgeguard.waf.sets import (
     Retry,
     SetRef,
@@ -159,6 +159,28 @@ class Report:
         }
 
 
+def plan_ip_group(
+    decisions: Sequence[Decision],
+    networks: Mapping[str, Network],
+    exclusions: Sequence[Network],
+    version: int,
+    room: int,
+) -> capacity.Fitted:
+    """The entries one (action, IP version) group should hold: the fewest CIDRs covering
+    the decided networks minus the exclusions, trimmed to ``room`` by rank."""
+
+    def entries_of(chosen: Sequence[Decision]) -> list[str]:
+        return aggregate((networks[d.value] for d in chosen), exclusions, version)
+
+    holes = Holes(exclusions)
+    return capacity.fit(
+        decisions,
+        entries_of,
+        room,
+        own_count=lambda decision: holes.pieces(networks[decision.value]),
+    )
+
+
 class Enforcer:
     """Reconciles the managed WAF sets with a list of decisions."""
 
@@ -233,11 +255,8 @@ class Enforcer:
     ) -> GroupReport:
         version = 4 if group.endswith("v4") else 6
 
-        def entries_of(chosen: Sequence[Decision]) -> list[str]:
-            return aggregate((networks[d.value] for d in chosen), exclusions, version)
-
         limit = self.settings.set_capacity
-        fitted = capacity.fit(decisions, entries_of, limit * len(refs))
+        fitted = plan_ip_group(decisions, networks, exclusions, version, limit * len(refs))
         report = GroupReport(group, len(decisions), len(fitted.entries), dropped=fitted.dropped)
 
         def attempt() -> None:
