@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edgeguard.config import ConfigError
 from edgeguard.decisions import Decision, InvalidValue
 from edgeguard.waf import capacity, shard, tenants
 from edgeguard.waf.aggregate import Holes, _summarize, aggregate
+from edgeguard.waf.enforcer import EnforcerSettings
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -214,3 +216,24 @@ def test_summaries_match_the_standard_library(start, length, v6):
         )
     expected = [n.with_prefixlen for n in ipaddress.summarize_address_range(low, high)]
     assert list(_summarize(int(low), int(high), 6 if v6 else 4)) == expected
+
+
+ARN = "arn:aws:wafv2:us-east-1:123456789012:global/ipset/edgeguard-dev-ban-v4-1/1111-2222"
+
+
+def test_enforcer_settings_name_what_is_wrong():
+    base = {"BAN_IPV4_SET_1": ARN, "BAN_IPV6_SET_1": ARN.replace("v4", "v6")}
+    settings = EnforcerSettings.from_env(base)
+    assert settings.ban_v4[0].name == "edgeguard-dev-ban-v4-1"
+    assert settings.ban_v4[0].scope == "CLOUDFRONT"
+    assert settings.ban_v4[0].id == "1111-2222"
+    with pytest.raises(ConfigError, match="BAN_IPV6_SET_1"):
+        EnforcerSettings.from_env({"BAN_IPV4_SET_1": ARN})
+    with pytest.raises(ConfigError, match="BAN_IPV4_SET_2: not a WAF set ARN"):
+        EnforcerSettings.from_env({**base, "BAN_IPV4_SET_2": "edgeguard-dev-ban-v4-2"})
+    with pytest.raises(ConfigError, match="tenant path template"):
+        EnforcerSettings.from_env({**base, "TENANT_PATH_TEMPLATE": "/account/"})
+    with pytest.raises(ConfigError, match="IP_SET_CAPACITY"):
+        EnforcerSettings.from_env({**base, "IP_SET_CAPACITY": "20000"})
+    with pytest.raises(ConfigError, match="WAF_SCOPE"):
+        EnforcerSettings.from_env({**base, "WAF_SCOPE": "GLOBAL"})
