@@ -130,14 +130,27 @@ def test_throttled_collection_is_retried_and_recovers(cloud):
 def test_a_failing_record_step_ends_notified(cloud):
     running, arn = cloud
     moto_ext.seed_rate_limited(arn, "edgeguard-rate", ["203.0.113.7"])
-    running.client("dynamodb").delete_table(TableName=running.resource("DecisionsTable"))
 
-    running.put_event(_alarm(running))
+    def deny(**_):
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}},
+            "UpdateItem",
+        )
+
+    # The record function's store builds its DynamoDB client at cold start from the
+    # default session, so the hook reaches it (as an IAM mistake would).
+    session = boto3._get_default_session()
+    session.events.register("before-call.dynamodb.UpdateItem", deny)
+    try:
+        running.put_event(_alarm(running))
+    finally:
+        session.events.unregister("before-call.dynamodb.UpdateItem", deny)
 
     execution = _execution(running)
     assert execution["status"] == "FAILED"
     assert execution["error"] == "AutoBlockFailed"
+    assert _store(running).active() == []
     titles = _telegram_titles(running)
     assert any("WAF alarm auto-block failed" in t for t in titles)
     text = str(running.telegram_messages[-1]["text"])
-    assert "ResourceNotFoundException" in text
+    assert "AccessDeniedException" in text
