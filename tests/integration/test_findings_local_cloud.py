@@ -4,6 +4,7 @@ reach GuardDutyBlockFunction, and the Security Hub custom action end to end."""
 from __future__ import annotations
 
 import copy
+import json
 
 import boto3
 import pytest
@@ -63,7 +64,9 @@ def test_guardduty_finding_bans_its_attacker(cloud):
 
 def test_security_hub_custom_action_bans_and_notes_each_finding(cloud):
     hub = cloud.client("securityhub")
-    event = load_event("securityhub_custom_action_block_ip")
+    # 198.51.100.141 appears in no GuardDuty sample, so only this action can ban it
+    text = json.dumps(load_event("securityhub_custom_action_block_ip"))
+    event = json.loads(text.replace("198.51.100.140", "198.51.100.141"))
     assert event["resources"] == [cloud.resource("BlockIpActionTarget")]
     hub.batch_import_findings(Findings=copy.deepcopy(event["detail"]["findings"]))
     before = len(cloud.telegram_messages)
@@ -73,12 +76,11 @@ def test_security_hub_custom_action_bans_and_notes_each_finding(cloud):
     result = [c for c in cloud.invocations if c.logical_id == "SecurityHubBlockFunction"][-1].result
     assert result["recorded"] == [
         "192.0.2.61/32",
-        "198.51.100.140/32",
+        "198.51.100.141/32",
         "198.51.100.23/32",
         "2001:db8:4f1::/64",
     ]
-    # 198.51.100.140 was only ever named by this action (the others by GuardDuty too)
-    assert {d.origin for d in _store(cloud).get("198.51.100.140/32")} == {"securityhub"}
+    assert {d.origin for d in _store(cloud).get("198.51.100.141/32")} == {"securityhub"}
     assert all(any(d.active() for d in _store(cloud).get(v)) for v in result["recorded"])
     notes = [f.get("Note", {}).get("Text", "") for f in hub.get_findings()["Findings"]]
     assert all(n.startswith("edgeguard banned in WAF until") for n in notes) and len(notes) == 2
