@@ -89,7 +89,7 @@ def run() -> list[tuple[str, str]]:
         (
             "collect offenders (1,000 keys + 500 samples, moto)",
             f"{elapsed * 1000:,.0f} ms, {collected['count']} offenders kept, "
-            f"{collected['truncated']} over the 500 cap",
+            f"{collected['truncated']} over the 1,000 cap",
         )
     )
     return rows

@@ -161,3 +161,19 @@ def test_dry_run_records_count(waf):
     result = record_step(collected, sink, AlarmSettings(dry_run=True), NOW)
     assert list(sink.decisions) == [("203.0.113.7/32", "count")]
     assert result["notification"]["Subject"].startswith("edgeguard MEDIUM: WAF alarm")
+
+
+def test_offenders_over_the_cap_are_counted_and_reported(waf):
+    client, arn = waf
+    moto_ext.seed_rate_limited(arn, "edgeguard-rate", [f"203.0.113.{i}" for i in range(1, 6)])
+    moto_ext.seed_sampled_requests(
+        arn, "AWS-AWSManagedRulesSQLiRuleSet", [_blocked("198.51.100.9", 500)]
+    )
+    settings = CollectSettings(arn, min_requests=20, max_offenders=3)
+    collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, settings)
+    assert collected["count"] == 3
+    assert collected["truncated"] == 3
+    assert all(o["rate_limited"] for o in collected["offenders"])  # rate-limited come first
+    result = record_step(collected, MemorySink(), AlarmSettings(), NOW)
+    alert = json.loads(json.loads(result["notification"]["Message"])["default"])
+    assert alert["fields"]["offenders over the per-run cap, not banned"] == 3

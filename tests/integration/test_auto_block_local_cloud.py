@@ -71,6 +71,7 @@ def test_alarm_with_offenders_bans_them_and_tells_the_team(cloud):
     assert targets == ["AutoBlockStateMachine"]
     execution = _execution(running)
     assert execution["status"] == "SUCCEEDED"
+    assert output(execution)["record"]["Payload"]["recorded"] == 3
     decisions = {d.value: d for d in _store(running).active()}
     assert set(decisions) == {"203.0.113.7/32", "2001:db8:1::/64", "198.51.100.9/32"}
     assert {d.origin for d in decisions.values()} == {"alarm"}

@@ -111,9 +111,12 @@ def collect_offenders(
     *,
     rate_rule_name: str,
     min_requests: int,
-    max_offenders: int = 500,
+    max_offenders: int = 1000,
 ) -> dict[str, Any]:
-    """Offenders of the alarm's window, most requests first; JSON-safe for Step Functions."""
+    """Offenders of the alarm's window, rate-limited first, then most requests; JSON-safe.
+
+    At most ``max_offenders`` (about 100 KB in the state machine's 256 KB payload); how
+    many were left out is reported in ``truncated`` and in the alert."""
     web_acl = _call(wafv2, "get_web_acl", Name=acl.name, Scope=acl.scope, Id=acl.id)["WebACL"]
     rules = list(web_acl.get("Rules") or [])
     offenders: dict[str, Offender] = {}

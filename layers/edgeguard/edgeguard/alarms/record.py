@@ -124,7 +124,7 @@ def _alert(
     if refused:
         fields["refused"] = [f"{r['ip']}: {r['reason']}" for r in refused][:_LIST_LIMIT]
     if collected.get("truncated"):
-        fields["offenders left for the next alarm"] = collected["truncated"]
+        fields["offenders over the per-run cap, not banned"] = collected["truncated"]
     count = len(recorded)
     title = (
         f"WAF alarm {alarm.get('alarm_name')}: {count} address{'es' if count != 1 else ''} {verb}"

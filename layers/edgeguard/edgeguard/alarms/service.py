@@ -29,13 +29,13 @@ class CollectSettings:
     web_acl_name: str = ""  # looked up when no ARN is given (ListWebACLs, CLOUDFRONT)
     rate_rule_name: str = "edgeguard-rate"
     min_requests: int = 20
-    max_offenders: int = 500
+    max_offenders: int = 1000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CollectSettings:
         try:
             min_requests = int(optional("MIN_BLOCKED_REQUESTS", "20", environ))
-            max_offenders = int(optional("MAX_OFFENDERS", "500", environ))
+            max_offenders = int(optional("MAX_OFFENDERS", "1000", environ))
         except ValueError:
             raise ConfigError(
                 "environment variables MIN_BLOCKED_REQUESTS and MAX_OFFENDERS must be integers"
