@@ -20,7 +20,8 @@ class Check:
 class Story:
     """Prints each step as it happens and records every expected outcome."""
 
-    out: TextIO = sys.stdout
+    # Looked up when the story starts, not at import (tests swap sys.stdout per test).
+    out: TextIO = field(default_factory=lambda: sys.stdout)
     checks: list[Check] = field(default_factory=list)
     chapter: str = ""
     started: float = field(default_factory=time.monotonic)
