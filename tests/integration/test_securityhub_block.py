@@ -100,3 +100,17 @@ def test_dry_run_notes_say_counted(aws):
     _import(hub, copy.deepcopy(event["detail"]["findings"]))
     handle_custom_action_event(event, MemorySink(), sns, hub, settings, now=NOW)
     assert all("counted (dry run)" in note["Text"] for note in _notes(hub).values())
+
+
+def test_a_refused_note_call_still_alerts_about_the_bans(aws):
+    sns, hub, settings, alerts = aws
+    event = load_event("securityhub_custom_action_block_ip")
+    event["detail"]["findings"].append("not a finding")
+    hub.disable_security_hub()  # BatchUpdateFindings now answers InvalidAccessException
+    sink = MemorySink()
+    result = handle_custom_action_event(event, sink, sns, hub, settings, now=NOW)
+    assert ("198.51.100.23/32", "ban") in sink.decisions
+    assert result["malformed_findings_skipped"] == 1
+    assert result["notes_not_written"] == ["2 finding(s): InvalidAccessException"]
+    (alert,) = alerts()
+    assert alert["fields"]["notes not written"] == ["2 finding(s): InvalidAccessException"]

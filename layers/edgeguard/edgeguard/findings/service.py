@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from edgeguard.config import ConfigError, optional, require
 from edgeguard.decisions import DecisionSink
-from edgeguard.findings.addresses import parse_networks
+from edgeguard.findings.addresses import lookup, parse_networks
 from edgeguard.findings.asff import extract_asff, finding_identifier, findings_from_custom_action
 from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
 from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
-from edgeguard.findings.notes import write_notes
+from edgeguard.findings.notes import NoteReport, write_notes
 from edgeguard.notify.alert import Alert, publish
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ def handle_custom_action_event(
     bans stand either way (recording them again later is harmless).
     """
     findings = findings_from_custom_action(event)
+    malformed = len(lookup(event, "detail", "findings") or []) - len(findings)
     outcomes, notes, skipped = [], [], 0
     for finding in findings:
         outcome = block_finding(sink, extract_asff(finding), "securityhub", settings.block, now)
@@ -130,7 +133,7 @@ def handle_custom_action_event(
             skipped += 1
             continue
         notes.append((identifier, outcome.note(settings.block.action)))
-    note_report = write_notes(securityhub, notes) if notes else None
+    note_report = _write_notes_reporting_errors(securityhub, notes) if notes else None
     alert = findings_alert(outcomes, "securityhub", settings.block.action)
     problems = []
     if note_report and note_report.unprocessed:
@@ -154,4 +157,14 @@ def handle_custom_action_event(
         "notes_written": note_report.updated if note_report else 0,
         "notes_not_written": problems,
         "findings_without_identifier": skipped,
+        "malformed_findings_skipped": malformed,
     }
+
+
+def _write_notes_reporting_errors(securityhub: Any, notes: list[Any]) -> NoteReport:
+    """A refused BatchUpdateFindings call must not lose the alert about bans already made."""
+    try:
+        return write_notes(securityhub, notes)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        return NoteReport(unprocessed=[f"{len(notes)} finding(s): {code}"])
