@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+from edgeguard.alarms.collect import WebAclRef, blocking_rules
 from edgeguard.events import load_event
 
 
@@ -109,3 +110,15 @@ def alarm_event(name: str, now, rule: str = "ALL") -> dict:
     detail["state"]["reasonData"] = json.dumps(data)
     detail["state"]["timestamp"] = stamp
     return event
+
+
+def managed_group_metric(waf, arn: str) -> str:
+    """The metric name of the first blocking managed-group rule of the web ACL (whichever
+    web ACL the cloud has: the protected edge's once it is in the template, or ours)."""
+    acl = WebAclRef.from_arn(arn)
+    rules = waf.get_web_acl(Name=acl.name, Scope=acl.scope, Id=acl.id)["WebACL"]["Rules"]
+    return next(
+        r["VisibilityConfig"]["MetricName"]
+        for r in blocking_rules(rules)
+        if "ManagedRuleGroupStatement" in r["Statement"]
+    )

@@ -19,7 +19,7 @@ from edgeguard.decisions import DynamoDecisionStore
 from edgeguard.local import moto_ext
 from edgeguard.local.cloud import LocalCloud
 from edgeguard.local.stepfunctions import failed_states, output
-from tests.alarm_support import alarm_event, create_edge_web_acl
+from tests.alarm_support import alarm_event, create_edge_web_acl, managed_group_metric
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_alarm_with_offenders_bans_them_and_tells_the_team(cloud):
             "Timestamp": utcnow() - timedelta(minutes=2),
         },
     ]
-    moto_ext.seed_sampled_requests(arn, "AWS-AWSManagedRulesSQLiRuleSet", blocked)
+    moto_ext.seed_sampled_requests(arn, managed_group_metric(running.client("wafv2"), arn), blocked)
 
     targets = running.put_event(_alarm(running))
 
@@ -86,7 +86,7 @@ def test_alarm_with_no_offender_notifies_and_ends(cloud):
     running, arn = cloud
     moto_ext.seed_sampled_requests(
         arn,
-        "AWS-AWSManagedRulesSQLiRuleSet",
+        managed_group_metric(running.client("wafv2"), arn),
         [{"Request": {"ClientIP": "198.51.100.9"}, "Weight": 2}],
     )
     running.put_event(_alarm(running))
