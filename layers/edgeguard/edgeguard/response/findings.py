@@ -159,7 +159,7 @@ def _guardduty_task(detail: dict[str, Any], event_id: str) -> Task:
     action = ((detail.get("service") or {}).get("action") or {}).get("awsApiCallAction") or {}
     affected = action.get("affectedResources") or {}
     trail = _first_trail(
-        [affected.get(AFFECTED_TRAIL), detail.get("title"), detail.get("description")]
+        [affected.get(AFFECTED_TRAIL)], [detail.get("title"), detail.get("description")]
     )
     remote = action.get("remoteIpDetails") or {}
     resource = detail.get("resource") or {}
@@ -204,21 +204,22 @@ def _asff_trail(finding: dict[str, Any]) -> str:
     candidates += [
         v for k, v in fields.items() if str(k).endswith(f"affectedResources/{AFFECTED_TRAIL}")
     ]
-    candidates += [finding.get("Title"), finding.get("Description")]
-    return _first_trail(candidates)
+    return _first_trail(candidates, [finding.get("Title"), finding.get("Description")])
 
 
-def _first_trail(candidates: list[Any]) -> str:
-    """The first candidate that is a trail ARN or name; free text is searched for an ARN."""
-    for value in candidates:
-        if not isinstance(value, str) or not value.strip():
-            continue
-        try:
-            return TrailRef.parse(value).api_id()
-        except InvalidTrail:
-            found = TRAIL_ARN_IN_TEXT.search(value)
-            if found:
-                return found.group(0)
+def _first_trail(fields: list[Any], texts: list[Any]) -> str:
+    """The first structured field holding a trail name or ARN, else an ARN found in free
+    text (a title word is never taken for a trail name)."""
+    for value in fields:
+        if isinstance(value, str) and value.strip():
+            try:
+                return TrailRef.parse(value).api_id()
+            except InvalidTrail:
+                continue
+    for text in texts:
+        found = TRAIL_ARN_IN_TEXT.search(text) if isinstance(text, str) else None
+        if found:
+            return found.group(0)
     return ""
 
 
