@@ -61,6 +61,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             return {"recorded": [], "skipped": {"*": "no snapshot table configured"}}
         report = record_all(CLOUDTRAIL, SNAPSHOTS, SETTINGS.protected, SETTINGS.region)
         logger.info("trail configuration recorded", extra=report.as_dict())
+        metrics.add_metric(name="TrailsRecorded", unit=MetricUnit.Count, value=len(report.recorded))
         return report.as_dict()
     try:
         parse_api_call(event)
@@ -68,5 +69,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.warning("event ignored", extra={"reason": str(error)})
         metrics.add_metric(name="TrailEventIgnored", unit=MetricUnit.Count, value=1)
         return {"action": "ignored", "reason": str(error)}
+    metrics.add_metric(name="TrailEventReceived", unit=MetricUnit.Count, value=1)
     IDEMPOTENCY.register_lambda_context(context)
     return _guard(event=event)
