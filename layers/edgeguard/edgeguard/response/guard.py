@@ -8,10 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from edgeguard.notify.alert import Alert
 from edgeguard.response import cloudtrail
 from edgeguard.response.api_call import ApiCall, is_suite_call
-from edgeguard.response.cloudtrail import RestoreStep, Throttled, TrailGone
+from edgeguard.response.cloudtrail import RestoreStep, TrailGone
 from edgeguard.response.snapshots import SnapshotStore
 from edgeguard.response.trail import ProtectedTrails
 
@@ -95,10 +97,15 @@ def _restart(call: ApiCall, client: Any, report: GuardReport, sleep: Any) -> Non
     try:
         kwargs = {"sleep": sleep} if sleep else {}
         report.logging = cloudtrail.start_and_verify(client, call.trail, **kwargs)
-    except TrailGone:
+    except (TrailGone, ClientError) as error:
         report.action, report.logging = "failed", False
-        report.not_undone.append("the trail no longer exists; logging cannot be restarted")
-        report.alert = _alert(call, report, "critical", "CloudTrail logging stopped; trail gone")
+        reason = (
+            "the trail no longer exists; logging cannot be restarted"
+            if isinstance(error, TrailGone)
+            else f"StartLogging refused: {_error_text(error)}"
+        )
+        report.not_undone.append(reason)
+        report.alert = _alert(call, report, "critical", "CloudTrail logging stopped; NOT restarted")
         return
     if report.logging:
         report.action = "restarted"
@@ -149,8 +156,9 @@ def _restore(
         except TrailGone:
             steps = []
             report.not_undone.append("the trail no longer exists")
-        except Throttled:
-            raise
+        except ClientError as error:  # e.g. AccessDenied: say so, never go silent
+            steps = []
+            report.not_undone.append(f"could not restore: {_error_text(error)}")
         report.restored += [
             f"{s.what} back to the configuration of {snapshot.taken_at}" for s in steps if s.ok
         ]
@@ -203,3 +211,8 @@ def _alert(call: ApiCall, report: GuardReport, severity: str, title: str) -> Ale
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= _VALUE_LIMIT else text[: _VALUE_LIMIT - 3] + "..."
+
+
+def _error_text(error: ClientError) -> str:
+    detail = error.response.get("Error", {})
+    return f"{detail.get('Code', 'error')}: {str(detail.get('Message', ''))[:200]}"
