@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from edgeguard.events import load_event
+from edgeguard.local import moto_ext
 from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.response import securityhub
 from edgeguard.response.cloudtrail import NotLoggingYet, Throttled
@@ -160,8 +161,8 @@ def test_a_malformed_delivery_is_an_error_the_state_machine_catches(cloud: Cloud
 
 
 class _Hub:
-    """Stands in for Security Hub's answers that moto cannot produce (throttling,
-    unprocessed findings); edgeguard's own code runs unchanged."""
+    """Stands in for Security Hub throttling, which moto cannot produce; edgeguard's
+    own code runs unchanged."""
 
     def __init__(self, answer: dict[str, Any] | Exception) -> None:
         self.answer = answer
@@ -174,26 +175,63 @@ class _Hub:
         return self.answer
 
 
-def test_unprocessed_findings_are_reported_not_taken_for_success() -> None:
-    hub = _Hub(
-        {
-            "ProcessedFindings": [],
-            "UnprocessedFindings": [
-                {
-                    "FindingIdentifier": {"Id": "f", "ProductArn": "p"},
-                    "ErrorCode": "FindingNotFound",
-                    "ErrorMessage": "Finding not found",
-                }
-            ],
-        }
-    )
+def _import_finding(event_name: str = "securityhub_imported_cloudtrail_disabled") -> dict:
+    hub = boto3.client("securityhub", region_name=REGION)
+    hub.enable_security_hub()
+    finding = load_event(event_name)["detail"]["findings"][0]
+    hub.batch_import_findings(Findings=[finding])
+    return finding
 
-    result = securityhub.record(hub, "f", "p", resolved=True, note="restarted")
 
-    assert result.updated is False
-    assert "FindingNotFound" in result.reason
-    assert hub.calls[0]["Workflow"] == {"Status": "RESOLVED"}
-    assert hub.calls[0]["Note"]["UpdatedBy"] == "edgeguard"
+def _finding_now(finding_id: str) -> dict[str, Any]:
+    hub = boto3.client("securityhub", region_name=REGION)
+    found = hub.get_findings(Filters={"Id": [{"Value": finding_id, "Comparison": "EQUALS"}]})
+    return found["Findings"][0]
+
+
+def test_record_resolves_the_finding_with_a_note_when_logging_is_verified(cloud: Cloud) -> None:
+    moto_ext.install()
+    _import_finding()
+    task = _task(cloud)
+    task["outcome"] = cloud.step("remediate", task=task)
+    task["outcome"] = cloud.step("verify", task=task)
+
+    record = cloud.step("record", task=task)
+
+    assert record["updated"] is True
+    finding = _finding_now(task["finding_id"])
+    assert finding["Workflow"]["Status"] == "RESOLVED"
+    assert "restarted and verified" in finding["Note"]["Text"]
+    assert finding["Note"]["UpdatedBy"] == "edgeguard"
+
+
+def test_record_marks_notified_with_the_reason_when_logging_could_not_be_restored(
+    cloud: Cloud,
+) -> None:
+    moto_ext.install()
+    _import_finding()
+    cloud.cloudtrail.delete_trail(Name=TRAIL)
+    task = _task(cloud)
+    task["outcome"] = cloud.step("remediate", task=task)
+
+    cloud.step("record", task=task)
+
+    finding = _finding_now(task["finding_id"])
+    assert finding["Workflow"]["Status"] == "NOTIFIED"
+    assert "does not exist" in finding["Note"]["Text"]
+
+
+def test_an_unprocessed_finding_is_reported_not_taken_for_success(cloud: Cloud) -> None:
+    moto_ext.install()
+    boto3.client("securityhub", region_name=REGION).enable_security_hub()  # finding never imported
+    task = _task(cloud)
+    task["outcome"] = cloud.step("remediate", task=task)
+    task["outcome"] = cloud.step("verify", task=task)
+
+    record = cloud.step("record", task=task)
+
+    assert record["updated"] is False
+    assert "FindingNotFound" in record["reason"]
 
 
 def test_throttling_is_raised_for_step_functions_to_back_off() -> None:
