@@ -1,8 +1,11 @@
 """The tasks of the respond state machine (statemachines/respond.asl.json).
 Thin handler: ``{"step": ..., "task": {...}}`` in, JSON out; logic in edgeguard.response.
 
-remediate, record and notify are idempotent on the task's keys: a finding delivered
-twice is remediated once, recorded once and announced once."""
+remediate, verify, record and notify are idempotent on the task's keys: a finding
+delivered twice is remediated once, recorded once and announced once, and the
+second delivery replays the first one's verified outcome instead of waiting on it.
+GuardDuty's and Security Hub's copies of one finding share the remediation key, so
+the second copy still records its own Security Hub finding with that outcome."""
 
 from __future__ import annotations
 
@@ -37,6 +40,11 @@ def _remediate(data: dict[str, Any]) -> dict[str, Any]:
     return steps.remediate(data["task"], CLOUDTRAIL, STEP_SETTINGS)
 
 
+@idempotent_function(data_keyword_argument="data", config=BY_REMEDIATION, persistence_store=STORE)
+def _verify(data: dict[str, Any]) -> dict[str, Any]:
+    return steps.verify(data["task"], CLOUDTRAIL)
+
+
 @idempotent_function(data_keyword_argument="data", config=BY_RECORD, persistence_store=STORE)
 def _record(data: dict[str, Any]) -> dict[str, Any]:
     return steps.record(data["task"], SECURITYHUB)
@@ -62,7 +70,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if step == "remediate":
         return _remediate(data={"step": step, "task": task})
     if step == "verify":
-        return steps.verify(task, CLOUDTRAIL)
+        return _verify(data={"step": step, "task": task})
     if step == "record":
         return _record(data={"step": step, "task": task})
     if step == "notify":
