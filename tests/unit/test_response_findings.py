@@ -119,3 +119,11 @@ def test_protected_trails_parameter() -> None:
     assert named.covers(TrailRef("audit")) and not named.covers(TrailRef("dev"))
     with pytest.raises(InvalidTrail):
         ProtectedTrails.parse("bad name")
+
+
+def test_a_role_is_matched_whatever_its_path_or_session() -> None:
+    call = parse_api_call(load_event("cloudtrail_stop_logging"))
+    own = "arn:aws:sts::123456789012:assumed-role/DevOpsAdmin/edgeguard-dev-trail-guard"
+    assert is_suite_call(call.actor, frozenset({own}))
+    assert is_suite_call(call.actor, frozenset({"arn:aws:iam::123456789012:role/ops/DevOpsAdmin"}))
+    assert not is_suite_call(call.actor, frozenset({"arn:aws:iam::999999999999:role/DevOpsAdmin"}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,16 +115,26 @@ def parse_api_call(event: Any) -> ApiCall:
     )
 
 
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):(role|assumed-role)/(.+)$")
+
+
+def role_of(arn: str) -> tuple[str, str] | None:
+    """(account, role name) of a role ARN (any path) or an assumed-role session ARN."""
+    match = _ROLE_ARN.match(arn or "")
+    if not match:
+        return None
+    account, kind, rest = match.groups()
+    name = rest.rsplit("/", 1)[-1] if kind == "role" else rest.split("/", 1)[0]
+    return account, name
+
+
 def is_suite_call(actor: Actor, suite_role_arns: frozenset[str]) -> bool:
-    """True when edgeguard's own roles made the call (so it never fights itself)."""
-    if not suite_role_arns:
-        return False
-    if actor.issuer_arn and actor.issuer_arn in suite_role_arns:
-        return True
-    names = {arn.rsplit("/", 1)[-1] for arn in suite_role_arns}
-    # arn:aws:sts::123456789012:assumed-role/<role name>/<session>
-    parts = actor.arn.split(":assumed-role/", 1)
-    return len(parts) == 2 and parts[1].split("/", 1)[0] in names
+    """True when edgeguard's own role made the call (so it never fights itself).
+
+    Matched on the role (session issuer, or the role in an assumed-role ARN, both
+    set by AWS), never on the session name, which any caller chooses freely."""
+    wanted = {role for arn in suite_role_arns if (role := role_of(arn))}
+    return any(role_of(arn) in wanted for arn in (actor.issuer_arn, actor.arn) if arn)
 
 
 def _text(value: Any) -> str:
