@@ -253,6 +253,7 @@ def test_real_template_edit_stops_routing(tmp_path):
     )
     (tmp_path / "template.yaml").write_text(edited)
     (tmp_path / "functions").symlink_to(root / "functions")
+    (tmp_path / "statemachines").symlink_to(root / "statemachines")  # DefinitionUri paths
     for cloud_template in (root / "template.yaml", tmp_path / "template.yaml"):
         with LocalCloud(template=cloud_template, quiet=True) as cloud:
             cloud.client("sns").publish(TopicArn=cloud.resource("AlertsTopic"), Message="x")
