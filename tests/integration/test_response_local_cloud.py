@@ -165,3 +165,39 @@ def test_a_weakened_trail_is_put_back_to_the_hourly_snapshot(cloud: LocalCloud) 
     (text,) = _texts(cloud)
     assert "exfil-logs-7731" in text  # what changed is reported
     assert "trail settings back to" in text
+
+
+def test_a_finding_security_hub_does_not_know_is_announced_as_not_updated(
+    cloud: LocalCloud,
+) -> None:
+    cloud.client("securityhub").enable_security_hub()  # the finding itself was never imported
+    _stop(cloud)
+
+    cloud.put_event(load_event("securityhub_imported_cloudtrail_disabled"))
+
+    assert _logging(cloud)
+    (text,) = _texts(cloud)
+    assert "NOT updated" in text and "FindingNotFound" in text
+
+
+def test_custom_action_on_a_finding_without_a_playbook_ends_notified_with_the_reason(
+    cloud: LocalCloud,
+) -> None:
+    event = load_event("securityhub_custom_action_enable_cloudtrail")
+    finding = event["detail"]["findings"][0]
+    finding.update(Types=["Software and Configuration Checks/Vulnerabilities/CVE"])
+    finding.update(Title="CVE-2026-0001 in nginx", Description="A CVE", ProductFields={}, Action={})
+    finding_id = _import(cloud, event)
+
+    cloud.put_event(event)
+
+    updated = _finding(cloud, finding_id)
+    assert updated["Workflow"]["Status"] == "NOTIFIED"
+    assert "no playbook" in updated["Note"]["Text"]
+    (text,) = _texts(cloud)
+    assert "No edgeguard playbook for finding: CVE-2026-0001 in nginx" in text
+    sfn = cloud.client("stepfunctions")
+    (execution,) = sfn.list_executions(stateMachineArn=cloud.resource("RespondStateMachine"))[
+        "executions"
+    ]
+    assert execution["status"] == "SUCCEEDED"

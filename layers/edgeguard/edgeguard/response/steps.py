@@ -137,6 +137,9 @@ def alert_for(task: dict[str, Any]) -> Alert:
     if resolved:
         title = f"CloudTrail logging restored on {trail_text} (finding)"
         severity = "high"
+    elif outcome.get("status") == "skipped":
+        title = f"No edgeguard playbook for finding: {str(task.get('title') or '?')[:80]}"
+        severity = "medium"
     else:
         title = f"CloudTrail logging NOT restored on {trail_text} (finding)"
         severity = "critical"
