@@ -19,15 +19,7 @@ from edgeguard.local.stepfunctions import failed_states, output
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "wiring" / "template.yaml"
 
-STOP_LOGGING = {
-    "source": "aws.cloudtrail",
-    "detail-type": "AWS API Call via CloudTrail",
-    "detail": {
-        "eventSource": "cloudtrail.amazonaws.com",
-        "eventName": "StopLogging",
-        "requestParameters": {"name": "trail", "ips": ["203.0.113.7", "boom", "flaky"]},
-    },
-}
+STOP_LOGGING = load_event("eventbridge_cloudtrail_stoplogging")
 
 
 @pytest.fixture
@@ -75,14 +67,17 @@ def test_rule_to_state_machine_runs_task_choice_map_catch_and_publishes(cloud):
     description = sfn.describe_execution(executionArn=execution["executionArn"])
     assert description["status"] == "SUCCEEDED"
     result = output(description)
-    assert result["ips"] == ["203.0.113.7", "boom", "flaky"]  # InputPath $.detail.requestParameters
+    # the rule's InputTransformer shaped the input
+    assert result["trail"] == "arn:aws:cloudtrail:us-east-1:123456789012:trail/edgeguard-dev-trail"
+    assert result["note"] == "stopped by 198.51.100.23"
+    assert result["ips"] == ["198.51.100.23", "boom", "flaky"]
     assert result["results"] == [
-        {"ip": "203.0.113.7", "blocked": True},
+        {"ip": "198.51.100.23", "blocked": True},
         {"ip": "boom", "refused": "ValueError"},  # Catch on the function's errorType
         {"ip": "flaky", "blocked": True},  # Retry after a TimeoutError
     ]
     assert [c.event for c in calls(cloud, "ItemFunction")] == [
-        {"ip": "203.0.113.7"},
+        {"ip": "198.51.100.23"},
         {"ip": "boom"},
         {"ip": "flaky"},
         {"ip": "flaky"},
@@ -95,16 +90,13 @@ def test_rule_to_state_machine_runs_task_choice_map_catch_and_publishes(cloud):
 
 
 def test_state_machine_failure_is_reported_with_its_cause(cloud):
-    event = json.loads(json.dumps(STOP_LOGGING))
-    event["detail"]["requestParameters"] = {"ips": "not-a-list"}
-    cloud.put_event(event)
+    description = cloud.start_execution("BlockMachine", {"ips": "not-a-list"})
+    assert description["status"] == "FAILED"
     sfn = cloud.client("stepfunctions")
-    (execution,) = sfn.list_executions(stateMachineArn=cloud.resource("BlockMachine"))["executions"]
-    assert execution["status"] == "FAILED"
-    description = sfn.describe_execution(executionArn=execution["executionArn"])
     assert description["error"] == "TypeError"
     assert "ips must be a list" in description["cause"]
-    assert any(f.get("error") == "TypeError" for f in failed_states(sfn, execution["executionArn"]))
+    failures = failed_states(sfn, description["executionArn"])
+    assert any(f.get("error") == "TypeError" for f in failures)
 
 
 def test_s3_to_sqs_to_function_in_batches_with_partial_failures(cloud):

@@ -1079,20 +1079,56 @@ def _shape(target: Target, event: dict[str, Any]) -> Any:
     if target.input_path:
         return _json_path(event, target.input_path)
     if target.input_transformer:
-        paths = target.input_transformer.get("InputPathsMap") or {}
-        text = str(target.input_transformer.get("InputTemplate", ""))
-        values = {name: _json_path(event, path) for name, path in paths.items()}
-        for name, value in values.items():
-            text = text.replace(f'"<{name}>"', json.dumps(value))
-            inline = value if isinstance(value, str) else json.dumps(value)
-            text = text.replace(
-                f"<{name}>", json.dumps(inline)[1:-1] if isinstance(value, str) else inline
-            )
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+        return transform_input(target.input_transformer, event)
     return event
+
+
+def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> Any:
+    """EventBridge's InputTransformer: ``<name>`` placeholders filled from InputPathsMap.
+
+    In a JSON template a placeholder outside quotes becomes the value as JSON (strings
+    quoted), inside a string literal its text; a template that is not JSON is a string.
+    """
+    paths = transformer.get("InputPathsMap") or {}
+    values = {name: _json_path(event, path) for name, path in paths.items()}
+    template = str(transformer.get("InputTemplate", ""))
+    is_json = template.lstrip().startswith(("{", "["))
+
+    def text_of(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    out: list[str] = []
+    in_string, index = False, 0
+    while index < len(template):
+        char = template[index]
+        if char == "\\" and in_string:
+            out.append(template[index : index + 2])
+            index += 2
+            continue
+        if char == '"':
+            in_string = not in_string
+        if char == "<":
+            end = template.find(">", index)
+            name = template[index + 1 : end] if end > 0 else ""
+            if name in values:
+                value = values[name]
+                if not is_json:
+                    out.append(text_of(value))
+                elif in_string:
+                    out.append(json.dumps(text_of(value))[1:-1])
+                else:
+                    out.append(json.dumps(value))
+                index = end + 1
+                continue
+        out.append(char)
+        index += 1
+    text = "".join(out)
+    if not is_json:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _sns_message(params: dict[str, Any], topic: str, message_id: str) -> dict[str, Any]:
