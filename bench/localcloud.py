@@ -11,10 +11,10 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
 
-from edgeguard.events import load_event  # noqa: E402
-from edgeguard.local.cloud import LocalCloud  # noqa: E402
-from edgeguard.local.patterns import matches  # noqa: E402
-from edgeguard.notify.alert import Alert, publish  # noqa: E402
+from edgeguard.events import load_event
+from edgeguard.local.cloud import LocalCloud
+from edgeguard.local.patterns import matches
+from edgeguard.notify.alert import Alert, publish
 
 
 def _ms(seconds: float) -> str:
@@ -44,7 +44,9 @@ def run() -> list[tuple[str, str]]:
             started = time.perf_counter()
             publish(sns, topic, Alert("bench", f"alert {index}", "low"))
             times.append(time.perf_counter() - started)
-        rows.append(("alert publish -> notifier -> Telegram, median", _ms(statistics.median(times))))
+        rows.append(
+            ("alert publish -> notifier -> Telegram, median", _ms(statistics.median(times)))
+        )
 
     event = load_event("securityhub_imported_cloudtrail_disabled")
     pattern = {

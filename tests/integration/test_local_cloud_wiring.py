@@ -250,3 +250,17 @@ def test_real_template_edit_stops_routing(tmp_path):
             cloud.client("sns").publish(TopicArn=cloud.resource("AlertsTopic"), Message="x")
             delivered = len(cloud.telegram_messages)
         assert delivered == (1 if cloud_template == root / "template.yaml" else 0)
+
+
+def test_execution_started_by_code_finishes_and_its_publications_arrive(cloud):
+    sfn = cloud.client("stepfunctions")
+    started = sfn.start_execution(
+        stateMachineArn=cloud.resource("BlockMachine"), input=json.dumps({"ips": ["192.0.2.1"]})
+    )
+    # the call returns once the execution and everything it published were delivered
+    status = sfn.describe_execution(executionArn=started["executionArn"])["status"]
+    assert status == "SUCCEEDED"
+    (told,) = calls(cloud, "TopicFunction")
+    assert json.loads(told.event["Records"][0]["Sns"]["Message"]) == [
+        {"ip": "192.0.2.1", "blocked": True}
+    ]

@@ -169,6 +169,7 @@ class LocalCloud:
         self._pending: list[_Pending] = []
         self._lock = threading.RLock()
         self._depth = 0
+        self._pumping = False
         self._queue_retry: dict[str, list[tuple[str, datetime]]] = {}
         self._stream_position: dict[tuple[int, str], str] = {}
         self._stream_attempts: dict[tuple[int, str, str], int] = {}
@@ -541,24 +542,37 @@ class LocalCloud:
             yield
 
     def _pump(self) -> None:
+        """Deliver everything pending, poll queues and streams, until nothing moves.
+
+        The lock guards only the pending list and the depth counter: a state machine's
+        worker thread must be able to queue its publications while the pump waits for it.
+        """
         with self._lock:
+            if self._pumping:
+                return
+            self._pumping = True
             self._depth += 1
-            try:
-                for _ in range(MAX_PUMP_ROUNDS):
-                    moved = False
-                    while self._pending:
-                        item = self._pending.pop(0)
-                        self._deliver_pending(item)
-                        moved = True
-                    for source in self.wiring.queue_sources:
-                        moved |= self._poll_queue(source)
-                    for index, source in enumerate(self.wiring.stream_sources):
-                        moved |= self._poll_stream(index, source)
-                    if not moved:
-                        return
-                raise RuntimeError("the local cloud kept delivering for 200 rounds: a loop?")
-            finally:
+        try:
+            for _ in range(MAX_PUMP_ROUNDS):
+                moved = False
+                while (item := self._next_pending()) is not None:
+                    self._deliver_pending(item)
+                    moved = True
+                for source in self.wiring.queue_sources:
+                    moved |= self._poll_queue(source)
+                for index, source in enumerate(self.wiring.stream_sources):
+                    moved |= self._poll_stream(index, source)
+                if not moved:
+                    return
+            raise RuntimeError("the local cloud kept delivering for 200 rounds: a loop?")
+        finally:
+            with self._lock:
+                self._pumping = False
                 self._depth -= 1
+
+    def _next_pending(self) -> _Pending | None:
+        with self._lock:
+            return self._pending.pop(0) if self._pending else None
 
     def _deliver_pending(self, item: _Pending) -> None:
         if item.kind == "sns":
