@@ -85,3 +85,25 @@ def test_invoke_runs_one_function_with_its_environment(cloud):
     result = cloud.invoke("NotifierFunction", event)
     assert result == {"records": 1, "messages_sent": 1, "skipped_reason": None}
     assert cloud.telegram_messages[0]["text"] == "plain text alert"
+
+
+def test_alarm_state_change_reaches_telegram_through_the_alarm_action(cloud):
+    """NotifierDeadLetterAlarm's AlarmActions publish on AlertsTopic, as in AWS."""
+    reached = cloud.set_alarm_state("NotifierDeadLetterAlarm", "ALARM", "1 message waiting")
+    assert reached == ["AlertsTopic"]
+    (message,) = cloud.telegram_messages
+    assert "edgeguard-dev-notifier-undelivered" in message["text"]
+    sns_record = cloud.invocations[-1].event["Records"][0]["Sns"]
+    assert (
+        sns_record["Subject"]
+        == 'ALARM: "edgeguard-dev-notifier-undelivered" in US East (N. Virginia)'
+    )
+    body = json.loads(sns_record["Message"])
+    assert body["NewStateValue"] == "ALARM" and body["OldStateValue"] == "INSUFFICIENT_DATA"
+    assert body["Trigger"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert body["Trigger"]["Dimensions"] == [
+        {"value": "edgeguard-dev-notifier-dlq", "name": "QueueName"}
+    ]
+    # no change, no notification
+    assert cloud.set_alarm_state("NotifierDeadLetterAlarm", "ALARM") == []
+    assert len(cloud.telegram_messages) == 1

@@ -264,3 +264,22 @@ def test_execution_started_by_code_finishes_and_its_publications_arrive(cloud):
     assert json.loads(told.event["Records"][0]["Sns"]["Message"]) == [
         {"ip": "192.0.2.1", "blocked": True}
     ]
+
+
+def test_alarm_state_change_event_starts_the_state_machine(cloud):
+    reached = cloud.set_alarm_state(
+        "BlockedRequestsAlarm", "ALARM", "Threshold Crossed: 1 datapoint [1532.0]"
+    )
+    assert reached == ["BlockMachine", "Topic"]  # the rule, then the alarm action
+    sfn = cloud.client("stepfunctions")
+    (execution,) = sfn.list_executions(stateMachineArn=cloud.resource("BlockMachine"))["executions"]
+    description = sfn.describe_execution(executionArn=execution["executionArn"])
+    event = json.loads(description["input"])
+    assert event["detail-type"] == "CloudWatch Alarm State Change"
+    assert event["detail"]["alarmName"] == "wiring-waf-blocked-requests"
+    assert event["detail"]["previousState"]["value"] == "INSUFFICIENT_DATA"
+    metric = event["detail"]["configuration"]["metrics"][0]["metricStat"]
+    assert metric["metric"]["dimensions"] == {"WebACL": "wiring-edge", "Rule": "ALL"}
+    assert description["status"] == "SUCCEEDED"
+    # back to OK: the rule matches ALARM only
+    assert cloud.set_alarm_state("BlockedRequestsAlarm", "OK", "back to normal") == []

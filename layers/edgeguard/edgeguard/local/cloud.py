@@ -63,7 +63,7 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 
 from edgeguard import clock
-from edgeguard.local import moto_ext
+from edgeguard.local import alarms, moto_ext
 from edgeguard.local import resources as res
 from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.local.origin import OriginStandIn, origin_acl_from_template
@@ -611,6 +611,56 @@ class LocalCloud:
             self.skipped.setdefault(
                 f"target {target.logical_id}", f"{target.arn}: not delivered locally"
             )
+
+    # ============================================================ CloudWatch
+    def set_alarm_state(
+        self,
+        logical_id: str,
+        state: str = "ALARM",
+        reason: str = "Threshold Crossed (local cloud)",
+        reason_data: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Move an alarm to ``state`` and emit what CloudWatch emits on a change.
+
+        The "CloudWatch Alarm State Change" event is routed by the template's rules and
+        the state's actions run (SNS topics get the alarm notification, functions the
+        Lambda alarm payload). Returns the logical ids reached; nothing when the state
+        did not change.
+        """
+        cloudwatch = self.client("cloudwatch")
+        name = self.resource(logical_id)
+        (alarm,) = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        old_value, old_reason = alarm["StateValue"], alarm.get("StateReason", "")
+        data = json.dumps(reason_data) if reason_data is not None else None
+        args = {"AlarmName": name, "StateValue": state, "StateReason": reason}
+        if data:
+            args["StateReasonData"] = data
+        with self._operation():
+            cloudwatch.set_alarm_state(**args)
+            if old_value == state:
+                return []
+            when = clock.utcnow()
+            previous, new = alarms.new_states((old_value, old_reason), (state, reason, data), when)
+            reached = self._route(alarms.state_change_event(alarm, previous, new, when))
+            if not alarm.get("ActionsEnabled", True):
+                return reached
+            key = {"ALARM": "AlarmActions", "OK": "OKActions"}.get(state, "InsufficientDataActions")
+            for action in alarm.get(key, []):
+                target = self._reverse.get(action)
+                if target is None:
+                    self.skipped.setdefault(
+                        f"alarm action {action}", "not a resource of the template"
+                    )
+                    continue
+                kind = self.kind_of(target)
+                if kind == "topic":
+                    subject, message = alarms.sns_notification(alarm, old_value, new, when)
+                    self.client("sns").publish(TopicArn=action, Subject=subject, Message=message)
+                elif kind == "function":
+                    payload = alarms.lambda_action_payload(alarm, previous, new, when)
+                    self._invoke_async(target, payload, f"alarm {logical_id}")
+                reached.append(target)
+            return reached
 
     # ======================================================== Step Functions
     def start_execution(self, logical_id: str, payload: Any, wait: bool = True) -> dict[str, Any]:
