@@ -20,7 +20,7 @@ class Check:
 class Story:
     """Prints each step as it happens and records every expected outcome."""
 
-    out: TextIO = sys.stdout
+    out: TextIO = field(default_factory=lambda: sys.stdout)  # the stdout of the moment
     checks: list[Check] = field(default_factory=list)
     chapter: str = ""
     started: float = field(default_factory=time.monotonic)
