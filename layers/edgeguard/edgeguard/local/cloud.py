@@ -135,6 +135,7 @@ class _Registry:
 
 
 _ACTIVE = _Registry()
+_CLIENTS: dict[str, Any] = {}
 
 
 class LocalCloud:
@@ -163,7 +164,6 @@ class LocalCloud:
         self.telegram = TelegramStandIn(chat_ids=(TELEGRAM_CHAT_ID,))
         self.origin: OriginStandIn | None = None
         self._mock: Any = None
-        self._clients: dict[str, Any] = {}
         self._handlers: dict[str, Any] = {}
         self._reverse: dict[str, str] = {}
         self._pending: list[_Pending] = []
@@ -245,10 +245,17 @@ class LocalCloud:
 
     # =================================================================== lookup
     def client(self, service: str) -> Any:
-        """A boto3 client on the local cloud (cached per cloud)."""
-        if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=REGION)
-        return self._clients[service]
+        """A boto3 client on the local cloud.
+
+        Clients are kept for the process: moto's stubber and the local cloud's hooks sit
+        on every botocore session, and building a client (loading its service model)
+        is the largest part of starting a cloud. Outside a running cloud there is none.
+        """
+        if self._mock is None:
+            raise RuntimeError("the local cloud is not running")
+        if service not in _CLIENTS:
+            _CLIENTS[service] = boto3.client(service, region_name=REGION)
+        return _CLIENTS[service]
 
     def resource(self, logical_id: str) -> Any:
         """Physical name or ARN, what ``!Ref`` gives in CloudFormation."""
