@@ -269,7 +269,12 @@ class LocalCloud:
         if physical is None:
             raise KeyError(f"{logical_id} is not a resource of {self.template.path.name}")
         if name not in physical.attributes:
-            raise KeyError(f"{logical_id} has no attribute {name} locally")
+            if physical.created:
+                raise KeyError(f"{logical_id} has no attribute {name} locally")
+            # a resource that is not emulated: a stable stand-in value, so what refers to
+            # it (an ALB's DNSName as a CloudFront origin, a role's Arn) still resolves
+            physical.attributes[name] = res.virtual_attribute(logical_id, name)
+            self._reverse.setdefault(physical.attributes[name], logical_id)
         return physical.attributes[name]
 
     def resolve(self, value: Any) -> Any:
@@ -380,7 +385,7 @@ class LocalCloud:
         physical = self.physical.get(logical_id)
         if physical is not None and name in physical.attributes:
             return physical.attributes[name]
-        return f"<{logical_id}.{name}>"
+        return res.virtual_attribute(logical_id, name)
 
     def _create_state_machine(self, logical_id: str, props: dict[str, Any]) -> res.Physical:
         definition = res.state_machine_definition(self.template, props)

@@ -93,6 +93,16 @@ def virtual_physical(
     return Physical(name, {"Arn": _arn("local", name)})
 
 
+def virtual_attribute(logical_id: str, name: str) -> str:
+    """A stable stand-in for an attribute of a resource that is not emulated."""
+    slug = logical_id.lower()
+    if name.endswith("Arn") or name == "Arn":
+        return _arn("local", f"{slug}/{name.lower()}")
+    if name.endswith(("DNSName", "DomainName")):
+        return f"{slug}.local.{REGION}.amazonaws.com"
+    return f"{slug}-{name.lower()}-local"
+
+
 # ------------------------------------------------------------------ creators
 def _kms_key(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
     kms = clients("kms")
