@@ -1,8 +1,9 @@
 """``LocalCloud``: template.yaml running on this machine, moto in-process, no AWS account.
 
 ``with LocalCloud(parameters=None, template=None) as cloud:`` starts moto, creates
-the template's stateful resources and delivers along the template's own wiring,
-synchronously and in process:
+the template's stateful resources (edgeguard.local.resources; what is not emulated is
+listed in ``cloud.skipped``) and delivers along the template's own wiring, SAM Events
+or plain CloudFormation (edgeguard.local.wiring), synchronously and in process:
 
 - ``put_event(event)``: every EventBridge rule's real pattern (edgeguard.local.patterns)
   -> functions, state machines, topics, queues; returns the targets' logical ids.
@@ -18,6 +19,10 @@ synchronously and in process:
 - ``rotate_secret(logical_id)``: createSecret/setSecret/testSecret/finishSecret like
   Secrets Manager, a failed step retried once.
 - ``invoke(logical_id, event)``: one function with its resolved template environment.
+- ``set_alarm_state(logical_id, "ALARM")``: what CloudWatch emits on a state change
+  (the EventBridge event to rules, the notification to SNS actions, the payload to
+  Lambda actions; edgeguard.local.alarms).
+- ``start_execution(logical_id, input)``: a state machine run to completion.
 - ``origin_url``: a stand-in for the ALB that admits a request only when the regional
   web ACL (``OriginWebAcl``) allows its X-Origin-Verify header (edgeguard.local.origin).
 
