@@ -283,3 +283,20 @@ def test_alarm_state_change_event_starts_the_state_machine(cloud):
     assert description["status"] == "SUCCEEDED"
     # back to OK: the rule matches ALARM only
     assert cloud.set_alarm_state("BlockedRequestsAlarm", "OK", "back to normal") == []
+
+
+def test_events_for_another_bus_do_not_reach_default_bus_rules(cloud):
+    event = load_event("securityhub_imported_cloudtrail_disabled")
+    assert cloud.put_event(event, bus="partner-bus") == []
+    cloud.client("events").create_event_bus(Name="partner-bus")
+    cloud.client("events").put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "EventBusName": "arn:aws:events:us-east-1:123456789012:event-bus/partner-bus",
+            }
+        ]
+    )
+    assert calls(cloud, "FindingFunction") == []

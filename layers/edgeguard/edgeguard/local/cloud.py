@@ -173,6 +173,7 @@ class LocalCloud:
         self._reverse: dict[str, str] = {}
         self._pending: list[_Pending] = []
         self._lock = threading.RLock()
+        self._call_lock = threading.RLock()
         self._depth = 0
         self._pumping = False
         self._queue_retry: dict[str, list[tuple[str, datetime]]] = {}
@@ -474,7 +475,9 @@ class LocalCloud:
         )
         record = Invocation(logical_id, source, copy.deepcopy(event))
         self.invocations.append(record)
-        with environment(env), self._function_output():
+        # one function at a time: os.environ is process-wide, and moto runs Map and
+        # Parallel branches in threads; serial calls keep each function's environment its own
+        with self._call_lock, environment(env), self._function_output():
             try:
                 handler = self._handlers.get(logical_id)
                 if handler is None:
@@ -595,7 +598,8 @@ class LocalCloud:
         if item.kind == "sns":
             self._deliver_sns(item.payload)
         elif item.kind == "event":
-            self._route(item.payload)
+            event, bus = item.payload
+            self._route(event, bus)
         elif item.kind == "execution":
             self._wait_execution(item.payload)
 
@@ -1000,7 +1004,8 @@ class LocalCloud:
                     )
         elif service == "eventbridge" and operation == "PutEvents":
             for entry in params.get("Entries", []):
-                self._queue_pending("event", _event_from_entry(entry))
+                bus = _bus(entry.get("EventBusName"))
+                self._queue_pending("event", (_event_from_entry(entry), bus))
         elif service == "sfn" and operation == "StartExecution" and parsed.get("executionArn"):
             self._queue_pending("execution", parsed["executionArn"])
         else:
@@ -1126,6 +1131,12 @@ def _complete_event(event: dict[str, Any]) -> dict[str, Any]:
     }
     out.update(event)
     return out
+
+
+def _bus(value: Any) -> str:
+    """An event bus name from a name or an ARN (default when absent)."""
+    text = str(value or "default")
+    return text.rsplit("/", 1)[-1] if text.startswith("arn:") else text
 
 
 def _event_from_entry(entry: dict[str, Any]) -> dict[str, Any]:

@@ -419,6 +419,12 @@ def _alarm(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical
     return Physical(alarm, {"Arn": _arn("cloudwatch", f"alarm:{alarm}")}, True)
 
 
+def _event_bus(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    bus = str(props.get("Name") or name)
+    arn = clients("events").create_event_bus(Name=bus)["EventBusArn"]
+    return Physical(bus, {"Arn": arn, "Name": bus}, True)
+
+
 def _distribution(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
     config = cloudfront_config(props["DistributionConfig"], caller_reference=name)
     response = clients("cloudfront").create_distribution(DistributionConfig=config)
@@ -522,6 +528,7 @@ CREATORS: dict[str, Callable[[ClientFactory, str, dict[str, Any]], Physical]] = 
     "AWS::Logs::LogGroup": _log_group,
     "AWS::CloudFront::Distribution": _distribution,
     "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::Events::EventBus": _event_bus,
 }
 
 
