@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
+from edgeguard.decisions import DecisionRequest, DynamoDecisionStore
 from edgeguard.local.cloud import DeliveryError, LocalCloud
 from edgeguard.local.telegram_server import Fault
 from edgeguard.notify.alert import Alert, publish
@@ -107,3 +109,26 @@ def test_alarm_state_change_reaches_telegram_through_the_alarm_action(cloud):
     # no change, no notification
     assert cloud.set_alarm_state("NotifierDeadLetterAlarm", "ALARM") == []
     assert len(cloud.telegram_messages) == 1
+
+
+def banned(cloud) -> list[str]:
+    waf = cloud.client("wafv2")
+    found = []
+    for shard in ("BanIpV4Shard1", "BanIpV4Shard2"):
+        name, set_id, scope = cloud.resource(shard).split("|")
+        found += waf.get_ip_set(Name=name, Scope=scope, Id=set_id)["IPSet"]["Addresses"]
+    return sorted(found)
+
+
+def test_decision_stream_and_schedule_drive_the_real_enforcer(cloud):
+    """template.yaml: DecisionsTable stream -> IpSetSyncFunction, then its rate(1 minute)."""
+    env = cloud.function_environment("IpSetSyncFunction")
+    store = DynamoDecisionStore.from_env(env, client=cloud.client("dynamodb"))
+    store.record(DecisionRequest("203.0.113.7", "ban", "log", "probing", timedelta(minutes=3)))
+    # the write reached the enforcer through the table's stream, synchronously
+    assert [c.source for c in cloud.invocations] == ["stream DecisionsTable"]
+    assert banned(cloud) == ["203.0.113.7/32"]
+    # the schedule lifts the ban once it has expired (edgeguard.clock moves with tick)
+    cloud.tick(5)
+    assert banned(cloud) == []
+    assert "schedule IpSetSyncFunctionEveryMinute" in [c.source for c in cloud.invocations]

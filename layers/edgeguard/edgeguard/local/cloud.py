@@ -1008,8 +1008,10 @@ class LocalCloud:
                 self._queue_pending("event", (_event_from_entry(entry), bus))
         elif service == "sfn" and operation == "StartExecution" and parsed.get("executionArn"):
             self._queue_pending("execution", parsed["executionArn"])
-        else:
-            return
+        self._pump_if_top_level()
+
+    def _pump_if_top_level(self) -> None:
+        """A call made outside any cloud operation (by a test, a demo) is delivered now."""
         if self._depth == 0 and threading.current_thread() is threading.main_thread():
             self._pump()
 
@@ -1359,6 +1361,9 @@ _WATCHED = {
 }
 
 
+_READ_ONLY = ("Get", "List", "Describe", "Head", "Scan", "Query", "BatchGet", "Receive", "Select")
+
+
 def _service_id(model: Any) -> str:
     return str(model.service_model.service_id.hyphenize())
 
@@ -1372,9 +1377,13 @@ def _hook_after(
     http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
 ) -> None:
     cloud = _ACTIVE.cloud
-    if cloud is None or "edgeguard_params" not in context:
+    if cloud is None:
         return
-    cloud._after_call(_service_id(model), model.name, context.pop("edgeguard_params"), parsed)
+    if "edgeguard_params" in context:
+        cloud._after_call(_service_id(model), model.name, context.pop("edgeguard_params"), parsed)
+    elif not model.name.startswith(_READ_ONLY):
+        # a write (PutItem, PutObject, SendMessage, ...) may feed a stream or a queue
+        cloud._pump_if_top_level()
 
 
 def _hook_lambda(params: dict[str, Any], **_: Any) -> Any:
