@@ -48,3 +48,14 @@ def test_scheduler_schedule_and_rule_to_a_definitionstring_machine(cloud):
     assert len(executions) == 6
     first = sfn.describe_execution(executionArn=executions[0]["executionArn"])
     assert output(first) == {"got": {"from": "rule"}, "env": None}
+
+
+def test_trail_hub_action_target_and_parameter_exist_in_moto(cloud):
+    trail = cloud.client("cloudtrail").get_trail_status(Name=cloud.resource("Trail"))
+    assert trail["IsLogging"] is True
+    assert cloud.attribute("Trail", "Arn").endswith(":trail/fixture-trail")
+    targets = cloud.client("securityhub").describe_action_targets()["ActionTargets"]
+    assert [t["ActionTargetArn"] for t in targets] == [cloud.resource("BlockIpAction")]
+    assert cloud.resource("BlockIpAction").endswith(":action/custom/BlockIp")
+    parameter = cloud.client("ssm").get_parameter(Name=cloud.resource("Setting"))
+    assert parameter["Parameter"]["Value"] == "500"
