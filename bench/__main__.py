@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench.decisions",
     "bench.findings",
     "bench.response",
+    "bench.localcloud",
 )
 
 
