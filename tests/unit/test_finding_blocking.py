@@ -82,12 +82,20 @@ def test_alert_lists_bans_domains_and_refusals():
     sink = MemorySink()
     outcomes = [
         block_finding(sink, _gd(name), "guardduty", BlockSettings(), NOW)
-        for name in ("guardduty_runtime_network", "guardduty_dns_request")
+        for name in (
+            "guardduty_network_connection",
+            "guardduty_runtime_network",
+            "guardduty_dns_request",
+        )
     ]
     alert = findings_alert(outcomes, "guardduty", "ban")
-    assert alert.title == "GuardDuty: 2 addresses banned"
+    assert alert.title == "GuardDuty: 1 address banned"
     assert alert.severity == "high"
-    assert alert.fields["banned"] == ["2001:db8:f00d::/64", "203.0.113.150/32"]
+    assert alert.fields["banned"] == ["198.51.100.23/32"]
+    assert alert.fields["outbound destinations (victim or C&C, not banned)"] == [
+        "2001:db8:f00d::77",
+        "203.0.113.150",
+    ]
     assert alert.fields["domains (not blockable in WAF)"] == ["c2.malicious.example.com"]
 
 

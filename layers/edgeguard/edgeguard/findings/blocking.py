@@ -49,11 +49,22 @@ class FindingOutcome:
     def note(self, action: str) -> str:
         """The sentence written on a Security Hub finding (Note.Text, at most 512 chars)."""
         verb = "counted (dry run)" if action == "count" else "banned in WAF"
+        extraction = self.extraction
         if self.banned:
             until = max(entry["expires_at"] for entry in self.banned)
             text = f"edgeguard {verb} until {until}: {', '.join(self.values)}"
+        elif extraction.not_actionable:
+            text = f"edgeguard blocked nothing: {extraction.not_actionable}"
         else:
             text = "edgeguard blocked nothing: no bannable remote address"
+        outbound = extraction.outbound_addresses()
+        if outbound:
+            text += (
+                "; outbound destinations not banned (victim or C&C, not a client): "
+                + ", ".join(outbound)
+            )
+        if extraction.affiliated:
+            text += "; affiliated account callers not banned: " + ", ".join(extraction.affiliated)
         if self.refused:
             text += "; refused: " + ", ".join(f"{ip} ({why})" for ip, why in self.refused)
         if self.own:
@@ -132,6 +143,8 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
     verb = "counted (dry run)" if action == "count" else "banned"
     if values:
         title = f"{source}: {len(values)} address{'es' if len(values) != 1 else ''} {verb}"
+    elif outcomes and all(o.extraction.not_actionable for o in outcomes):
+        title = f"{source}: {outcomes[0].extraction.not_actionable}"
     else:
         title = f"{source}: finding with no bannable address"
     fields: dict[str, Any] = {
@@ -149,6 +162,15 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
         fields["own addresses skipped"] = own
     if domains:
         fields["domains (not blockable in WAF)"] = domains
+    outbound = sorted({ip for o in outcomes for ip in o.extraction.outbound_addresses()})
+    if outbound:
+        fields["outbound destinations (victim or C&C, not banned)"] = outbound
+    affiliated = sorted({ip for o in outcomes for ip in o.extraction.affiliated})
+    if affiliated:
+        fields["affiliated account callers (not banned)"] = affiliated
+    not_actionable = sorted({o.extraction.not_actionable for o in outcomes} - {""})
+    if not_actionable:
+        fields["not acted on"] = not_actionable
     problems = [p for outcome in outcomes for p in outcome.extraction.problems]
     if problems:
         fields["malformed values skipped"] = problems[:10]

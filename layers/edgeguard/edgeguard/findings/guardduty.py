@@ -15,13 +15,24 @@ The finding format (GuardDuty API reference: Finding, Service, Action, Detection
 Every ``remoteIpDetails`` may carry ``ipAddressV4`` and/or ``ipAddressV6``. The
 resource's own addresses (``resource.instanceDetails.networkInterfaces[]``) are
 collected so that they are never taken for an attacker's.
+
+What is never banned (each is reported in the alert instead):
+- the remote side of an OUTBOUND or UNKNOWN-direction ``networkConnectionAction``
+  (``connectionDirection``): the resource connected out to it, so it is the victim
+  (UnauthorizedAccess:EC2/SSHBruteForce outbound) or a C&C server / mining pool
+  (Backdoor:*/C&CActivity.B, CryptoCurrency:*/BitcoinTool.B). Banning it in the
+  edge's WAF cannot stop the outbound traffic and may lock a victim out of the site.
+- the caller of an ``awsApiCallAction`` whose ``remoteAccountDetails.affiliated`` is
+  true: an account of the organisation itself.
+- everything of a sample finding (``service.additionalInfo.sample``, made by
+  "Generate sample findings") or an archived one (``service.archived``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from edgeguard.findings.addresses import Extraction, as_list, lookup
+from edgeguard.findings.addresses import Extraction, as_list, is_true, lookup
 
 # actionType values whose action object carries a remote address.
 REMOTE_ACTIONS = {
@@ -39,13 +50,35 @@ _SIMPLE_ACTIONS = (
 )
 
 
-def _ip_details(extraction: Extraction, details: Any, where: str, own: bool = False) -> None:
+def _ip_details(extraction: Extraction, details: Any, where: str, kind: str = "remote") -> None:
+    add = {
+        "remote": extraction.add_remote,
+        "own": extraction.add_own,
+        "outbound": extraction.add_outbound,
+        "affiliated": extraction.add_affiliated,
+    }[kind]
     for key in ("ipAddressV4", "ipAddressV6"):
-        value = lookup(details, key)
-        if own:
-            extraction.add_own(value, f"{where}.{key}")
-        else:
-            extraction.add_remote(value, f"{where}.{key}")
+        add(lookup(details, key), f"{where}.{key}")
+
+
+def _remote_kind(name: str, block: Any) -> str:
+    """Whether the remote side of an action block is a caller (remote) or not."""
+    if name == "networkConnectionAction":
+        direction = str(lookup(block, "connectionDirection") or "").strip().upper()
+        if direction in ("OUTBOUND", "UNKNOWN"):
+            return "outbound"
+    if name == "awsApiCallAction" and is_true(lookup(block, "remoteAccountDetails", "affiliated")):
+        return "affiliated"
+    return "remote"
+
+
+def not_actionable(finding: dict[str, Any]) -> str:
+    """Why a GuardDuty finding must ban nothing (sample, archived), or ""."""
+    if is_true(lookup(finding, "service", "additionalInfo", "sample")):
+        return "sample finding (Generate sample findings): nothing banned"
+    if is_true(lookup(finding, "service", "archived")):
+        return "archived finding: nothing banned"
+    return ""
 
 
 def extract_guardduty(finding: dict[str, Any]) -> Extraction:
@@ -65,9 +98,14 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
         block = lookup(action, name)
         if not block:
             continue
-        _ip_details(extraction, lookup(block, "remoteIpDetails"), f"{base}.{name}.remoteIpDetails")
         _ip_details(
-            extraction, lookup(block, "localIpDetails"), f"{base}.{name}.localIpDetails", own=True
+            extraction,
+            lookup(block, "remoteIpDetails"),
+            f"{base}.{name}.remoteIpDetails",
+            _remote_kind(name, block),
+        )
+        _ip_details(
+            extraction, lookup(block, "localIpDetails"), f"{base}.{name}.localIpDetails", "own"
         )
 
     kubernetes = lookup(action, "kubernetesApiCallAction") or {}
@@ -78,7 +116,7 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
     for index, probe in enumerate(probes):
         where = f"{base}.portProbeAction.portProbeDetails[{index}]"
         _ip_details(extraction, lookup(probe, "remoteIpDetails"), f"{where}.remoteIpDetails")
-        _ip_details(extraction, lookup(probe, "localIpDetails"), f"{where}.localIpDetails", True)
+        _ip_details(extraction, lookup(probe, "localIpDetails"), f"{where}.localIpDetails", "own")
 
     dns = lookup(action, "dnsRequestAction")
     if dns:
@@ -91,6 +129,7 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
         )
 
     _own_interfaces(extraction, finding)
+    extraction.not_actionable = not_actionable(finding)
     return extraction
 
 
