@@ -8,6 +8,7 @@ allowlisted ranges, and dry run records ``count`` decisions instead of bans.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -82,10 +83,20 @@ def block_finding(
     """Record one decision per remote address of the finding; idempotent (longest wins)."""
     now = now or utcnow()
     outcome = FindingOutcome(extraction)
+    policy = getattr(sink, "policy", None)
+    v6_prefix = int(getattr(policy, "ipv6_host_prefix", 64))
+    own_addresses = [ipaddress.ip_address(ip) for ip in extraction.own]
     for address in extraction.addresses():
         owned = in_networks(address.ip, settings.own_networks)
         if owned is not None:
             outcome.own.append(address.ip)
+            continue
+        # An IPv6 host is banned as its /64 (Ipv6HostPrefix): never when that range holds
+        # the resource's own address or one of the operator's own ranges (a neighbour in
+        # the same subnet must not take the subnet off the site).
+        covering = _covering_own(address.ip, v6_prefix, own_addresses, settings.own_networks)
+        if covering:
+            outcome.refused.append((address.ip, covering))
             continue
         try:
             request = DecisionRequest(
@@ -117,6 +128,26 @@ def block_finding(
         )
     outcome.own.extend(ip for ip in extraction.own if ip in extraction.remote)
     return outcome
+
+
+def _covering_own(
+    ip: str,
+    v6_prefix: int,
+    own_addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address],
+    own_networks: tuple[Network, ...],
+) -> str:
+    """Why the decision range of ``ip`` would cover something of our own, or ""."""
+    address = ipaddress.ip_address(ip)
+    if address.version != 6:
+        return ""
+    banned = ipaddress.ip_network(f"{address}/{v6_prefix}", strict=False)
+    for own in own_addresses:
+        if own.version == 6 and own in banned:
+            return f"its /{v6_prefix} ({banned}) holds the resource's own address {own}"
+    for network in own_networks:
+        if network.version == 6 and banned.overlaps(network):
+            return f"its /{v6_prefix} ({banned}) overlaps the own range {network}"
+    return ""
 
 
 def alert_severity(finding_severity: float, banned: bool) -> str:
