@@ -109,6 +109,12 @@ def test_gzip_members_plain_text_and_corruption():
         read_log(samples.cloudfront_object([one] * 200)[:-30])  # truncated upload
     with pytest.raises(CorruptObject):
         read_log(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(CorruptObject):
+        read_log(b"\x1f\x8b\x08\x00" + b"\x00" * 40)
+    flipped = bytearray(samples.cloudfront_object([one] * 200))
+    flipped[len(flipped) // 2 : len(flipped) // 2 + 8] = b"\xff" * 8
+    with pytest.raises(CorruptObject):
+        read_log(bytes(flipped))
 
 
 def test_empty_object_is_zero_lines():

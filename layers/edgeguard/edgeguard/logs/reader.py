@@ -39,8 +39,9 @@ def decompress(data: bytes | bytearray) -> bytes | bytearray:
 
         out = deflate.gzip_decompress(bytes(data) if isinstance(data, bytearray) else data)
         # libdeflate inflates the first member only: if the trailer's size does not
-        # match, there are more members (or damage) and zlib reads them all.
-        if int.from_bytes(data[-4:], "little") == len(out) & 0xFFFFFFFF:
+        # match, there are more members (or damage) and zlib reads them all. An empty
+        # result goes to zlib too, which is stricter about damaged block headers.
+        if out and int.from_bytes(data[-4:], "little") == len(out) & 0xFFFFFFFF:
             return out
     except ImportError:
         pass
