@@ -253,3 +253,40 @@ def test_sample_events_are_real_shaped():
         assert notification["eventSource"] == "aws:s3"
         assert notification["eventName"].startswith("ObjectCreated:")
     assert Path(project_root() / "events" / "sqs_s3_test_event.json").is_file()
+
+
+# ----------------------------------------------------------------- the deployed handler
+
+
+@mock_aws
+def test_function_handler_records_into_the_decision_store(template):
+    from edgeguard.decisions.store import DynamoDecisionStore
+    from edgeguard.local.handlers import LocalContext, environment, load_handler
+    from tests.decisions_support import alerts_seen, create_world
+
+    world = create_world()
+    dynamodb = boto3.client("dynamodb")
+    state = create_state_table(dynamodb, template)
+    s3 = boto3.client("s3")
+    bucket = "edgeguard-test-logs-123456789012"
+    s3.create_bucket(Bucket=bucket)
+    key = "cloudfront/E2EXAMPLE1234.2026-11-20-14.4f8a3c21.gz"
+    attacker = "203.0.113.150"
+    lines = [samples.cloudfront_line(at(i), attacker, p, 404)
+             for i, p in enumerate(["/.env", "/.git/config", "/.aws/credentials"])]
+    s3.put_object(Bucket=bucket, Key=key, Body=samples.cloudfront_object(lines))
+    event = {"Records": [sqs_record(load_event("sqs_s3_cloudfront_log"), bucket, key, "m1")]}
+    env = {
+        "DETECTION_STATE_TABLE": state,
+        "DECISIONS_TABLE": world.table,
+        "ALERTS_TOPIC_ARN": world.topic_arn,
+        "DETECTION_OVERRIDES": "{}",
+        "ALLOWLIST_CIDRS": ",",
+    }
+    with environment(env):
+        handler = load_handler("functions/log_analyzer", fresh=True)
+        response = handler(event, LocalContext(function_name="log-analyzer"))
+    assert response == {"batchItemFailures": []}
+    stored = DynamoDecisionStore(world.table, client=dynamodb).get(f"{attacker}/32")
+    assert [(d.action, d.origin, d.reason) for d in stored] == [("ban", "log", "sensitive_files")]
+    assert any(alert["kind"] == "log-ban" for alert in alerts_seen(world))
