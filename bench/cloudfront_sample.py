@@ -37,23 +37,77 @@ BROWSERS = (
 )
 CRAWLER = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 API_CLIENT = "acme-billing-sync/4.2.1 python-requests/2.32.3"
-PAGES = ("/", "/pricing", "/docs/getting-started", "/blog/2026/scaling-fargate", "/login",
-         "/account/settings", "/dashboard", "/docs/api/webhooks", "/careers", "/contact")
-ASSETS = ("/static/js/app.3f9a1c.js", "/static/css/main.77b2e0.css", "/static/img/logo.svg",
-          "/static/fonts/inter-var.woff2", "/favicon.ico", "/static/img/hero@2x.webp")
+PAGES = (
+    "/",
+    "/pricing",
+    "/docs/getting-started",
+    "/blog/2026/scaling-fargate",
+    "/login",
+    "/account/settings",
+    "/dashboard",
+    "/docs/api/webhooks",
+    "/careers",
+    "/contact",
+)
+ASSETS = (
+    "/static/js/app.3f9a1c.js",
+    "/static/css/main.77b2e0.css",
+    "/static/img/logo.svg",
+    "/static/fonts/inter-var.woff2",
+    "/favicon.ico",
+    "/static/img/hero@2x.webp",
+)
 PROBES = tuple(
     f"/{stem}{suffix}"
-    for stem in ("admin", "administrator", "wp-login", "phpmyadmin", "backup", "old", "test", "debug",
-                 "cgi-bin", "manager", "console", "solr", "jenkins", "setup", "install", "portal",
-                 "login", "panel", "cpanel", "webadmin", "adminer", "dashboard-old", "staging", "dev")
+    for stem in (
+        "admin",
+        "administrator",
+        "wp-login",
+        "phpmyadmin",
+        "backup",
+        "old",
+        "test",
+        "debug",
+        "cgi-bin",
+        "manager",
+        "console",
+        "solr",
+        "jenkins",
+        "setup",
+        "install",
+        "portal",
+        "login",
+        "panel",
+        "cpanel",
+        "webadmin",
+        "adminer",
+        "dashboard-old",
+        "staging",
+        "dev",
+    )
     for suffix in ("", ".php", ".asp", ".aspx", ".jsp", ".html", "/", "/index.php")
 )
-SENSITIVE = ("/.env", "/.git/config", "/.aws/credentials", "/backup.sql", "/server-status",
-             "/wp-config.php.bak", "/.DS_Store", "/config/database.yml")
-SQLI = ("id=1%27%20OR%20%271%27=%271", "q=1%20UNION%20SELECT%20username,password%20FROM%20users--",
-        "id=1%20AND%20SLEEP(5)", "sort=name%27;WAITFOR%20DELAY%20%270:0:5%27--")
-XSS = ("q=%3Cscript%3Ealert(1)%3C/script%3E", "name=%22%3E%3Csvg/onload=alert(document.domain)%3E",
-       "redirect=javascript:alert(1)")
+SENSITIVE = (
+    "/.env",
+    "/.git/config",
+    "/.aws/credentials",
+    "/backup.sql",
+    "/server-status",
+    "/wp-config.php.bak",
+    "/.DS_Store",
+    "/config/database.yml",
+)
+SQLI = (
+    "id=1%27%20OR%20%271%27=%271",
+    "q=1%20UNION%20SELECT%20username,password%20FROM%20users--",
+    "id=1%20AND%20SLEEP(5)",
+    "sort=name%27;WAITFOR%20DELAY%20%270:0:5%27--",
+)
+XSS = (
+    "q=%3Cscript%3Ealert(1)%3C/script%3E",
+    "name=%22%3E%3Csvg/onload=alert(document.domain)%3E",
+    "redirect=javascript:alert(1)",
+)
 TRAVERSAL = ("/static/..%2f..%2f..%2fetc%2fpasswd", "/download", "/files/%252e%252e%252fwin.ini")
 EDGES = ("FRA56-P5", "IAD89-C1", "LHR61-P3", "NRT57-P2", "SFO53-P7", "GRU3-C2")
 CIPHERS = ("TLS_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "TLS_AES_256_GCM_SHA384")
@@ -64,26 +118,66 @@ def _request_id(rng: random.Random) -> str:
 
 
 def _client(rng: random.Random) -> str:
-    return f"{rng.choice((23, 31, 45, 62, 81, 91, 104, 151, 176, 185))}.{rng.randrange(256)}." \
+    return (
+        f"{rng.choice((23, 31, 45, 62, 81, 91, 104, 151, 176, 185))}.{rng.randrange(256)}."
         f"{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    )
 
 
-def line(rng: random.Random, when: datetime, ip: str, ua: str, uri: str, status: int,
-         query: str = "-", method: str = "GET", host: str = "d111111abcdef8.cloudfront.net") -> str:
+def line(
+    rng: random.Random,
+    when: datetime,
+    ip: str,
+    ua: str,
+    uri: str,
+    status: int,
+    query: str = "-",
+    method: str = "GET",
+    host: str = "d111111abcdef8.cloudfront.net",
+) -> str:
     """One log line in the documented field order (user agent URL-encoded)."""
-    result = "Hit" if uri.startswith("/static") and status == 200 else (
-        "Error" if status >= 400 else "Miss")
+    result = (
+        "Hit"
+        if uri.startswith("/static") and status == 200
+        else ("Error" if status >= 400 else "Miss")
+    )
     size = rng.randrange(300, 90000) if status == 200 else rng.randrange(200, 900)
     ctype = "text/html" if not uri.startswith("/static") else "application/octet-stream"
     edge = rng.choice(EDGES)
     fields = (
-        when.strftime("%Y-%m-%d"), when.strftime("%H:%M:%S"), edge, str(size), ip, method,
-        host, uri, str(status), "https://www.example.com/pricing" if rng.random() < 0.5 else "-",
-        quote(ua, safe="/;:(),.+_-"), query,
-        "-", result, _request_id(rng), "www.example.com", "https", str(rng.randrange(80, 1500)),
-        f"{rng.random() * 0.4:.3f}", "-", "TLSv1.3", rng.choice(CIPHERS), result, "HTTP/2.0", "-",
-        "-", str(rng.randrange(1024, 65535)), f"{rng.random() * 0.3:.3f}", result, ctype,
-        str(size), "-", "-",
+        when.strftime("%Y-%m-%d"),
+        when.strftime("%H:%M:%S"),
+        edge,
+        str(size),
+        ip,
+        method,
+        host,
+        uri,
+        str(status),
+        "https://www.example.com/pricing" if rng.random() < 0.5 else "-",
+        quote(ua, safe="/;:(),.+_-"),
+        query,
+        "-",
+        result,
+        _request_id(rng),
+        "www.example.com",
+        "https",
+        str(rng.randrange(80, 1500)),
+        f"{rng.random() * 0.4:.3f}",
+        "-",
+        "TLSv1.3",
+        rng.choice(CIPHERS),
+        result,
+        "HTTP/2.0",
+        "-",
+        "-",
+        str(rng.randrange(1024, 65535)),
+        f"{rng.random() * 0.3:.3f}",
+        result,
+        ctype,
+        str(size),
+        "-",
+        "-",
     )
     return "\t".join(fields)
 
@@ -96,8 +190,12 @@ def generate(lines: int, seed: int = 7) -> bytes:
     benign = [(_client(rng), rng.choice(BROWSERS)) for _ in range(8000)]
     office, api, crawler = "81.2.69.142", "91.198.174.192", "66.249.66.1"
     attackers = {
-        "probe": "45.155.205.233", "sensitive": "185.220.101.4", "sqli": "193.42.33.7",
-        "xss": "103.145.13.2", "traversal": "194.26.29.11", "scanner": "141.98.10.55",
+        "probe": "45.155.205.233",
+        "sensitive": "185.220.101.4",
+        "sqli": "193.42.33.7",
+        "xss": "103.145.13.2",
+        "traversal": "194.26.29.11",
+        "scanner": "141.98.10.55",
         "flood": "176.111.174.90",
     }
     rows: list[tuple[float, str]] = []

@@ -56,7 +56,9 @@ def run() -> list[tuple[str, str]]:
         if elapsed < best:
             best, cpu_best = elapsed, _child_cpu() - cpu_before
             decisions = len(done.stdout.splitlines())
-    rows.append(("edgeguard replay, whole process", f"{best:.2f} s (best of {RUNS}), CPU {cpu_best:.2f} s"))
+    rows.append(
+        ("edgeguard replay, whole process", f"{best:.2f} s (best of {RUNS}), CPU {cpu_best:.2f} s")
+    )
     rows.append(("replay throughput", f"{LINES / best:,.0f} lines/s"))
     rows.append(("decisions", str(decisions)))
     rows.append(("target", "<= 2.4 s (3x the 7.3 s reference parser)"))
@@ -67,4 +69,3 @@ if __name__ == "__main__":
     for label, value in run():
         print(f"{label:<36} {value}")
     sys.exit(0)
-

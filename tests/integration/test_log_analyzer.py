@@ -12,7 +12,11 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from moto import mock_aws
 
 from edgeguard.decisions import MemorySink
@@ -83,7 +87,11 @@ def test_template_wires_buckets_queue_dlq_and_function(template):
         for rule in res[bucket]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
         if rule["Queue"] == {"Fn::GetAtt": "LogQueue.Arn"} and rule["Event"] == "s3:ObjectCreated:*"
     }
-    assert prefixes == {("LogBucket", "cloudfront/"), ("LogBucket", "alb/"), ("WafLogBucket", "AWSLogs/")}
+    assert prefixes == {
+        ("LogBucket", "cloudfront/"),
+        ("LogBucket", "alb/"),
+        ("WafLogBucket", "AWSLogs/"),
+    }
     statement = res["LogQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
     assert set(statement["Condition"]) == {"ArnLike", "StringEquals"}
@@ -101,15 +109,23 @@ def spread_attack() -> list[str]:
     """One client's behaviour: a probe run, a sensitive-file sweep and a flood, plus visitors."""
     rng = random.Random(11)
     attacker = "203.0.113.77"
-    lines = [samples.cloudfront_line(at(i * 0.4), attacker, f"/probe/{w}", 404)
-             for i, w in enumerate(f"w{chr(97 + a)}{chr(97 + b)}" for a in range(6) for b in range(8))]
-    lines += [samples.cloudfront_line(at(30 + i * 3), attacker, p, 404)
-              for i, p in enumerate(["/.env", "/.git/config", "/backup.sql"])]
+    lines = [
+        samples.cloudfront_line(at(i * 0.4), attacker, f"/probe/{w}", 404)
+        for i, w in enumerate(f"w{chr(97 + a)}{chr(97 + b)}" for a in range(6) for b in range(8))
+    ]
+    lines += [
+        samples.cloudfront_line(at(30 + i * 3), attacker, p, 404)
+        for i, p in enumerate(["/.env", "/.git/config", "/backup.sql"])
+    ]
     flooder = "198.51.100.200"
-    lines += [samples.cloudfront_line(at(100 + i / 500), flooder, "/login", 200, method="POST")
-              for i in range(25000)]
-    lines += [samples.cloudfront_line(at(rng.random() * 600), f"198.51.100.{rng.randrange(1, 99)}", "/")
-              for _ in range(500)]
+    lines += [
+        samples.cloudfront_line(at(100 + i / 500), flooder, "/login", 200, method="POST")
+        for i in range(25000)
+    ]
+    lines += [
+        samples.cloudfront_line(at(rng.random() * 600), f"198.51.100.{rng.randrange(1, 99)}", "/")
+        for _ in range(500)
+    ]
     return lines
 
 
@@ -146,8 +162,9 @@ def test_twenty_shuffled_files_give_the_same_decisions_as_one(template):
     outcomes = []
     for index in order:
         key = f"cloudfront/E2EXAMPLE.2026-11-20-14.{index:08x}.gz"
-        report = analyze_object(files[index], key, settings=DetectionSettings(), store=store,
-                                sink=sink, now=NOW)
+        report = analyze_object(
+            files[index], key, settings=DetectionSettings(), store=store, sink=sink, now=NOW
+        )
         outcomes += report.outcomes
     assert decided(outcomes) == expected
     # Each (client, scenario) is recorded once, not once per file after the threshold.
@@ -155,8 +172,14 @@ def test_twenty_shuffled_files_give_the_same_decisions_as_one(template):
     assert {d.value for d in sink.decisions.values()} == {"203.0.113.77/32", "198.51.100.200/32"}
 
     # A retried file (SQS redelivery) changes nothing.
-    again = analyze_object(files[order[0]], f"cloudfront/E2EXAMPLE.2026-11-20-14.{order[0]:08x}.gz",
-                           settings=DetectionSettings(), store=store, sink=sink, now=NOW)
+    again = analyze_object(
+        files[order[0]],
+        f"cloudfront/E2EXAMPLE.2026-11-20-14.{order[0]:08x}.gz",
+        settings=DetectionSettings(),
+        store=store,
+        sink=sink,
+        now=NOW,
+    )
     assert again.outcomes == []
 
 
@@ -164,10 +187,12 @@ def test_memory_state_store_gives_the_same_answer():
     lines = spread_attack()
     store, sink, outcomes = MemoryStateStore(), MemorySink(), []
     for index, body in reversed(list(enumerate(into_files(lines, 20, seed=5)))):
-        outcomes += analyze_object(body, f"f{index}", settings=DetectionSettings(), store=store,
-                                   sink=sink, now=NOW).outcomes
+        outcomes += analyze_object(
+            body, f"f{index}", settings=DetectionSettings(), store=store, sink=sink, now=NOW
+        ).outcomes
     assert {(c, s) for c, s, _ in decided(outcomes)} == {
-        ("203.0.113.77", "path_probing"), ("203.0.113.77", "sensitive_files"),
+        ("203.0.113.77", "path_probing"),
+        ("203.0.113.77", "sensitive_files"),
         ("198.51.100.200", "request_flood"),
     }
 
@@ -175,7 +200,9 @@ def test_memory_state_store_gives_the_same_answer():
 # ----------------------------------------------------------------- the SQS batch
 
 
-def sqs_record(template_event: dict[str, Any], bucket: str, key: str, message_id: str) -> dict[str, Any]:
+def sqs_record(
+    template_event: dict[str, Any], bucket: str, key: str, message_id: str
+) -> dict[str, Any]:
     record = copy.deepcopy(template_event["Records"][0])
     body = json.loads(record["body"])
     body["Records"][0]["s3"]["bucket"]["name"] = bucket
@@ -195,25 +222,37 @@ def test_sqs_batch_partial_failure_and_test_events(template):
     s3.create_bucket(Bucket=bucket)
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
 
     attacker = "203.0.113.99"
     good_key = "cloudfront/E2EXAMPLE1234.2026-11-20-14.4f8a3c21.gz"
-    attack = [samples.cloudfront_line(at(i), attacker, "/search", 200, "q=%27%20OR%201=1--")
-              for i in range(4)]
+    attack = [
+        samples.cloudfront_line(at(i), attacker, "/search", 200, "q=%27%20OR%201=1--")
+        for i in range(4)
+    ]
     s3.put_object(Bucket=bucket, Key=good_key, Body=samples.cloudfront_object(attack))
-    s3.put_object(Bucket=bucket, Key="cloudfront/E2EXAMPLE1234.2026-11-20-14.corrupt.gz",
-                  Body=b"\x1f\x8b\x08\x00" + b"\x00" * 40)
+    s3.put_object(
+        Bucket=bucket,
+        Key="cloudfront/E2EXAMPLE1234.2026-11-20-14.corrupt.gz",
+        Body=b"\x1f\x8b\x08\x00" + b"\x00" * 40,
+    )
     spaced = "alb/AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/20/with space.log.gz"
-    s3.put_object(Bucket=bucket, Key=spaced,
-                  Body=samples.alb_object([samples.alb_line(at(1), "198.51.100.3", "/")]))
+    s3.put_object(
+        Bucket=bucket,
+        Key=spaced,
+        Body=samples.alb_object([samples.alb_line(at(1), "198.51.100.3", "/")]),
+    )
 
     shape = load_event("sqs_s3_cloudfront_log")
     event = {
         "Records": [
             sqs_record(shape, bucket, good_key, "good"),
-            sqs_record(shape, bucket, "cloudfront/E2EXAMPLE1234.2026-11-20-14.corrupt.gz", "corrupt"),
+            sqs_record(
+                shape, bucket, "cloudfront/E2EXAMPLE1234.2026-11-20-14.corrupt.gz", "corrupt"
+            ),
             sqs_record(shape, bucket, "cloudfront/E2EXAMPLE1234.2026-11-20-14.gone.gz", "missing"),
             load_event("sqs_s3_test_event")["Records"][0],
             sqs_record(shape, bucket, spaced, "spaced"),
@@ -234,7 +273,10 @@ def test_sqs_batch_partial_failure_and_test_events(template):
         record_handler=record_handler_for(deps, reports),
         processor=BatchProcessor(event_type=EventType.SQS),
     )
-    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == ["corrupt", "missing"]
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == [
+        "corrupt",
+        "missing",
+    ]
     assert [(r.key, r.format) for r in reports] == [(good_key, "cloudfront"), (spaced, "alb")]
     assert [(d.value, d.reason, d.origin) for d in sink.decisions.values()] == [
         (f"{attacker}/32", "sqli_probing", "log")
@@ -272,8 +314,10 @@ def test_function_handler_records_into_the_decision_store(template):
     s3.create_bucket(Bucket=bucket)
     key = "cloudfront/E2EXAMPLE1234.2026-11-20-14.4f8a3c21.gz"
     attacker = "203.0.113.150"
-    lines = [samples.cloudfront_line(at(i), attacker, p, 404)
-             for i, p in enumerate(["/.env", "/.git/config", "/.aws/credentials"])]
+    lines = [
+        samples.cloudfront_line(at(i), attacker, p, 404)
+        for i, p in enumerate(["/.env", "/.git/config", "/.aws/credentials"])
+    ]
     s3.put_object(Bucket=bucket, Key=key, Body=samples.cloudfront_object(lines))
     event = {"Records": [sqs_record(load_event("sqs_s3_cloudfront_log"), bucket, key, "m1")]}
     env = {

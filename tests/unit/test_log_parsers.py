@@ -57,7 +57,9 @@ def test_cloudfront_malformed_lines_are_counted_and_skipped():
 
 
 def test_alb_quoted_fields_and_extra_trailing_fields():
-    line = samples.alb_line(WHEN, "203.0.113.9", "/a%20b", 404, "x=1&y=%27", ua="Mozilla/5.0 (X11; Linux)")
+    line = samples.alb_line(
+        WHEN, "203.0.113.9", "/a%20b", 404, "x=1&y=%27", ua="Mozilla/5.0 (X11; Linux)"
+    )
     line += ' "new-field" 42'
     ipv6 = samples.alb_line(WHEN, "2001:db8::7", "/", 200)
     parsed = read_log(gzip.compress((line + "\n" + ipv6 + "\nnot an alb line\n").encode()))
@@ -73,27 +75,41 @@ def test_alb_quoted_fields_and_extra_trailing_fields():
 
 def test_waf_records_and_blocked_flag():
     records = [
-        samples.waf_record(WHEN, "203.0.113.9", "/login", "BLOCK", args="u=admin", rule="RateLimit"),
+        samples.waf_record(
+            WHEN, "203.0.113.9", "/login", "BLOCK", args="u=admin", rule="RateLimit"
+        ),
         samples.waf_record(WHEN, "198.51.100.1", "/", "ALLOW"),
         '{"timestamp": "soon"}',
         "[]",
     ]
-    parsed = read_log(samples.waf_object(records), "AWSLogs/123456789012/WAFLogs/cloudfront/edgeguard/2026/11/20/14/05/x.log.gz")
+    parsed = read_log(
+        samples.waf_object(records),
+        "AWSLogs/123456789012/WAFLogs/cloudfront/edgeguard/2026/11/20/14/05/x.log.gz",
+    )
     assert parsed.format == "waf"
     assert (parsed.lines, parsed.skipped) == (4, 2)
     blocked = parsed.frame.filter(parsed.frame["blocked"]).row(0, named=True)
-    assert (blocked["client"], blocked["path"], blocked["query"]) == ("203.0.113.9", "/login", "u=admin")
+    assert (blocked["client"], blocked["path"], blocked["query"]) == (
+        "203.0.113.9",
+        "/login",
+        "u=admin",
+    )
     assert blocked["ts"] == EPOCH
 
 
 def test_format_is_detected_by_content_with_the_key_as_hint():
-    cf = samples.cloudfront_object([samples.cloudfront_line(WHEN, "203.0.113.9", "/")], compress=False)
+    cf = samples.cloudfront_object(
+        [samples.cloudfront_line(WHEN, "203.0.113.9", "/")], compress=False
+    )
     headerless = samples.cloudfront_line(WHEN, "203.0.113.9", "/").encode()
     assert detect(cf) == "cloudfront"
     assert detect(headerless) == "cloudfront"
     assert detect(samples.alb_line(WHEN, "203.0.113.9", "/").encode()) == "alb"
     assert detect(samples.waf_record(WHEN, "203.0.113.9", "/").encode()) == "waf"
-    assert detect(b"???", "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/20/x.log.gz") == "alb"
+    assert (
+        detect(b"???", "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/20/x.log.gz")
+        == "alb"
+    )
     with pytest.raises(UnknownFormat):
         detect(b"hello world\n", "notes.txt")
 

@@ -45,11 +45,44 @@ def attack(kind: str) -> list[str]:
     """Each scenario's attacker, in its typical shape."""
     line = samples.cloudfront_line
     if kind == "path_probing":
-        words = ["admin", "backup", "old", "test", "wp-login.php", "phpmyadmin", "console",
-                 "manager/html", "jenkins", "solr", "setup.php", "install.php", "portal", "cpanel",
-                 "webadmin", "adminer.php", "staging", "dev", "api/debug", "server", "private",
-                 "upload", "uploads", "tmp", "logs", "db", "sql", "mysql", "pma", "shell", "cmd",
-                 "config", "conf", "data", "files", "internal"]
+        words = [
+            "admin",
+            "backup",
+            "old",
+            "test",
+            "wp-login.php",
+            "phpmyadmin",
+            "console",
+            "manager/html",
+            "jenkins",
+            "solr",
+            "setup.php",
+            "install.php",
+            "portal",
+            "cpanel",
+            "webadmin",
+            "adminer.php",
+            "staging",
+            "dev",
+            "api/debug",
+            "server",
+            "private",
+            "upload",
+            "uploads",
+            "tmp",
+            "logs",
+            "db",
+            "sql",
+            "mysql",
+            "pma",
+            "shell",
+            "cmd",
+            "config",
+            "conf",
+            "data",
+            "files",
+            "internal",
+        ]
         return [line(at(i * 0.5), ATTACKER, f"/{w}", 404) for i, w in enumerate(words)]
     if kind == "sensitive_files":
         paths = ["/.env", "/.git/config", "/.aws/credentials", "/backup.sql"]
@@ -60,12 +93,18 @@ def attack(kind: str) -> list[str]:
             line(at(3), ATTACKER, "/download", 400, "file=%252e%252e%252f%252e%252e%252fwin.ini"),
         ]
     if kind == "sqli_probing":
-        queries = ["id=1%27%20OR%20%271%27=%271", "id=1%20UNION%20SELECT%20null,version()--",
-                   "id=1%20AND%20SLEEP(5)"]
+        queries = [
+            "id=1%27%20OR%20%271%27=%271",
+            "id=1%20UNION%20SELECT%20null,version()--",
+            "id=1%20AND%20SLEEP(5)",
+        ]
         return [line(at(i * 2), ATTACKER, "/products", 200, q) for i, q in enumerate(queries)]
     if kind == "xss_probing":
-        queries = ["q=%3Cscript%3Ealert(1)%3C/script%3E", "q=%22%3E%3Csvg/onload=alert(1)%3E",
-                   "next=javascript:alert(document.cookie)"]
+        queries = [
+            "q=%3Cscript%3Ealert(1)%3C/script%3E",
+            "q=%22%3E%3Csvg/onload=alert(1)%3E",
+            "next=javascript:alert(document.cookie)",
+        ]
         return [line(at(i * 2), ATTACKER, "/search", 200, q) for i, q in enumerate(queries)]
     if kind == "scanner_user_agent":
         return [line(at(i), ATTACKER, "/", 200, ua=SCANNER_UA) for i in range(3)]
@@ -75,8 +114,15 @@ def attack(kind: str) -> list[str]:
     raise AssertionError(kind)
 
 
-SCENARIOS = ["path_probing", "sensitive_files", "path_traversal", "sqli_probing", "xss_probing",
-             "scanner_user_agent", "request_flood"]
+SCENARIOS = [
+    "path_probing",
+    "sensitive_files",
+    "path_traversal",
+    "sqli_probing",
+    "xss_probing",
+    "scanner_user_agent",
+    "request_flood",
+]
 
 
 @pytest.mark.parametrize("kind", SCENARIOS)
@@ -84,7 +130,9 @@ def test_each_scenario_bans_its_attacker_from_a_cloudfront_log(kind):
     lines = background(random.Random(1)) + attack(kind)
     random.Random(2).shuffle(lines)  # a log is only roughly time-ordered
     found, outcomes, run = replay(samples.cloudfront_object(lines))
-    assert (f"{ATTACKER}/32", kind) in {(o.result.decision.value, o.verdict.scenario) for o in outcomes}
+    assert (f"{ATTACKER}/32", kind) in {
+        (o.result.decision.value, o.verdict.scenario) for o in outcomes
+    }
     assert {client for client, _ in found} == {ATTACKER}
     outcome = next(o for o in outcomes if o.verdict.scenario == kind)
     assert outcome.request.origin == "log"
@@ -95,8 +143,12 @@ def test_each_scenario_bans_its_attacker_from_a_cloudfront_log(kind):
 
 
 def test_waf_keeps_blocking_scenario_from_waf_logs():
-    records = [samples.waf_record(at(i * 5), ATTACKER, "/login", "BLOCK", rule="AWS-AWSManagedRulesCommonRuleSet")
-               for i in range(15)]
+    records = [
+        samples.waf_record(
+            at(i * 5), ATTACKER, "/login", "BLOCK", rule="AWS-AWSManagedRulesCommonRuleSet"
+        )
+        for i in range(15)
+    ]
     records += [samples.waf_record(at(i * 7), "198.51.100.7", "/", "ALLOW") for i in range(50)]
     found, outcomes, _ = replay(samples.waf_object(records))
     assert found == {(ATTACKER, "waf_blocked")}
@@ -104,7 +156,9 @@ def test_waf_keeps_blocking_scenario_from_waf_logs():
 
 
 def test_alb_logs_feed_the_same_scenarios():
-    lines = [samples.alb_line(at(i), ATTACKER, "/search", 200, "q=%27%20OR%201=1--") for i in range(3)]
+    lines = [
+        samples.alb_line(at(i), ATTACKER, "/search", 200, "q=%27%20OR%201=1--") for i in range(3)
+    ]
     lines += [samples.alb_line(at(i), "198.51.100.9", "/", 200) for i in range(100)]
     found, _, _ = replay(samples.alb_object(lines))
     assert found == {(ATTACKER, "sqli_probing")}
@@ -114,7 +168,9 @@ def test_bucket_runs_on_log_timestamps_not_arrival():
     # The same 36 probes: in 18 s they overflow; one every 20 s drains faster than it fills.
     burst = attack("path_probing")
     slow = [
-        samples.cloudfront_line(at(i * 20), ATTACKER, f"/probe-{chr(97 + i % 26)}{chr(97 + i // 26)}", 404)
+        samples.cloudfront_line(
+            at(i * 20), ATTACKER, f"/probe-{chr(97 + i % 26)}{chr(97 + i // 26)}", 404
+        )
         for i in range(36)
     ]
     assert replay(samples.cloudfront_object(burst))[0] == {(ATTACKER, "path_probing")}
@@ -138,13 +194,28 @@ def test_busy_office_nat_is_not_banned():
     lines = []
     for _ in range(30000):
         t = rng.random() * 3600
-        uri = rng.choice(["/", "/dashboard", "/account/settings", "/api/v2/me", "/static/app.js",
-                          "/static/app.css", "/static/logo.svg", "/docs/getting-started"])
+        uri = rng.choice(
+            [
+                "/",
+                "/dashboard",
+                "/account/settings",
+                "/api/v2/me",
+                "/static/app.js",
+                "/static/app.css",
+                "/static/logo.svg",
+                "/docs/getting-started",
+            ]
+        )
         status = 304 if uri.startswith("/static") and rng.random() < 0.5 else 200
         if rng.random() < 0.01:
             uri, status = f"/docs/{rng.choice(['old-page', 'v1', 'faq-2019'])}", 404
-        ua = rng.choice([samples.BROWSER, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "
-                         "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"])
+        ua = rng.choice(
+            [
+                samples.BROWSER,
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "
+                "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+            ]
+        )
         lines.append(samples.cloudfront_line(at(t), office, uri, status, ua=ua))
     assert_not_banned(lines)
 
@@ -154,8 +225,11 @@ def test_heavy_api_client_is_not_banned():
     rng = random.Random(4)
     lines = [
         samples.cloudfront_line(
-            at(i / 30), "192.0.2.20", f"/api/v2/invoices/{rng.randrange(10**6)}",
-            404 if rng.random() < 0.05 else 200, "expand=lines",
+            at(i / 30),
+            "192.0.2.20",
+            f"/api/v2/invoices/{rng.randrange(10**6)}",
+            404 if rng.random() < 0.05 else 200,
+            "expand=lines",
             ua="acme-billing-sync/4.2.1 python-requests/2.32.3",
         )
         for i in range(36000)
@@ -190,7 +264,9 @@ def test_static_asset_bursts_are_not_banned():
         for k in range(300):
             uri = f"/static/img/product-{k}.webp" if k % 10 else f"/static/js/chunk-{k}.js"
             status = 404 if k % 37 == 0 else 200
-            lines.append(samples.cloudfront_line(at(load * 10 + k * 0.01), "192.0.2.50", uri, status))
+            lines.append(
+                samples.cloudfront_line(at(load * 10 + k * 0.01), "192.0.2.50", uri, status)
+            )
     assert_not_banned(lines)
 
 
@@ -204,7 +280,9 @@ def test_operator_overrides_change_the_outcome():
     assert replay(body, settings=off)[0] == set()
     strict = DetectionSettings.from_json('{"sqli_probing": {"capacity": 10}}')
     assert replay(body, settings=strict)[0] == set()
-    captcha = DetectionSettings.from_json('{"sqli_probing": {"action": "captcha", "ban_minutes": 30}}')
+    captcha = DetectionSettings.from_json(
+        '{"sqli_probing": {"action": "captcha", "ban_minutes": 30}}'
+    )
     _, outcomes, _ = replay(body, settings=captcha)
     assert outcomes[0].request.action == "captcha"
     assert outcomes[0].request.duration == timedelta(minutes=30)
@@ -212,8 +290,14 @@ def test_operator_overrides_change_the_outcome():
 
 @pytest.mark.parametrize(
     "text",
-    ['{"nope": {}}', '{"sqli_probing": {"capacity": -1}}', '{"sqli_probing": {"action": "kill"}}',
-     "[1]", "{", '{"flood": 1}'],
+    [
+        '{"nope": {}}',
+        '{"sqli_probing": {"capacity": -1}}',
+        '{"sqli_probing": {"action": "kill"}}',
+        "[1]",
+        "{",
+        '{"flood": 1}',
+    ],
 )
 def test_bad_overrides_are_refused_with_a_clear_error(text):
     from edgeguard.logs.settings import SettingsError

@@ -14,14 +14,29 @@ T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 def write_logs(tmp_path):
     cf = tmp_path / "logs" / "cloudfront"
     cf.mkdir(parents=True)
-    sqli = [samples.cloudfront_line(T0 + timedelta(seconds=i), "203.0.113.5", "/search", 200,
-                                    "q=1%27%20OR%20%271%27=%271") for i in range(3)]
-    visitors = [samples.cloudfront_line(T0 + timedelta(seconds=i), "198.51.100.8", "/") for i in range(50)]
+    sqli = [
+        samples.cloudfront_line(
+            T0 + timedelta(seconds=i), "203.0.113.5", "/search", 200, "q=1%27%20OR%20%271%27=%271"
+        )
+        for i in range(3)
+    ]
+    visitors = [
+        samples.cloudfront_line(T0 + timedelta(seconds=i), "198.51.100.8", "/") for i in range(50)
+    ]
     (cf / "E2EXAMPLE.2026-11-20-14.aaaa.gz").write_bytes(samples.cloudfront_object(sqli + visitors))
-    plain = [samples.alb_line(T0 + timedelta(seconds=i), "203.0.113.6", "/", 200,
-                              ua="Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))")
-             for i in range(4)]
-    (tmp_path / "logs" / "alb.log").write_bytes(samples.alb_object(plain + ["broken line"], compress=False))
+    plain = [
+        samples.alb_line(
+            T0 + timedelta(seconds=i),
+            "203.0.113.6",
+            "/",
+            200,
+            ua="Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))",
+        )
+        for i in range(4)
+    ]
+    (tmp_path / "logs" / "alb.log").write_bytes(
+        samples.alb_object(plain + ["broken line"], compress=False)
+    )
     return tmp_path / "logs"
 
 
@@ -40,8 +55,16 @@ def test_replay_json_has_the_documented_fields(tmp_path, capsys):
     assert main(["replay", "--json", "--format", "auto", str(write_logs(tmp_path))]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     first = rows[0]
-    assert {"value", "scope", "action", "scenario", "events", "first_seen", "last_seen",
-            "expires_at"} <= set(first)
+    assert {
+        "value",
+        "scope",
+        "action",
+        "scenario",
+        "events",
+        "first_seen",
+        "last_seen",
+        "expires_at",
+    } <= set(first)
     assert (first["value"], first["scope"], first["action"]) == ("203.0.113.5/32", "ip", "ban")
     assert first["first_seen"] == "2026-11-20T14:00:00+00:00"
     assert first["last_seen"] == "2026-11-20T14:00:02+00:00"

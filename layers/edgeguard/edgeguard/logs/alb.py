@@ -61,7 +61,10 @@ def parse(data: bytes | bytearray | memoryview) -> Parsed:
         request.str.extract(_REQUEST, 2).fill_null("").alias("path"),
         request.str.extract(_REQUEST, 3).fill_null("").alias("query"),
         pl.col("status").cast(pl.Int32, strict=False).alias("status"),
-        pl.when(pl.col("ua") == "-").then(pl.lit("")).otherwise(pl.col("ua").fill_null("")).alias("ua"),
+        pl.when(pl.col("ua") == "-")
+        .then(pl.lit(""))
+        .otherwise(pl.col("ua").fill_null(""))
+        .alias("ua"),
         pl.lit(False).alias("blocked"),
     ).filter(
         pl.col("ts").is_not_null()

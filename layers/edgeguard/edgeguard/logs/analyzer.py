@@ -54,7 +54,11 @@ class FileReport:
             "skipped": self.skipped,
             "tracked": self.tracked,
             "decisions": [
-                {"value": o.verdict.client, "scenario": o.verdict.scenario, "status": o.result.status}
+                {
+                    "value": o.verdict.client,
+                    "scenario": o.verdict.scenario,
+                    "status": o.result.status,
+                }
                 for o in self.outcomes
             ],
         }

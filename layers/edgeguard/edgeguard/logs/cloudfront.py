@@ -69,20 +69,26 @@ def parse(data: bytes | bytearray | memoryview) -> Parsed:
         return Parsed("cloudfront", empty(), lines, lines)
     wanted = [(names.index(name), column) for name, column in _NEEDED.items() if name in names]
     schema = {f"f{i}": pl.String for i in range(len(names))}
-    try:
-        raw = pl.read_csv(
-            io.BytesIO(data),
-            separator="\t",
-            has_header=False,
-            comment_prefix="#",
-            quote_char=None,
-            columns=[index for index, _ in wanted],
-            schema=schema,
-            truncate_ragged_lines=True,
-            encoding="utf8-lossy",
-            missing_columns="insert",
-        )
-    except pl.exceptions.PolarsError:
+    raw = None
+    # Strict UTF-8 first (CloudFront writes ASCII: it URL-encodes the rest), lossy if not.
+    for encoding in ("utf8", "utf8-lossy"):
+        try:
+            raw = pl.read_csv(
+                io.BytesIO(data),
+                separator="\t",
+                has_header=False,
+                comment_prefix="#",
+                quote_char=None,
+                columns=[index for index, _ in wanted],
+                schema=schema,
+                truncate_ragged_lines=True,
+                encoding=encoding,
+                missing_columns="insert",
+            )
+            break
+        except pl.exceptions.PolarsError:
+            continue
+    if raw is None:
         raw = _python_split(data, wanted, len(names))
     raw = raw.rename({f"f{index}": column for index, column in wanted})
     for column in ("method", "ua", "query"):

@@ -63,7 +63,11 @@ def s3_objects(body: str) -> Iterator[tuple[str, str, str]]:
             continue
         s3 = record["s3"]
         key = unquote_plus(s3["object"]["key"])
-        tag = s3["object"].get("versionId") or s3["object"].get("eTag") or s3["object"].get("sequencer", "")
+        tag = (
+            s3["object"].get("versionId")
+            or s3["object"].get("eTag")
+            or s3["object"].get("sequencer", "")
+        )
         yield s3["bucket"]["name"], key, f"{s3['bucket']['name']}/{key}@{tag}"
 
 
@@ -84,7 +88,9 @@ def _alert(report: FileReport, deps: Dependencies) -> None:
     new = [o for o in report.outcomes if o.result.status in ("created", "extended")]
     if not new or deps.sns is None or not deps.alerts_topic_arn:
         return
-    clients = [f"{o.result.decision.value} ({o.verdict.scenario})" for o in new if o.result.decision]
+    clients = [
+        f"{o.result.decision.value} ({o.verdict.scenario})" for o in new if o.result.decision
+    ]
     alert = Alert(
         kind="log-ban",
         title=f"{len(new)} client(s) {new[0].request.action} from {report.format} logs",

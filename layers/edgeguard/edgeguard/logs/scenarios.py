@@ -67,7 +67,145 @@ OBSERVATION_SCHEMA = {
     "ts": pl.Int64(),
     "n": pl.Int64(),
 }
-SAMPLE_SCHEMA = {"source": pl.String(), "client": pl.String(), "scenario": pl.String(), "sample": pl.String()}
+SAMPLE_SCHEMA = {
+    "source": pl.String(),
+    "client": pl.String(),
+    "scenario": pl.String(),
+    "sample": pl.String(),
+}
+
+
+# Every payload pattern above needs one of these substrings in the raw path or query
+# (an encoded character always brings a "%"), so the patterns only run on the few
+# rows that have one; the bulk of a log is skipped by one Aho-Corasick scan.
+PAYLOAD_TOKENS = [
+    "%",
+    "+",
+    "..",
+    "\x00",
+    "\\",
+    "/.",
+    "/etc/",
+    "win.ini",
+    "boot.ini",
+    "system32",
+    "proc/self",
+    "union",
+    "select",
+    "'",
+    '"',
+    "`",
+    "sleep",
+    "benchmark",
+    "waitfor",
+    "extractvalue",
+    "updatexml",
+    "load_file",
+    "outfile",
+    "dumpfile",
+    ";",
+    "@@",
+    "xp_cmdshell",
+    "<",
+    "(",
+    "script",
+    "onerror",
+    "onload",
+    "onmouseover",
+    "onfocus",
+    "onclick",
+    "ontoggle",
+    "onbegin",
+    "onanimationstart",
+    "onpointerenter",
+    "document.",
+    "fromcharcode",
+    "config",
+    "localsettings",
+    "database.yml",
+    "secret",
+    "credentials",
+    "id_",
+    "server-",
+    "phpinfo",
+    "info.php",
+    "docker-compose",
+    "actuator",
+    "elmah",
+    "trace.axd",
+    "history",
+    ".zip",
+    ".rar",
+    ".7z",
+    ".tar",
+    ".tgz",
+    ".gz",
+    ".sql",
+    ".bak",
+    ".backup",
+    ".old",
+    ".orig",
+    ".save",
+    ".swp",
+    ".sqlite",
+    ".pem",
+    ".key",
+    ".p12",
+    ".pfx",
+    ".kdbx",
+    ".tfstate",
+]
+PAYLOAD_PATTERNS = {
+    "sensitive_files": SENSITIVE,
+    "path_traversal": TRAVERSAL,
+    "sqli_probing": SQLI,
+    "xss_probing": XSS,
+}
+
+
+def _target(decoded: bool) -> pl.Expr:
+    """path?query, URL-decoded twice when ``decoded`` (plus as space in the query)."""
+    path, query = pl.col("path"), pl.col("query")
+    if decoded:
+        path = url_decode(path, plus_is_space=False, passes=2)
+        query = url_decode(query, plus_is_space=True, passes=2)
+    separator = pl.when(pl.col("query") == "").then(pl.lit("")).otherwise(pl.lit("?"))
+    return pl.concat_str([path, separator, query]).alias("target")
+
+
+def events_by_scenario(frame: pl.DataFrame, settings: DetectionSettings) -> dict[str, pl.DataFrame]:
+    """The rows that are events of each enabled scenario (columns of frame plus target)."""
+    enabled = {s.name for s in settings.enabled}
+    frame = frame.with_columns(pl.col("path").str.contains(STATIC).fill_null(False).alias("static"))
+    events: dict[str, pl.DataFrame] = {}
+    if "path_probing" in enabled:
+        events["path_probing"] = frame.filter(
+            pl.col("status").is_in(PROBE_STATUSES) & ~pl.col("static")
+        )
+    if "request_flood" in enabled:
+        events["request_flood"] = frame.filter(~pl.col("static") & (pl.col("status") != 304))
+    if "scanner_user_agent" in enabled:
+        # Few distinct user agents in any log: match those, then select their rows.
+        agents = frame["ua"].unique()
+        scanners = agents.filter(agents.str.contains(SCANNERS).fill_null(False))
+        events["scanner_user_agent"] = frame.filter(pl.col("ua").is_in(scanners.implode()))
+    if "waf_blocked" in enabled:
+        events["waf_blocked"] = frame.filter(pl.col("blocked"))
+    payload = [name for name in PAYLOAD_PATTERNS if name in enabled]
+    if payload:
+        candidates = frame.filter(
+            pl.col("path").str.contains_any(PAYLOAD_TOKENS, ascii_case_insensitive=True)
+            | pl.col("query").str.contains_any(PAYLOAD_TOKENS, ascii_case_insensitive=True)
+        ).with_columns(_target(decoded=True))
+        candidates = candidates.with_columns(
+            [
+                pl.col("target").str.contains(PAYLOAD_PATTERNS[n]).fill_null(False).alias(n)
+                for n in payload
+            ]
+        )
+        for name in payload:
+            events[name] = candidates.filter(pl.col(name)).drop(payload)
+    return events
 
 
 def observe(
@@ -76,45 +214,10 @@ def observe(
     """Per-second event counts and one sample per (client, scenario) worth tracking."""
     if frame.is_empty():
         return pl.DataFrame(schema=OBSERVATION_SCHEMA), pl.DataFrame(schema=SAMPLE_SCHEMA)
-    enabled = {s.name: s for s in settings.enabled}
     frame = _client_keys(frame)
-    needs = pl.col("path").str.contains("%", literal=True) | pl.col("query").str.contains(
-        r"[%+]"
-    )
-    target = pl.concat_str(
-        [
-            url_decode(pl.col("path"), plus_is_space=False, passes=2),
-            pl.when(pl.col("query") == "").then(pl.lit("")).otherwise(pl.lit("?")),
-            url_decode(pl.col("query"), plus_is_space=True, passes=2),
-        ]
-    )
-    raw_target = pl.concat_str(
-        [
-            pl.col("path"),
-            pl.when(pl.col("query") == "").then(pl.lit("")).otherwise(pl.lit("?")),
-            pl.col("query"),
-        ]
-    )
-    flagged = frame.with_columns(
-        pl.when(needs).then(target).otherwise(raw_target).alias("target"),
-        pl.col("path").str.contains(STATIC).alias("static"),
-    )
-    flags: dict[str, pl.Expr] = {
-        "path_probing": pl.col("status").is_in(PROBE_STATUSES) & ~pl.col("static"),
-        "sensitive_files": pl.col("target").str.contains(SENSITIVE),
-        "path_traversal": pl.col("target").str.contains(TRAVERSAL),
-        "sqli_probing": pl.col("target").str.contains(SQLI),
-        "xss_probing": pl.col("target").str.contains(XSS),
-        "scanner_user_agent": pl.col("ua").str.contains(SCANNERS),
-        "request_flood": ~pl.col("static") & (pl.col("status") != 304),
-        "waf_blocked": pl.col("blocked"),
-    }
-    flagged = flagged.with_columns(
-        [expr.fill_null(False).alias(name) for name, expr in flags.items() if name in enabled]
-    )
     observations, samples = [], []
-    for name, scenario in enabled.items():
-        events = flagged.filter(pl.col(name))
+    for name, events in events_by_scenario(frame, settings).items():
+        scenario = settings.get(name)
         if events.height < scenario.track_min_per_file:
             continue
         if scenario.track_min_per_file > 1:
@@ -130,7 +233,10 @@ def observe(
                 events.with_columns(
                     pl.col("path")
                     .str.to_lowercase()
-                    .str.replace_all(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{12,}|\d+", "#")
+                    .str.replace_all(
+                        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{12,}|\d+",
+                        "#",
+                    )
                     .alias("shape")
                 )
                 .sort("ts")
@@ -150,16 +256,20 @@ def observe(
                 "n",
             )
         )
+        mine = events.join(tracked, on="client")
+        if "target" not in mine.columns:
+            mine = mine.with_columns(_target(decoded=True))
         sample = pl.col("target")
         if name == "scanner_user_agent":
             sample = url_decode(pl.col("ua"), plus_is_space=False)
         elif name == "request_flood":
             sample = pl.format("{} {}", pl.col("method"), pl.col("target"))
         samples.append(
-            events.join(tracked, on="client")
-            .group_by("client")
+            mine.group_by("client")
             .agg(sample.sort_by("ts").first().str.slice(0, 200).alias("sample"))
-            .select(pl.lit(source).alias("source"), "client", pl.lit(name).alias("scenario"), "sample")
+            .select(
+                pl.lit(source).alias("source"), "client", pl.lit(name).alias("scenario"), "sample"
+            )
         )
     if not observations:
         return pl.DataFrame(schema=OBSERVATION_SCHEMA), pl.DataFrame(schema=SAMPLE_SCHEMA)
