@@ -7,7 +7,11 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from edgeguard.decisions.store import DynamoDecisionStore
@@ -44,7 +48,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     for report in reports:
         logger.info("log object analyzed", extra=report.as_dict())
-        metrics.add_metric(name="LogLinesParsed", unit=MetricUnit.Count, value=report.lines - report.skipped)
+        metrics.add_metric(
+            name="LogLinesParsed", unit=MetricUnit.Count, value=report.lines - report.skipped
+        )
         metrics.add_metric(name="LogLinesSkipped", unit=MetricUnit.Count, value=report.skipped)
         metrics.add_metric(name="LogDecisions", unit=MetricUnit.Count, value=len(report.outcomes))
     failed = len(response.get("batchItemFailures", []))

@@ -20,12 +20,15 @@ from aws_lambda_powertools.utilities.batch import (
 from moto import mock_aws
 
 from edgeguard.decisions import MemorySink
+from edgeguard.decisions.store import DynamoDecisionStore
 from edgeguard.events import load_event, project_root
+from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.logs import samples
 from edgeguard.logs.analyzer import Replay, analyze_object
 from edgeguard.logs.function import Dependencies, record_handler_for
 from edgeguard.logs.settings import DetectionSettings
 from edgeguard.logs.state import DynamoStateStore, MemoryStateStore
+from tests.decisions_support import alerts_seen, create_world
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -50,7 +53,7 @@ _Loader.add_multi_constructor("!", _tag)
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load((project_root() / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506
+    return yaml.load((project_root() / "template.yaml").read_text(), Loader=_Loader)
 
 
 def create_state_table(dynamodb: Any, template: dict[str, Any]) -> str:
@@ -302,10 +305,6 @@ def test_sample_events_are_real_shaped():
 
 @mock_aws
 def test_function_handler_records_into_the_decision_store(template):
-    from edgeguard.decisions.store import DynamoDecisionStore
-    from edgeguard.local.handlers import LocalContext, environment, load_handler
-    from tests.decisions_support import alerts_seen, create_world
-
     world = create_world()
     dynamodb = boto3.client("dynamodb")
     state = create_state_table(dynamodb, template)

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edgeguard.logs import alb, cloudfront, samples, waf
+from edgeguard.logs.analyzer import Replay
 from edgeguard.logs.reader import CorruptObject, UnknownFormat, decompress, detect, read_log
 
 WHEN = datetime(2026, 11, 20, 14, 5, 9, tzinfo=UTC)
@@ -187,8 +188,6 @@ def test_malformed_waf_lines_never_raise(lines, junk):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300), st.sampled_from(["cloudfront", "alb", "waf"]))
 def test_any_bytes_with_a_forced_format_never_raise(data, fmt):
-    from edgeguard.logs.analyzer import Replay
-
     run = Replay()
     run.add(read_log(data, "", fmt) if data[:2] != b"\x1f\x8b" else read_log(b"", "", fmt))
     assert run.skipped <= run.lines

@@ -10,7 +10,7 @@ import pytest
 from edgeguard.decisions import MemorySink
 from edgeguard.logs import samples
 from edgeguard.logs.analyzer import Replay
-from edgeguard.logs.settings import DetectionSettings
+from edgeguard.logs.settings import DetectionSettings, SettingsError
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 ATTACKER = "203.0.113.66"
@@ -300,8 +300,6 @@ def test_operator_overrides_change_the_outcome():
     ],
 )
 def test_bad_overrides_are_refused_with_a_clear_error(text):
-    from edgeguard.logs.settings import SettingsError
-
     with pytest.raises(SettingsError):
         DetectionSettings.from_json(text)
 

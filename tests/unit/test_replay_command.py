@@ -30,12 +30,13 @@ def write_logs(tmp_path):
             "203.0.113.6",
             "/",
             200,
-            ua="Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))",
+            ua="Mozilla/5.0 (compatible; Nuclei - Open-source project "
+            "(github.com/projectdiscovery/nuclei))",
         )
         for i in range(4)
     ]
     (tmp_path / "logs" / "alb.log").write_bytes(
-        samples.alb_object(plain + ["broken line"], compress=False)
+        samples.alb_object([*plain, "broken line"], compress=False)
     )
     return tmp_path / "logs"
 

@@ -4,8 +4,9 @@ Documented layout: ``#Version: 1.0`` and ``#Fields: date time x-edge-location ..
 header lines, then one request per line, 33 fields, ``-`` for an empty value,
 user agent and query URL-encoded. Both stay encoded in the table: scenarios
 decode the path and query they inspect, and the scanner signatures are plain
-tokens that URL encoding leaves alone; samples shown to people are decoded. Fields are found by name in the header (older
-files have fewer fields); without a header the documented order is assumed.
+tokens that URL encoding leaves alone; samples shown to people are decoded.
+Fields are found by name in the header (older files have fewer fields);
+without a header the documented order is assumed.
 The scan runs in polars (native, multi-threaded); Python never touches a line.
 """
 
@@ -19,13 +20,40 @@ from edgeguard.logs.frame import Parsed, conform, empty
 from edgeguard.logs.textops import parse_epoch
 
 DOCUMENTED_FIELDS = (
-    "date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status "
-    "cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id "
-    "x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher "
-    "x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port "
-    "time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len "
-    "sc-range-start sc-range-end"
-).split()
+    "date",
+    "time",
+    "x-edge-location",
+    "sc-bytes",
+    "c-ip",
+    "cs-method",
+    "cs(Host)",
+    "cs-uri-stem",
+    "sc-status",
+    "cs(Referer)",
+    "cs(User-Agent)",
+    "cs-uri-query",
+    "cs(Cookie)",
+    "x-edge-result-type",
+    "x-edge-request-id",
+    "x-host-header",
+    "cs-protocol",
+    "cs-bytes",
+    "time-taken",
+    "x-forwarded-for",
+    "ssl-protocol",
+    "ssl-cipher",
+    "x-edge-response-result-type",
+    "cs-protocol-version",
+    "fle-status",
+    "fle-encrypted-fields",
+    "c-port",
+    "time-to-first-byte",
+    "x-edge-detailed-result-type",
+    "sc-content-type",
+    "sc-content-len",
+    "sc-range-start",
+    "sc-range-end",
+)
 
 _NEEDED = {
     "date": "date",

@@ -2,7 +2,8 @@
 
 Columns: ts (epoch seconds, Int64), client (address text), method, path, query
 (URL-encoded as logged, "" when absent), status (Int32, 0 when the format has
-none), ua (user agent as logged: URL-encoded in CloudFront logs), blocked (WAF terminated the request with BLOCK).
+none), ua (user agent as logged: URL-encoded in CloudFront logs), blocked
+(WAF terminated the request with BLOCK).
 Detection only ever sees this table, so a scenario behaves the same on every format.
 """
 

@@ -45,7 +45,7 @@ def decompress(data: bytes | bytearray) -> bytes | bytearray:
             return out
     except ImportError:
         pass
-    except Exception:  # noqa: S110, BLE001 - libdeflate refuses multi-member; zlib below decides
+    except Exception:  # noqa: S110 - libdeflate refuses multi-member; zlib below decides
         pass
     return _zlib_members(data)
 

@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     rate = replay.lines / elapsed if elapsed > 0 else 0.0
     print(
-        f"{replay.files} file(s), {replay.lines:,} lines, {replay.lines - replay.skipped:,} parsed, "
+        f"{replay.files} file(s), {replay.lines:,} lines, "
+        f"{replay.lines - replay.skipped:,} parsed, "
         f"{replay.skipped:,} skipped; {len(outcomes) - refused} decision(s)"
         f"{f', {refused} refused (private/allowlisted)' if refused else ''}; "
         f"{elapsed:.2f} s, {rate:,.0f} lines/s",

@@ -18,7 +18,10 @@ import polars as pl
 from edgeguard.logs.settings import DetectionSettings
 from edgeguard.logs.textops import url_decode
 
-STATIC = r"(?i)\.(?:css|js|mjs|map|png|jpe?g|gif|webp|avif|svg|ico|bmp|woff2?|ttf|otf|eot|mp4|webm|mp3|m4a|wav|ogg)$"
+STATIC = (
+    r"(?i)\.(?:css|js|mjs|map|png|jpe?g|gif|webp|avif|svg|ico|bmp|woff2?|ttf|otf|eot"
+    r"|mp4|webm|mp3|m4a|wav|ogg)$"
+)
 PROBE_STATUSES = (400, 403, 404, 405, 410)
 
 SENSITIVE = (
@@ -216,7 +219,8 @@ def observe(
         return pl.DataFrame(schema=OBSERVATION_SCHEMA), pl.DataFrame(schema=SAMPLE_SCHEMA)
     frame = _client_keys(frame)
     observations, samples = [], []
-    for name, events in events_by_scenario(frame, settings).items():
+    for name, matched in events_by_scenario(frame, settings).items():
+        events = matched
         scenario = settings.get(name)
         if events.height < scenario.track_min_per_file:
             continue

@@ -147,7 +147,8 @@ class DetectionSettings:
         unknown = set(overrides) - known
         if unknown:
             raise SettingsError(
-                f"unknown scenario(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+                f"unknown scenario(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(known))}"
             )
         result = []
         for scenario in self.scenarios:

@@ -16,6 +16,7 @@ file id (``#decided`` for the marker); ``counts`` = "base offset:n offset:n ..."
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -149,7 +150,7 @@ class DynamoStateStore:
 
     def mark_decided(self, key: str, until: datetime) -> None:
         stamp = int(until.timestamp())
-        try:
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.put_item(
                 TableName=self.table,
                 Item={
@@ -163,8 +164,6 @@ class DynamoStateStore:
                 ExpressionAttributeNames={"#u": "until"},
                 ExpressionAttributeValues={":u": {"N": str(stamp)}},
             )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            pass
 
     def _query(self, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
