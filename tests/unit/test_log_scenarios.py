@@ -313,3 +313,17 @@ def test_ipv6_clients_are_judged_per_64():
     assert [(o.result.decision.value, o.verdict.scenario) for o in outcomes] == [
         ("2001:db8:1:2::/64", "sensitive_files")
     ]
+
+
+def test_upper_case_and_encoded_payloads_are_inspected():
+    line = samples.cloudfront_line
+    lines = [
+        line(at(0), ATTACKER, "/.ENV", 404),
+        line(at(1), ATTACKER, "/%2e%67it/config", 404),  # ".git" with encoded letters
+        line(at(2), ATTACKER, "/BACKUP.SQL", 404),
+        line(at(3), "203.0.113.67", "/p", 200, "id=1+UNION+ALL+SELECT+NULL,NULL--"),
+        line(at(4), "203.0.113.67", "/p", 200, "id=1%2527%2520OR%2520%25271%2527%253D%25271"),
+        line(at(5), "203.0.113.67", "/p", 200, "id=1;WAITFOR%20DELAY%20'0:0:5'--"),
+    ]
+    found, _, _ = replay(samples.cloudfront_object(lines))
+    assert found == {(ATTACKER, "sensitive_files"), ("203.0.113.67", "sqli_probing")}

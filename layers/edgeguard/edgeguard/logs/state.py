@@ -17,6 +17,7 @@ file id (``#decided`` for the marker); ``counts`` = "base offset:n offset:n ..."
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -115,6 +116,8 @@ class DynamoStateStore:
 
     def merge(self, file_id: str, observations: pl.DataFrame, now: datetime) -> pl.DataFrame:
         grouped = _contributions(observations)
+        if len(file_id) > 400:  # sort keys stop at 1,024 bytes; S3 keys can be that long
+            file_id = hashlib.sha256(file_id.encode()).hexdigest()
         requests = []
         for key, counts in grouped.items():
             newest = max(ts for ts, _ in counts)
