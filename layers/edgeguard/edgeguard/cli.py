@@ -9,7 +9,11 @@ import sys
 from collections.abc import Sequence
 
 # Modules that contribute subcommands, in the order shown by --help.
-COMMAND_MODULES = ("edgeguard.demo.command", "edgeguard.logs.replay_command")
+COMMAND_MODULES = (
+    "edgeguard.demo.command",
+    "edgeguard.local.command",
+    "edgeguard.logs.replay_command",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
