@@ -32,7 +32,9 @@ DEPS = Dependencies(
     sns=boto3.client("sns"),
     alerts_topic_arn=CONFIG.alerts_topic_arn,
 )
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any partial failure (no raise):
+# each record is retried on its own and reaches the DLQ on its own.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @logger.inject_lambda_context

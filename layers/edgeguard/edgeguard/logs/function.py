@@ -84,6 +84,9 @@ def process_record(body: str, deps: Dependencies) -> list[FileReport]:
     return reports
 
 
+_DONE = {"ban": "banned", "captcha": "sent to CAPTCHA", "count": "counted (dry run)"}
+
+
 def _alert(report: FileReport, deps: Dependencies) -> None:
     new = [o for o in report.outcomes if o.result.status in ("created", "extended")]
     if not new or deps.sns is None or not deps.alerts_topic_arn:
@@ -93,7 +96,7 @@ def _alert(report: FileReport, deps: Dependencies) -> None:
     ]
     alert = Alert(
         kind="log-ban",
-        title=f"{len(new)} client(s) {new[0].request.action} from {report.format} logs",
+        title=f"{len(new)} client(s) {_DONE[new[0].request.action]} from {report.format} logs",
         severity="medium",
         fields={
             "clients": clients,
