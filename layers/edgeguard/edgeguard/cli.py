@@ -12,6 +12,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "edgeguard.demo.command",
     "edgeguard.local.command",
+    "edgeguard.breaker_cli",
     "edgeguard.logs.replay_command",
 )
 
