@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -53,11 +54,22 @@ def files_of(paths: list[str]) -> Iterator[Path]:
             yield path
 
 
+def _load(path: Path) -> bytes | bytearray:
+    from edgeguard.logs.gzipio import decompress  # noqa: PLC0415 - no polars here
+
+    return decompress(path.read_bytes())
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    files = list(files_of(args.paths))
+    # Decompression (native, GIL released) runs one file ahead in a thread: the
+    # first file inflates while polars is imported, the next while this one is parsed.
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = pool.submit(_load, files[0]) if files else None
     from edgeguard.decisions import BanPolicy  # noqa: PLC0415 - keep `edgeguard --help` fast
     from edgeguard.logs.analyzer import Replay  # noqa: PLC0415
-    from edgeguard.logs.reader import CorruptObject, UnknownFormat, read_log  # noqa: PLC0415
+    from edgeguard.logs.reader import CorruptObject, UnknownFormat, parse_text  # noqa: PLC0415
     from edgeguard.logs.settings import DetectionSettings, SettingsError  # noqa: PLC0415
 
     try:
@@ -65,20 +77,24 @@ def run(args: argparse.Namespace) -> int:
         policy = BanPolicy.from_cidrs(args.allow)
     except (OSError, SettingsError, ValueError) as error:
         print(f"edgeguard replay: {error}", file=sys.stderr)
+        pool.shutdown(cancel_futures=True)
         return 2
-    files = list(files_of(args.paths))
     total_bytes = sum(p.stat().st_size for p in files if p.exists())
     replay = Replay(settings)
     progress = Progress(sys.stderr, total_bytes) if sys.stderr.isatty() else None
     failures = 0
-    for path in files:
+    for index, path in enumerate(files):
+        current = pending
+        pending = pool.submit(_load, files[index + 1]) if index + 1 < len(files) else None
         try:
-            replay.add(read_log(path.read_bytes(), str(path), args.fmt))
+            assert current is not None
+            replay.add(parse_text(current.result(), str(path), args.fmt))
         except (OSError, CorruptObject, UnknownFormat) as error:
             failures += 1
             print(f"edgeguard replay: {path}: {error}", file=sys.stderr)
         if progress:
             progress.advance(path.stat().st_size if path.exists() else 0, replay.lines)
+    pool.shutdown()
     sink = MemorySink(policy=policy)
     outcomes = replay.decide(sink)
     refused = 0
