@@ -117,7 +117,7 @@ def parse(data: bytes | bytearray | memoryview) -> Parsed:
         except pl.exceptions.PolarsError:
             continue
     if raw is None:
-        raw = _python_split(data, wanted, len(names))
+        raw = _python_split(data, wanted)
     raw = raw.rename({f"f{index}": column for index, column in wanted})
     for column in ("method", "ua", "query"):
         if column not in raw.columns:
@@ -145,7 +145,9 @@ def _dash(column: pl.Expr) -> pl.Expr:
     return pl.when(column == "-").then(pl.lit("")).otherwise(column.fill_null(""))
 
 
-def _python_split(data: bytes | bytearray | memoryview, wanted: list[tuple[int, str]], n: int):
+def _python_split(
+    data: bytes | bytearray | memoryview, wanted: list[tuple[int, str]]
+) -> pl.DataFrame:
     """Fallback for input the native reader refuses (never expected on real logs)."""
     columns: dict[str, list[str | None]] = {f"f{index}": [] for index, _ in wanted}
     for raw in bytes(data).split(b"\n"):
@@ -154,5 +156,4 @@ def _python_split(data: bytes | bytearray | memoryview, wanted: list[tuple[int, 
         parts = raw.decode("utf-8", "replace").rstrip("\r").split("\t")
         for index, _ in wanted:
             columns[f"f{index}"].append(parts[index] if index < len(parts) else None)
-    del n
     return pl.DataFrame(columns, schema={name: pl.String for name in columns})
