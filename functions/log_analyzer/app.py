@@ -31,6 +31,7 @@ DEPS = Dependencies(
     settings=CONFIG.settings,
     sns=boto3.client("sns"),
     alerts_topic_arn=CONFIG.alerts_topic_arn,
+    skip_sources=CONFIG.skip_sources,
 )
 # A batch whose every record failed is reported like any partial failure (no raise):
 # each record is retried on its own and reaches the DLQ on its own.

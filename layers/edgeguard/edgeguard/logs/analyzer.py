@@ -99,12 +99,19 @@ def analyze_object(
     sink: DecisionSink,
     file_id: str | None = None,
     now: datetime | None = None,
+    skip_sources: frozenset[str] = frozenset(),
 ) -> FileReport:
-    """One log object -> new decisions, aggregated with every other file's contributions."""
+    """One log object -> new decisions, aggregated with every other file's contributions.
+
+    Formats in ``skip_sources`` are parsed and counted but not judged: behind
+    CloudFront, an ALB log's client is a CloudFront edge server, not the viewer.
+    """
     now = now or utcnow()
     parsed = read_log(body, key)
-    observations, samples = observe(parsed.frame, settings, source=parsed.format)
     report = FileReport(key, parsed.format, parsed.lines, parsed.skipped, 0)
+    if parsed.format in skip_sources:
+        return report
+    observations, samples = observe(parsed.frame, settings, source=parsed.format)
     if observations.is_empty():
         return report
     report.tracked = observations.select("client", "scenario").unique().height

@@ -30,6 +30,7 @@ class AnalyzerConfig:
     decisions_table: str
     alerts_topic_arn: str
     settings: DetectionSettings
+    skip_sources: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls) -> AnalyzerConfig:
@@ -38,6 +39,9 @@ class AnalyzerConfig:
             decisions_table=require("DECISIONS_TABLE"),
             alerts_topic_arn=optional("ALERTS_TOPIC_ARN"),
             settings=DetectionSettings.from_json(optional("DETECTION_OVERRIDES")),
+            skip_sources=frozenset(
+                s.strip() for s in optional("DETECTION_SKIP_SOURCES").split(",") if s.strip()
+            ),
         )
 
 
@@ -51,6 +55,7 @@ class Dependencies:
     settings: DetectionSettings
     sns: Any = None
     alerts_topic_arn: str = ""
+    skip_sources: frozenset[str] = frozenset()
 
 
 def s3_objects(body: str) -> Iterator[tuple[str, str, str]]:
@@ -77,7 +82,13 @@ def process_record(body: str, deps: Dependencies) -> list[FileReport]:
     for bucket, key, file_id in s3_objects(body):
         data = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         report = analyze_object(
-            data, key, settings=deps.settings, store=deps.store, sink=deps.sink, file_id=file_id
+            data,
+            key,
+            settings=deps.settings,
+            store=deps.store,
+            sink=deps.sink,
+            file_id=file_id,
+            skip_sources=deps.skip_sources,
         )
         reports.append(report)
         _alert(report, deps)

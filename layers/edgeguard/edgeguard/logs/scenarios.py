@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 
 import polars as pl
 
@@ -64,14 +65,14 @@ SCANNERS = (
     r"burpcollaborator|interactsh|projectdiscovery|struts-pwn|webshag|censysinspect)"
 )
 
-OBSERVATION_SCHEMA = {
+OBSERVATION_SCHEMA: dict[Any, Any] = {
     "source": pl.String(),
     "client": pl.String(),
     "scenario": pl.String(),
     "ts": pl.Int64(),
     "n": pl.Int64(),
 }
-SAMPLE_SCHEMA = {
+SAMPLE_SCHEMA: dict[Any, Any] = {
     "source": pl.String(),
     "client": pl.String(),
     "scenario": pl.String(),
