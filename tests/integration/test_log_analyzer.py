@@ -80,6 +80,9 @@ def test_template_wires_buckets_queue_dlq_and_function(template):
     function = res["LogAnalyzerFunction"]["Properties"]
     queue = res["LogQueue"]["Properties"]
     assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+    # polars rides in its own layer: only the analyzer carries it.
+    assert function["Layers"] == [{"Ref": "DetectionLayer"}]
+    assert res["DetectionLayer"]["Properties"]["ContentUri"] == "layers/detection/"
     assert queue["KmsMasterKeyId"] == {"Ref": "EdgeguardKey"}
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": "LogDeadLetterQueue.Arn"}
     event = function["Events"]["LogObject"]["Properties"]
