@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         if progress:
             progress.advance(path.stat().st_size if path.exists() else 0, replay.lines)
     pool.shutdown()
+    if progress:
+        progress.done()
     sink = MemorySink(policy=policy)
     outcomes = replay.decide(sink)
     refused = 0
@@ -104,8 +106,6 @@ def run(args: argparse.Namespace) -> int:
             continue
         print(_render(outcome, args.json), flush=False)
     sys.stdout.flush()
-    if progress:
-        progress.done()
     elapsed = time.perf_counter() - started
     rate = replay.lines / elapsed if elapsed > 0 else 0.0
     print(
