@@ -20,26 +20,30 @@ class Check:
 class Story:
     """Prints each step as it happens and records every expected outcome."""
 
-    out: TextIO | None = None  # None: sys.stdout at the time of printing (pytest swaps it)
+    stream: TextIO | None = None  # None: whatever sys.stdout is when printing
     checks: list[Check] = field(default_factory=list)
     chapter: str = ""
     started: float = field(default_factory=time.monotonic)
 
     def begin(self, title: str) -> None:
         self.chapter = title
-        print(f"\n== {title} ==", file=self.out or sys.stdout, flush=True)
+        print(f"\n== {title} ==", file=self.out, flush=True)
 
     def step(self, text: str) -> None:
         elapsed = time.monotonic() - self.started
-        print(f"  [{elapsed:5.1f}s] {text}", file=self.out or sys.stdout, flush=True)
+        print(f"  [{elapsed:5.1f}s] {text}", file=self.out, flush=True)
 
     def expect(self, expectation: str, ok: bool, detail: str = "") -> bool:
         """Record an expected outcome; the demo fails if any is not met."""
         self.checks.append(Check(self.chapter, expectation, bool(ok), detail))
         mark = "ok  " if ok else "FAIL"
         suffix = f" ({detail})" if detail else ""
-        print(f"          {mark} {expectation}{suffix}", file=self.out or sys.stdout, flush=True)
+        print(f"          {mark} {expectation}{suffix}", file=self.out, flush=True)
         return bool(ok)
+
+    @property
+    def out(self) -> TextIO:
+        return self.stream if self.stream is not None else sys.stdout
 
     @property
     def failed(self) -> list[Check]:
