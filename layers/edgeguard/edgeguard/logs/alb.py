@@ -18,6 +18,7 @@ import re
 import polars as pl
 
 from edgeguard.logs.frame import Parsed, conform
+from edgeguard.logs.gzipio import decompress
 from edgeguard.logs.textops import parse_iso_epoch
 
 TYPES = (b"http", b"https", b"h2", b"grpcs", b"ws", b"wss")
@@ -33,22 +34,18 @@ def looks_like(data: bytes | bytearray | memoryview) -> bool:
     return len(parts) == 3 and parts[0] in TYPES and parts[1][:2] == b"20" and b"T" in parts[1]
 
 
-def parse(data: bytes | bytearray | memoryview) -> Parsed:
-    """Parse a whole (decompressed) ALB access log; malformed lines are counted and skipped."""
+def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
+    """Parse a whole ALB access log (plain or gzip; polars inflates it); malformed lines
+    are counted and skipped."""
+    del head  # the format has no header to read first
     try:
-        raw = pl.read_csv(
-            io.BytesIO(data),
-            separator=" ",
-            has_header=False,
-            quote_char='"',
-            columns=[0, 1, 3, 8, 12, 13],
-            schema={f"f{i}": pl.String for i in range(_COLUMNS)},
-            truncate_ragged_lines=True,
-            encoding="utf8-lossy",
-            missing_columns="insert",
-        )
-    except pl.exceptions.PolarsError:
-        raw = _python_split(data)
+        raw = _read(data)
+    except (pl.exceptions.PolarsError, OSError):
+        data = decompress(data)  # damage in a gzip raises CorruptObject here
+        try:
+            raw = _read(data)
+        except pl.exceptions.PolarsError:
+            raw = _python_split(data)
     raw = raw.rename(
         {"f0": "type", "f1": "time", "f3": "client", "f8": "status", "f12": "request", "f13": "ua"}
     )
@@ -72,6 +69,20 @@ def parse(data: bytes | bytearray | memoryview) -> Parsed:
         & pl.col("client").str.contains(r"^[0-9A-Fa-f:.]{2,45}$").fill_null(False)
     )
     return Parsed("alb", conform(frame), lines, lines - frame.height)
+
+
+def _read(data: bytes | bytearray) -> pl.DataFrame:
+    return pl.read_csv(
+        data if isinstance(data, bytes) else io.BytesIO(data),
+        separator=" ",
+        has_header=False,
+        quote_char='"',
+        columns=[0, 1, 3, 8, 12, 13],
+        schema={f"f{i}": pl.String for i in range(_COLUMNS)},
+        truncate_ragged_lines=True,
+        encoding="utf8-lossy",
+        missing_columns="insert",
+    )
 
 
 def _python_split(data: bytes | bytearray | memoryview) -> pl.DataFrame:

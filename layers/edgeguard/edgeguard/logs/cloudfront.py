@@ -17,6 +17,7 @@ import io
 import polars as pl
 
 from edgeguard.logs.frame import Parsed, conform, empty
+from edgeguard.logs.gzipio import decompress
 from edgeguard.logs.textops import parse_epoch
 
 DOCUMENTED_FIELDS = (
@@ -89,20 +90,23 @@ def looks_like(data: bytes | bytearray | memoryview) -> bool:
     return first.count(b"\t") >= 12 and first[:4].isdigit()
 
 
-def parse(data: bytes | bytearray | memoryview) -> Parsed:
-    """Parse a whole (decompressed) CloudFront log; malformed lines are counted and skipped."""
-    names = header_fields(data) or DOCUMENTED_FIELDS
+def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
+    """Parse a whole CloudFront log (plain, or gzip with ``head`` its first inflated
+    bytes); malformed lines are counted and skipped."""
+    names = header_fields(data if head is None else head) or DOCUMENTED_FIELDS
     if any(name not in names for name in _REQUIRED):
-        lines = sum(1 for line in bytes(data).split(b"\n") if line.strip() and line[:1] != b"#")
+        text = decompress(data)
+        lines = sum(1 for line in bytes(text).split(b"\n") if line.strip() and line[:1] != b"#")
         return Parsed("cloudfront", empty(), lines, lines)
     wanted = [(names.index(name), column) for name, column in _NEEDED.items() if name in names]
     schema = {f"f{i}": pl.String for i in range(len(names))}
     raw = None
     # Strict UTF-8 first (CloudFront writes ASCII: it URL-encodes the rest), lossy if not.
-    for encoding in ("utf8", "utf8-lossy"):
+    # A gzip that polars cannot read is inflated here instead: zlib names the damage.
+    for encoding in ("utf8", "utf8-lossy", "utf8-lossy"):
         try:
             raw = pl.read_csv(
-                io.BytesIO(data),
+                data if isinstance(data, bytes) else io.BytesIO(data),
                 separator="\t",
                 has_header=False,
                 comment_prefix="#",
@@ -114,7 +118,8 @@ def parse(data: bytes | bytearray | memoryview) -> Parsed:
                 missing_columns="insert",
             )
             break
-        except pl.exceptions.PolarsError:
+        except (pl.exceptions.PolarsError, OSError):
+            data = decompress(data)
             continue
     if raw is None:
         raw = _python_split(data, wanted)

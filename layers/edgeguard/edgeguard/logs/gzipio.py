@@ -50,3 +50,24 @@ def _zlib_members(data: bytes | bytearray) -> bytes:
     except zlib.error as error:
         raise CorruptObject(f"not a readable gzip object: {error}") from None
     return b"".join(out)
+
+
+def is_gzip(data: bytes | bytearray) -> bool:
+    return data[:2] == b"\x1f\x8b"
+
+
+def peek(data: bytes | bytearray, size: int = 65536) -> bytes:
+    """The first ``size`` bytes of the text (or all of it), inflating no more than needed."""
+    if not is_gzip(data):
+        return bytes(data[:size])
+    inflater = zlib.decompressobj(wbits=31)
+    out = b""
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), 65536):
+            out += inflater.decompress(view[start : start + 65536], size - len(out))
+            if len(out) >= size or inflater.eof:
+                break
+    except zlib.error as error:
+        raise CorruptObject(f"not a readable gzip object: {error}") from None
+    return out[:size]

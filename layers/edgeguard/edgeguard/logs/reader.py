@@ -10,7 +10,7 @@ import re
 
 from edgeguard.logs import alb, cloudfront, waf
 from edgeguard.logs.frame import Parsed, empty
-from edgeguard.logs.gzipio import CorruptObject, decompress
+from edgeguard.logs.gzipio import CorruptObject, decompress, is_gzip, peek
 
 __all__ = [
     "FORMATS",
@@ -50,8 +50,21 @@ def detect(data: bytes | bytearray | memoryview, key: str = "") -> str:
 
 
 def read_log(data: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
-    """Decompress and parse one object; ``fmt`` forces a format instead of detection."""
-    return parse_text(decompress(data), key, fmt)
+    """Parse one object, gzip or plain; ``fmt`` forces a format instead of detection.
+
+    CloudFront and ALB objects go to polars still compressed: it inflates while it
+    parses (and reads multi-member gzip); the format and the ``#Fields`` header are
+    read from the first 64 KB only. Damage found on the way raises CorruptObject.
+    """
+    if not is_gzip(data):
+        return parse_text(data, key, fmt)
+    head = peek(data)
+    if not head.strip():
+        return parse_text(decompress(data), key, fmt)
+    name = detect(head, key) if fmt == "auto" else fmt
+    if name in ("cloudfront", "alb"):
+        return _PARSERS[name](data, head=head)
+    return parse_text(decompress(data), key, name)
 
 
 def parse_text(text: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
@@ -61,4 +74,4 @@ def parse_text(text: bytes | bytearray, key: str = "", fmt: str = "auto") -> Par
     name = detect(text, key) if fmt == "auto" else fmt
     if name not in _PARSERS:
         raise UnknownFormat(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
-    return _PARSERS[name](text)
+    return _PARSERS[name](text, head=None)

@@ -54,22 +54,20 @@ def files_of(paths: list[str]) -> Iterator[Path]:
             yield path
 
 
-def _load(path: Path) -> bytes | bytearray:
-    from edgeguard.logs.gzipio import decompress  # noqa: PLC0415 - no polars here
-
-    return decompress(path.read_bytes())
+def _load(path: Path) -> bytes:
+    return path.read_bytes()
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     files = list(files_of(args.paths))
-    # Decompression (native, GIL released) runs one file ahead in a thread: the
-    # first file inflates while polars is imported, the next while this one is parsed.
+    # Reading runs one file ahead in a thread: the first file is read while polars is
+    # imported, the next while this one is parsed (polars inflates gzip as it parses).
     pool = ThreadPoolExecutor(max_workers=1)
     pending = pool.submit(_load, files[0]) if files else None
     from edgeguard.decisions import BanPolicy  # noqa: PLC0415 - keep `edgeguard --help` fast
     from edgeguard.logs.analyzer import Replay  # noqa: PLC0415
-    from edgeguard.logs.reader import CorruptObject, UnknownFormat, parse_text  # noqa: PLC0415
+    from edgeguard.logs.reader import CorruptObject, UnknownFormat, read_log  # noqa: PLC0415
     from edgeguard.logs.settings import DetectionSettings, SettingsError  # noqa: PLC0415
 
     try:
@@ -88,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         pending = pool.submit(_load, files[index + 1]) if index + 1 < len(files) else None
         try:
             assert current is not None
-            replay.add(parse_text(current.result(), str(path), args.fmt))
+            replay.add(read_log(current.result(), str(path), args.fmt))
         except (OSError, CorruptObject, UnknownFormat) as error:
             failures += 1
             print(f"edgeguard replay: {path}: {error}", file=sys.stderr)

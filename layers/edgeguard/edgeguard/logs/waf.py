@@ -24,8 +24,9 @@ def looks_like(data: bytes | bytearray | memoryview) -> bool:
     return head.startswith(b"{") and b'"httpRequest"' in head
 
 
-def parse(data: bytes | bytearray | memoryview) -> Parsed:
+def parse(data: bytes | bytearray | memoryview, head: bytes | None = None) -> Parsed:
     """Parse a whole (decompressed) WAF log; malformed lines are counted and skipped."""
+    del head
     rows: dict[str, list[Any]] = {name: [] for name in SCHEMA}
     lines = 0
     for raw in bytes(data).split(b"\n"):
