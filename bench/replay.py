@@ -4,8 +4,10 @@ The file (about 450 MB of text, 85 MB gzip: unique request ids, full user agents
 benign visitors, an office NAT, an API client, a crawler and seven attackers) is
 generated once under .bench/. Figures: the whole `edgeguard replay` process
 (interpreter start, imports, decompression, parsing, every scenario, output),
-beside the floor: libdeflate alone decompressing the same file, and zlib for
-comparison. Wall time on a shared machine varies; CPU time is printed too.
+beside the floor: libdeflate alone decompressing the same file (the fastest
+single-threaded inflate; replay hands the gzip to polars, which inflates it while
+its other threads parse), and zlib for comparison. Wall time on a shared machine
+varies; CPU time (user + system) is printed too.
 """
 
 from __future__ import annotations
