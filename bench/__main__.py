@@ -7,7 +7,13 @@ import sys
 import time
 
 # Each module exposes run() -> list[tuple[str, str]] (figure name, value with unit).
-BENCHMARKS = ("bench.alerts", "bench.decisions", "bench.replay")
+BENCHMARKS = (
+    "bench.alerts",
+    "bench.decisions",
+    "bench.findings",
+    "bench.response",
+    "bench.replay",
+)
 
 
 def main() -> int:

@@ -11,7 +11,13 @@ from edgeguard.demo.story import Story
 
 # Every capability's chapter, in story order. A chapter is a module with
 # TITLE and run(story); none is skipped silently: a crash counts as a failure.
-CHAPTERS = ("edgeguard.demo.alerting", "edgeguard.demo.logs", "edgeguard.demo.breaker")
+CHAPTERS = (
+    "edgeguard.demo.alerting",
+    "edgeguard.demo.logs",
+    "edgeguard.demo.breaker",
+    "edgeguard.demo.auto_blocking",
+    "edgeguard.demo.response",
+)
 
 
 def register(subparsers: Any) -> None:
