@@ -1,0 +1,331 @@
+"""Origin secret rotation against moto and a real origin on 127.0.0.1.
+
+Every scenario checks, after each AWS call the rotation makes, that every X-Origin-Verify
+value an edge location may be sending is admitted by the regional origin-verify rule."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from edgeguard.rotation import origin_rule, probe
+from edgeguard.rotation.errors import NotReady, RotationError
+from tests.integration.edge_fixtures import INITIAL, REGION, Edge, build_edge, run_rotation
+
+STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
+
+
+@pytest.fixture
+def edge() -> Iterator[Edge]:
+    with mock_aws():
+        built = build_edge()
+        try:
+            yield built
+        finally:
+            assert built.server is not None
+            built.server.shutdown()
+            built.server.server_close()
+
+
+def _event(edge: Edge, step: str, token: str) -> dict[str, str]:
+    return {"Step": step, "SecretId": edge.secret_arn, "ClientRequestToken": token}
+
+
+def _fail_once(client, operation: str, code: str = "InternalFailure") -> dict[str, int]:
+    """Make the next call of ``operation`` on this client fail the way AWS would."""
+    state = {"left": 1}
+
+    def hook(**_kwargs):
+        if state["left"]:
+            state["left"] -= 1
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+
+    client.meta.events.register(f"before-call.*.{operation}", hook)
+    return state
+
+
+def _acl_without_rule_statement(edge: Edge) -> dict:
+    acl = edge.waf.get_web_acl(Name=edge.acl["Name"], Scope="REGIONAL", Id=edge.acl["Id"])["WebACL"]
+    for rule in acl["Rules"]:
+        if rule["Name"] == "origin-verify":
+            rule.pop("Statement")
+    return acl
+
+
+def test_full_rotation_admits_both_values_mid_rotation_and_changes_nothing_else(edge: Edge):
+    before = _acl_without_rule_statement(edge)
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+
+    run_rotation(edge, rotator, token, ("createSecret", "setSecret"))
+    pending = edge.sm.get_secret_value(SecretId=edge.secret_arn, VersionId=token)["SecretString"]
+    assert pending != INITIAL and len(pending) == 48
+    url = edge.origin_url + "/health"
+    assert probe.request(url, INITIAL, 2).admitted
+    assert probe.request(url, pending, 2).admitted
+    assert probe.request(url, None, 2).refused
+    assert probe.request(url, "guess", 2).refused
+    assert edge.header_sent() == pending
+
+    run_rotation(edge, rotator, token, ("testSecret", "finishSecret"))
+    assert edge.value("AWSCURRENT") == pending
+    assert edge.stages()[token] == ["AWSCURRENT"]
+    assert sorted(edge.admitted()) == sorted([INITIAL, pending])
+    assert _acl_without_rule_statement(edge) == before
+    assert edge.checks > 10
+
+    alerts = [json.loads(body) for body in edge.alerts()]
+    assert [a["title"] for a in alerts] == ["Origin secret rotated"]
+    text = json.dumps(alerts)
+    assert pending not in text and INITIAL not in text
+
+
+def test_second_rotation_narrows_the_rule_to_the_new_pair(edge: Edge):
+    rotator = edge.rotator()
+    first = edge.start_rotation()
+    run_rotation(edge, rotator, first)
+    edge.set_deployed()
+    second = edge.start_rotation()
+    run_rotation(edge, rotator, second)
+    values = {
+        edge.value("AWSCURRENT"),
+        edge.sm.get_secret_value(SecretId=edge.secret_arn, VersionId=first)["SecretString"],
+    }
+    assert set(edge.admitted()) == values
+    assert INITIAL not in edge.admitted()
+    assert probe.request(edge.origin_url + "/", INITIAL, 2).refused
+
+
+def test_every_step_run_twice_changes_nothing_the_second_time(edge: Edge):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    for step in STEPS:
+        first = rotator.handle(_event(edge, step, token))
+        again = rotator.handle(_event(edge, step, token))
+        edge.check_invariant()
+        assert again.changed == [], step
+        if step != "testSecret":
+            assert first.changed or first.skipped, step
+    assert rotator.handle(_event(edge, "finishSecret", token)).skipped
+
+
+@pytest.mark.parametrize(
+    ("step", "client_name", "operation"),
+    [
+        ("createSecret", "secretsmanager", "PutSecretValue"),
+        ("setSecret", "wafv2", "UpdateWebACL"),
+        ("setSecret", "cloudfront", "UpdateDistribution"),
+        ("testSecret", "wafv2", "GetWebACL"),
+        ("finishSecret", "secretsmanager", "UpdateSecretVersionStage"),
+    ],
+)
+def test_a_step_failing_once_succeeds_when_retried(edge: Edge, step, client_name, operation):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    for earlier in STEPS[: STEPS.index(step)]:
+        rotator.handle(_event(edge, earlier, token))
+    _fail_once(getattr(rotator.clients, client_name), operation)
+    with pytest.raises(ClientError):
+        rotator.handle(_event(edge, step, token))
+    edge.check_invariant()
+    failure = json.loads(edge.alerts()[-1])
+    assert failure["title"] == "Origin secret rotation failed" and failure["fields"]["step"] == step
+    for remaining in STEPS[STEPS.index(step) :]:
+        rotator.handle(_event(edge, remaining, token))
+        edge.check_invariant()
+    pending = edge.value("AWSCURRENT")
+    assert pending != INITIAL and edge.header_sent() == pending
+
+
+def test_test_secret_fails_when_the_origin_refuses_a_value_and_set_secret_repairs_it(edge: Edge):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    run_rotation(edge, rotator, token, ("createSecret", "setSecret"))
+    edge.set_deployed()
+    pending = edge.header_sent()
+    # an operator narrows the rule to the value CloudFront sends (no lockout, but the
+    # current value, still served to anyone who reads AWSCURRENT, is now refused)
+    ref = origin_rule.WebAclRef.from_arn(edge.acl["ARN"])
+    origin_rule.admit(edge.waf, ref, (pending, pending), lambda _d: True)
+    edge.check_invariant()
+    with pytest.raises(RotationError, match="does not admit the AWSCURRENT value"):
+        rotator.handle(_event(edge, "testSecret", token))
+    assert edge.value("AWSCURRENT") == INITIAL  # finishSecret never ran
+    # a retried setSecret widens the rule again; the test passes
+    rotator.handle(_event(edge, "setSecret", token))
+    rotator.handle(_event(edge, "testSecret", token))
+
+
+def test_test_secret_refuses_an_origin_that_admits_requests_without_the_header(edge: Edge):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    run_rotation(edge, rotator, token, ("createSecret", "setSecret"))
+    assert edge.server is not None
+    edge.server.edge = _OpenOrigin(edge)  # type: ignore[assignment]
+    with pytest.raises(RotationError, match="did not refuse a request without X-Origin-Verify"):
+        rotator.handle(_event(edge, "testSecret", token))
+
+
+class _OpenOrigin:
+    """An origin whose WAF is detached: it admits everything."""
+
+    def __init__(self, edge: Edge) -> None:
+        self.origin_requests: list[bool] = []
+        self._edge = edge
+
+    def admits(self, value: str | None) -> bool:
+        return True
+
+
+def test_set_secret_retried_while_cloudfront_deploys_succeeds_without_redoing_work(edge: Edge):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    run_rotation(edge, rotator, token, ("createSecret", "setSecret"))
+    assert edge._dist().status == "InProgress"
+    again = rotator.handle(_event(edge, "setSecret", token))
+    assert again.changed == []
+    run_rotation(edge, rotator, token, ("testSecret", "finishSecret"))
+
+
+def test_next_rotation_waits_until_cloudfront_has_deployed_the_previous_header(edge: Edge):
+    rotator = edge.rotator()
+    first = edge.start_rotation()
+    run_rotation(edge, rotator, first)
+    assert edge._dist().status == "InProgress"  # edges may still send INITIAL
+    second = edge.start_rotation()
+    rotator.handle(_event(edge, "createSecret", second))
+    admitted_before = edge.admitted()
+    with pytest.raises(NotReady):
+        rotator.handle(_event(edge, "setSecret", second))
+    assert edge.admitted() == admitted_before and INITIAL in admitted_before
+    waits = [json.loads(b) for b in edge.alerts()]
+    assert waits[-1]["title"] == "Origin secret rotation waits" and waits[-1]["severity"] == "low"
+    edge.set_deployed()
+    run_rotation(edge, rotator, second, ("setSecret", "testSecret", "finishSecret"))
+    assert INITIAL not in edge.admitted()
+
+
+def test_web_acl_lock_conflict_is_retried_and_keeps_the_other_writers_change(edge: Edge):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    rotator.handle(_event(edge, "createSecret", token))
+    other = boto3.client("wafv2", region_name=REGION)
+    done = {"n": 0}
+
+    def concurrent_writer(**_kwargs):
+        if done["n"]:
+            return
+        done["n"] += 1
+        got = other.get_web_acl(Name=edge.acl["Name"], Scope="REGIONAL", Id=edge.acl["Id"])
+        acl = got["WebACL"]
+        acl["Description"] = "changed by an operator"
+        keys = (
+            "Name",
+            "DefaultAction",
+            "Description",
+            "Rules",
+            "VisibilityConfig",
+            "CustomResponseBodies",
+            "CaptchaConfig",
+            "ChallengeConfig",
+            "TokenDomains",
+            "AssociationConfig",
+        )
+        other.update_web_acl(
+            Scope="REGIONAL",
+            Id=acl["Id"],
+            LockToken=got["LockToken"],
+            **{k: acl[k] for k in keys if k in acl},
+        )
+
+    rotator.clients.wafv2.meta.events.register("before-call.wafv2.UpdateWebACL", concurrent_writer)
+    outcome = rotator.handle(_event(edge, "setSecret", token))
+    assert "origin rule admits AWSCURRENT and AWSPENDING" in outcome.changed
+    acl = edge.waf.get_web_acl(Name=edge.acl["Name"], Scope="REGIONAL", Id=edge.acl["Id"])["WebACL"]
+    assert acl["Description"] == "changed by an operator"
+    assert len(set(edge.admitted())) == 2
+
+
+def test_same_step_racing_in_two_threads_ends_consistent(edge: Edge):
+    token = edge.start_rotation()
+    edge.rotator(observe=False).handle(_event(edge, "createSecret", token))
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            edge.rotator(observe=False).handle(_event(edge, "setSecret", token))
+        except BaseException as error:  # collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    edge.check_invariant()
+    run_rotation(edge, edge.rotator(), token, ("testSecret", "finishSecret"))
+
+
+def test_a_superseded_rotation_changes_nothing(edge: Edge):
+    rotator = edge.rotator()
+    old = edge.start_rotation()
+    rotator.handle(_event(edge, "createSecret", old))
+    new = edge.start_rotation()  # AWSPENDING moves to a new version
+    with pytest.raises(RotationError, match="not set as AWSPENDING"):
+        rotator.handle(_event(edge, "setSecret", old))
+    assert edge.header_sent() == INITIAL and set(edge.admitted()) == {INITIAL}
+    run_rotation(edge, rotator, new)
+    assert edge.value("AWSCURRENT") == edge.header_sent()
+
+
+def test_a_drifted_header_stays_admitted(edge: Edge):
+    rotator = edge.rotator()
+    config = edge.cf.get_distribution_config(Id=edge.distribution_id)
+    dist = config["DistributionConfig"]
+    dist["Origins"]["Items"][0]["CustomHeaders"]["Items"][0]["HeaderValue"] = "manual-value"
+    origin_rule.admit(
+        edge.waf,
+        origin_rule.WebAclRef.from_arn(edge.acl["ARN"]),
+        (INITIAL, "manual-value"),
+        lambda _d: True,
+    )
+    edge.cf.update_distribution(
+        Id=edge.distribution_id, IfMatch=config["ETag"], DistributionConfig=dist
+    )
+    edge.set_deployed()
+    token = edge.start_rotation()
+    run_rotation(edge, rotator, token, ("createSecret", "setSecret"))
+    assert "manual-value" in edge.admitted()
+
+
+def test_guard_refuses_a_secret_without_rotation(edge: Edge):
+    rotator = edge.rotator()
+    with pytest.raises(RotationError, match="not enabled for rotation"):
+        rotator.handle(_event(edge, "createSecret", "0" * 36))
+
+
+@pytest.mark.parametrize(
+    "bad", [{}, {"Step": "dance", "SecretId": "s", "ClientRequestToken": "t"}, []]
+)
+def test_malformed_events_get_a_clear_error(edge: Edge, bad):
+    with pytest.raises(RotationError):
+        edge.rotator().handle(bad)  # type: ignore[arg-type]
+
+
+def test_origin_probe_times_out_instead_of_hanging():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts the connection, never answers
+    try:
+        result = probe.request(f"http://127.0.0.1:{listener.getsockname()[1]}/", "x", 0.3)
+    finally:
+        listener.close()
+    assert result.status is None and not result.admitted and not result.refused
