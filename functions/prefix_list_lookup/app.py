@@ -16,5 +16,7 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     status = handle(event, boto3.client("ec2"))
-    logger.info("prefix list lookup answered", extra={"status": status, "type": event.get("RequestType")})
+    logger.info(
+        "prefix list lookup answered", extra={"status": status, "type": event.get("RequestType")}
+    )
     return {"status": status}

@@ -18,6 +18,7 @@ def respond(
     event: dict[str, Any],
     status: str,
     physical_id: str,
+    *,
     data: dict[str, str] | None = None,
     reason: str = "",
     timeout: float = 10.0,

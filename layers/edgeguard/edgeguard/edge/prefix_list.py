@@ -46,7 +46,9 @@ def handle(event: dict[str, Any], ec2: Any) -> str:
         data = find_prefix_list(ec2, name)
     except Exception as error:
         # A failed Create has no resource yet; keep the old id on a failed Update.
-        respond(event, "FAILED", previous or "lookup-failed", reason=f"{type(error).__name__}: {error}")
+        respond(
+            event, "FAILED", previous or "lookup-failed", reason=f"{type(error).__name__}: {error}"
+        )
         return "FAILED"
     respond(event, "SUCCESS", data["PrefixListId"], data=data)
     return "SUCCESS"
