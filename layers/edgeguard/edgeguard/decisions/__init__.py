@@ -18,6 +18,7 @@ from edgeguard.decisions.model import (
     normalize_ip,
     normalize_tenant,
 )
+from edgeguard.decisions.store import DynamoDecisionStore, Escalation, normalize_value
 
 __all__ = [
     "ACTIONS",
@@ -27,9 +28,12 @@ __all__ = [
     "Decision",
     "DecisionRequest",
     "DecisionSink",
+    "DynamoDecisionStore",
+    "Escalation",
     "InvalidValue",
     "MemorySink",
     "RecordOutcome",
     "normalize_ip",
     "normalize_tenant",
+    "normalize_value",
 ]

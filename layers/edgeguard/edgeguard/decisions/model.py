@@ -150,6 +150,7 @@ class DecisionRequest:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    actor: str = ""  # who asked (an operator's identity, a function's name); audit only
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -173,6 +174,13 @@ class Decision:
     expires_at: datetime
     events: int = 1
     details: dict[str, Any] = field(default_factory=dict)
+    # Audit (filled by the DynamoDB store): who last changed it, when, and how often
+    # this value was banned in a row (escalation); lifted_* when an operator lifted it.
+    updated_at: datetime | None = None
+    updated_by: str = ""
+    strikes: int = 1
+    lifted_by: str = ""
+    lifted_reason: str = ""
 
     def active(self, now: datetime | None = None) -> bool:
         return self.expires_at > (now or utcnow())
@@ -191,6 +199,11 @@ class DecisionSink(Protocol):
     """Anything that records decisions: the DynamoDB store, or MemorySink offline."""
 
     def record(self, request: DecisionRequest, now: datetime | None = None) -> RecordOutcome: ...
+
+
+def never_bannable() -> tuple[tuple[Network, str], ...]:
+    """The ranges no policy can ban (private, loopback, reserved, ...), with why."""
+    return _NEVER_BANNABLE
 
 
 def prepare(request: DecisionRequest, policy: BanPolicy) -> tuple[str, Scope] | RecordOutcome:

@@ -1,0 +1,347 @@
+"""Decisions in DynamoDB: the one table every blocking path writes and the enforcer reads.
+
+One item per (value, action). Writes are optimistic: read the item, compute the new
+state with the same rules everywhere (``merge``), write it on condition that nobody
+changed it since (a ``version`` attribute), re-read and recompute when somebody did.
+So concurrent writers never shorten a ban, and retrying a write is harmless.
+
+Escalation: a new ban for a value whose previous ban ended less than the escalation
+window ago lasts twice the previous one (up to the maximum). Recording again while a
+ban is still active only keeps the longest expiry: a burst of detections of the same
+attack is one ban, not a doubling per log file. Lifting a ban by hand forgets it.
+
+``expires_at`` (epoch seconds) is the truth: a decision is active while it is in the
+future. The table's TTL attribute is ``purge_at`` (expires_at plus the escalation
+window, at least a week), so DynamoDB deletes items late enough to keep the history
+that escalation and audit need; the enforcer never relies on TTL deletion.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from edgeguard.clock import utcnow
+from edgeguard.config import ConfigError, optional, require
+from edgeguard.decisions.model import (
+    ACTIONS,
+    BanPolicy,
+    Decision,
+    DecisionRequest,
+    InvalidValue,
+    RecordOutcome,
+    Scope,
+    normalize_ip,
+    normalize_tenant,
+    prepare,
+)
+
+AUDIT_RETENTION = timedelta(days=7)
+MAX_WRITE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Repeat offenders: within ``window`` of the last ban's end, double it up to ``maximum``."""
+
+    window: timedelta = timedelta(hours=24)
+    maximum: timedelta = timedelta(hours=168)
+
+    @classmethod
+    def from_hours(cls, window_hours: float, max_hours: float) -> Escalation:
+        if window_hours < 0 or max_hours <= 0:
+            raise ValueError("escalation window must be >= 0 and the maximum > 0 hours")
+        return cls(timedelta(hours=window_hours), timedelta(hours=max_hours))
+
+
+def normalize_value(raw: str, ipv6_host_prefix: int = 64) -> tuple[str, Scope]:
+    """An address/CIDR or a tenant id, as stored: what operators type to find or lift one."""
+    text = (raw or "").strip()
+    if any(ch in text for ch in ".:/"):
+        return normalize_ip(text, ipv6_host_prefix)
+    return normalize_tenant(text), "tenant"
+
+
+def _floor_seconds(moment: datetime) -> datetime:
+    return datetime.fromtimestamp(math.floor(moment.timestamp()), UTC)
+
+
+def merge(
+    existing: Decision | None,
+    request: DecisionRequest,
+    *,
+    value: str,
+    scope: Scope,
+    now: datetime,
+    escalation: Escalation,
+) -> tuple[Decision, str]:
+    """The new state of one (value, action) after a request: (decision, status).
+
+    Active: the longest expiry wins. Ended (or absent): a new ban, escalated when the
+    previous one ended within the window and was not lifted by an operator.
+    """
+    now = _floor_seconds(now)
+    who = request.actor or request.origin
+    wanted = now + request.duration
+    if existing is not None and existing.active(now):
+        events = existing.events + request.events
+        if wanted <= existing.expires_at:
+            return replace(existing, events=events), "unchanged"
+        extended = replace(
+            existing,
+            origin=request.origin,
+            reason=request.reason,
+            expires_at=wanted,
+            events=events,
+            details=dict(request.details) or existing.details,
+            updated_at=now,
+            updated_by=who,
+        )
+        return extended, "extended"
+    duration, strikes = request.duration, 1
+    if (
+        existing is not None
+        and escalation.window > timedelta(0)
+        and not existing.lifted_by
+        and now - existing.expires_at <= escalation.window
+    ):
+        previous = existing.expires_at - existing.created_at
+        duration = max(duration, min(previous * 2, escalation.maximum))
+        strikes = existing.strikes + 1
+    created = Decision(
+        value=value,
+        scope=scope,
+        action=request.action,
+        origin=request.origin,
+        reason=request.reason,
+        created_at=now,
+        expires_at=now + duration,
+        events=request.events,
+        details=dict(request.details),
+        updated_at=now,
+        updated_by=who,
+        strikes=strikes,
+    )
+    return created, "created"
+
+
+class DynamoDecisionStore:
+    """The DecisionSink every Lambda uses; also lists, finds and lifts decisions."""
+
+    def __init__(
+        self,
+        table_name: str,
+        policy: BanPolicy | None = None,
+        escalation: Escalation | None = None,
+        client: Any = None,
+    ) -> None:
+        if not table_name:
+            raise ValueError("a decisions table name is required")
+        self.table_name = table_name
+        self.policy = policy or BanPolicy()
+        self.escalation = escalation or Escalation()
+        if client is None:
+            import boto3  # noqa: PLC0415 - created on construction, never at import
+
+            client = boto3.client("dynamodb")
+        self.client = client
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, client: Any = None
+    ) -> DynamoDecisionStore:
+        """DECISIONS_TABLE (required); ESCALATION_WINDOW_HOURS, MAX_BAN_HOURS,
+        IPV6_HOST_PREFIX and ALLOWLIST_CIDRS (comma-separated) are optional."""
+        table = require("DECISIONS_TABLE", environ)
+        try:
+            prefix = int(optional("IPV6_HOST_PREFIX", "64", environ))
+            escalation = Escalation.from_hours(
+                float(optional("ESCALATION_WINDOW_HOURS", "24", environ)),
+                float(optional("MAX_BAN_HOURS", "168", environ)),
+            )
+            policy = BanPolicy.from_cidrs(
+                optional("ALLOWLIST_CIDRS", "", environ).split(","), ipv6_host_prefix=prefix
+            )
+        except ValueError as error:
+            raise ConfigError(f"invalid decisions setting: {error}") from None
+        return cls(table, policy, escalation, client)
+
+    # ------------------------------------------------------------- writing
+    def record(self, request: DecisionRequest, now: datetime | None = None) -> RecordOutcome:
+        """Normalise, refuse what policy forbids, then merge into the table (see merge)."""
+        prepared = prepare(request, self.policy)
+        if isinstance(prepared, RecordOutcome):
+            return prepared
+        value, scope = prepared
+        now = now or utcnow()
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            existing, version = self._read(value, request.action)
+            decision, status = merge(
+                existing, request, value=value, scope=scope, now=now, escalation=self.escalation
+            )
+            if self._write(decision, version):
+                return RecordOutcome(status, decision)  # type: ignore[arg-type]
+        raise RuntimeError(f"decision for {value} kept changing under {MAX_WRITE_ATTEMPTS} writes")
+
+    def remove(
+        self, value: str, action: str, who: str, why: str, now: datetime | None = None
+    ) -> Decision | None:
+        """Lift an active decision now (kept for audit until purge); None if none was active."""
+        if action not in ACTIONS:
+            raise InvalidValue(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+        key_value, _ = normalize_value(value, self.policy.ipv6_host_prefix)
+        now = _floor_seconds(now or utcnow())
+        epoch = int(now.timestamp())
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key={"value": {"S": key_value}, "action": {"S": action}},
+                UpdateExpression=(
+                    "SET expires_at = :now, purge_at = :purge, lifted_by = :who, "
+                    "lifted_reason = :why, lifted_at = :at, updated_at = :at, "
+                    "updated_by = :who ADD version :one"
+                ),
+                ConditionExpression="attribute_exists(#v) AND expires_at > :now",
+                ExpressionAttributeNames={"#v": "value"},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(epoch)},
+                    ":purge": {"N": str(epoch + int(self._retention().total_seconds()))},
+                    ":who": {"S": who or "unknown"},
+                    ":why": {"S": why or "lifted"},
+                    ":at": {"S": now.isoformat()},
+                    ":one": {"N": "1"},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _from_item(response["Attributes"])
+
+    # ------------------------------------------------------------- reading
+    def get(self, value: str) -> list[Decision]:
+        """Every stored decision (any action, active or ended) for a value."""
+        key_value, _ = normalize_value(value, self.policy.ipv6_host_prefix)
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="#v = :v",
+            ExpressionAttributeNames={"#v": "value"},
+            ExpressionAttributeValues={":v": {"S": key_value}},
+            ConsistentRead=True,
+        )
+        return [_from_item(item) for page in pages for item in page.get("Items", [])]
+
+    def active(self, now: datetime | None = None) -> list[Decision]:
+        """Decisions with expires_at > now, whatever TTL has or has not deleted yet."""
+        return list(self.iter_active(now))
+
+    def iter_active(self, now: datetime | None = None) -> Iterator[Decision]:
+        epoch = math.floor((now or utcnow()).timestamp())
+        pages = self.client.get_paginator("scan").paginate(
+            TableName=self.table_name,
+            FilterExpression="expires_at > :now",
+            ExpressionAttributeValues={":now": {"N": str(epoch)}},
+            ConsistentRead=True,
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield _from_item(item)
+
+    # ------------------------------------------------------------ internals
+    def _retention(self) -> timedelta:
+        return max(self.escalation.window, AUDIT_RETENTION)
+
+    def _read(self, value: str, action: str) -> tuple[Decision | None, int]:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key={"value": {"S": value}, "action": {"S": action}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if not item:
+            return None, 0
+        return _from_item(item), int(item.get("version", {}).get("N", "0"))
+
+    def _write(self, decision: Decision, version: int) -> bool:
+        """Write the whole new state if the item is still at ``version``; False if not."""
+        item = _to_item(decision)
+        item["purge_at"] = {"N": str(int((decision.expires_at + self._retention()).timestamp()))}
+        item["version"] = {"N": str(version + 1)}
+        names = {f"#a{i}": key for i, key in enumerate(k for k in item if k not in _KEYS)}
+        values = {f":a{i}": item[key] for i, key in enumerate(k for k in item if k not in _KEYS)}
+        update = "SET " + ", ".join(f"{n} = {n.replace('#', ':')}" for n in names)
+        update += " REMOVE lifted_by, lifted_reason, lifted_at" if not decision.lifted_by else ""
+        if version:
+            condition = "#ver = :seen"
+            names["#ver"] = "version"
+            values[":seen"] = {"N": str(version)}
+        else:
+            condition = "attribute_not_exists(#key)"
+            names["#key"] = "value"
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={key: item[key] for key in _KEYS},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+
+_KEYS = ("value", "action")
+
+
+def _to_item(decision: Decision) -> dict[str, dict[str, str]]:
+    item = {
+        "value": {"S": decision.value},
+        "action": {"S": decision.action},
+        "scope": {"S": decision.scope},
+        "origin": {"S": decision.origin},
+        "reason": {"S": decision.reason or "-"},
+        "created_at": {"S": decision.created_at.isoformat()},
+        "expires_at": {"N": str(int(decision.expires_at.timestamp()))},
+        "events": {"N": str(decision.events)},
+        "details": {"S": json.dumps(decision.details, default=str, sort_keys=True)},
+        "strikes": {"N": str(decision.strikes)},
+        "updated_by": {"S": decision.updated_by or decision.origin},
+    }
+    if decision.updated_at:
+        item["updated_at"] = {"S": decision.updated_at.isoformat()}
+    return item
+
+
+def _from_item(item: Mapping[str, Any]) -> Decision:
+    def text(name: str, default: str = "") -> str:
+        return str(item.get(name, {}).get("S", default))
+
+    def number(name: str, default: str = "0") -> int:
+        return int(float(item.get(name, {}).get("N", default)))
+
+    updated = text("updated_at")
+    try:
+        details = json.loads(text("details", "{}"))
+    except ValueError:
+        details = {}
+    return Decision(
+        value=text("value"),
+        scope=text("scope", "ip"),  # type: ignore[arg-type]
+        action=text("action"),
+        origin=text("origin"),
+        reason=text("reason"),
+        created_at=datetime.fromisoformat(text("created_at")),
+        expires_at=datetime.fromtimestamp(number("expires_at"), UTC),
+        events=number("events", "1"),
+        details=details if isinstance(details, dict) else {},
+        updated_at=datetime.fromisoformat(updated) if updated else None,
+        updated_by=text("updated_by"),
+        strikes=number("strikes", "1"),
+        lifted_by=text("lifted_by"),
+        lifted_reason=text("lifted_reason"),
+    )
