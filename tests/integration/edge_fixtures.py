@@ -14,7 +14,8 @@ from typing import Any
 
 import boto3
 from moto.backends import get_backend
-from moto.moto_api import state_manager
+
+from edgeguard.local import moto_ext
 
 from edgeguard.rotation import origin_rule
 from edgeguard.rotation.rotator import Clients, OriginSecretRotator, RotationSettings
@@ -153,21 +154,18 @@ class Edge:
         config = self.cf.get_distribution_config(Id=self.distribution_id)["DistributionConfig"]
         return config["Origins"]["Items"][0]["CustomHeaders"]["Items"][0]["HeaderValue"]
 
-    def _dist(self) -> Any:
-        return get_backend("cloudfront")[ACCOUNT]["global"].distributions[self.distribution_id]
-
-    def set_deploying(self) -> None:
-        """CloudFront is propagating a config: edges may send the old or the new header."""
-        self._dist().status = "InProgress"
+    def status(self) -> str:
+        return self.cf.get_distribution(Id=self.distribution_id)["Distribution"]["Status"]
 
     def set_deployed(self) -> None:
-        self._dist().status = "Deployed"
+        """CloudFront finished propagating: every edge sends the configured header."""
+        moto_ext.settle_distribution(self.distribution_id)
         self.check_invariant()
 
     def check_invariant(self) -> None:
         """Every value an edge location may be sending is admitted by the origin rule."""
         sent = self.header_sent()
-        if self._dist().status == "Deployed":
+        if self.status() == "Deployed":
             self.in_flight = {sent}
         else:
             self.in_flight.add(sent)
@@ -220,15 +218,12 @@ class Edge:
 
     def rotator(self, *, origin: bool = True, observe: bool = True) -> OriginSecretRotator:
         """A rotator on its own clients; with ``observe`` the invariant is checked after
-        every AWS call it makes and on every CloudFront update (edges start deploying)."""
+        every AWS call it makes."""
         clients = Clients(
             secretsmanager=boto3.client("secretsmanager", region_name=REGION),
             wafv2=boto3.client("wafv2", region_name=REGION),
             cloudfront=boto3.client("cloudfront", region_name=REGION),
             sns=boto3.client("sns", region_name=REGION),
-        )
-        clients.cloudfront.meta.events.register(
-            "after-call.cloudfront.UpdateDistribution", lambda **_: self.set_deploying()
         )
         if observe:
             for client in (clients.secretsmanager, clients.wafv2, clients.cloudfront):
@@ -251,9 +246,9 @@ def build_edge() -> Edge:
     cf = boto3.client("cloudfront", region_name=REGION)
     sns = boto3.client("sns", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
-    state_manager.set_transition(
-        "cloudfront::distribution", {"progression": "manual", "times": 10**9}
-    )
+    moto_ext.install()
+    # CloudFront stays "InProgress" after every update until the test settles it.
+    moto_ext.set_distribution_settle_reads(None)
     secret = sm.create_secret(Name="edgeguard/test/origin-verify", SecretString=INITIAL)
     acl = create_origin_acl(waf, INITIAL)
     dist = cf.create_distribution(DistributionConfig=distribution_config(INITIAL))["Distribution"]

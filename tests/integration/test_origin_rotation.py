@@ -15,8 +15,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from edgeguard.local import moto_ext
 from edgeguard.rotation import origin_rule, probe
-from edgeguard.rotation.errors import NotReady, RotationError
+from edgeguard.rotation.errors import Conflict, NotReady, RotationError
 from tests.integration.edge_fixtures import INITIAL, REGION, Edge, build_edge, run_rotation
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
@@ -29,6 +30,7 @@ def edge() -> Iterator[Edge]:
         try:
             yield built
         finally:
+            moto_ext.reset_distribution_settle_reads()
             assert built.server is not None
             built.server.shutdown()
             built.server.server_close()
@@ -188,7 +190,7 @@ def test_set_secret_retried_while_cloudfront_deploys_succeeds_without_redoing_wo
     rotator = edge.rotator()
     token = edge.start_rotation()
     run_rotation(edge, rotator, token, ("createSecret", "setSecret"))
-    assert edge._dist().status == "InProgress"
+    assert edge.status() == "InProgress"
     again = rotator.handle(_event(edge, "setSecret", token))
     assert again.changed == []
     run_rotation(edge, rotator, token, ("testSecret", "finishSecret"))
@@ -198,7 +200,7 @@ def test_next_rotation_waits_until_cloudfront_has_deployed_the_previous_header(e
     rotator = edge.rotator()
     first = edge.start_rotation()
     run_rotation(edge, rotator, first)
-    assert edge._dist().status == "InProgress"  # edges may still send INITIAL
+    assert edge.status() == "InProgress"  # edges may still send INITIAL
     second = edge.start_rotation()
     rotator.handle(_event(edge, "createSecret", second))
     admitted_before = edge.admitted()
@@ -329,3 +331,58 @@ def test_origin_probe_times_out_instead_of_hanging():
     finally:
         listener.close()
     assert result.status is None and not result.admitted and not result.refused
+
+
+def test_cloudfront_precondition_failed_is_retried_and_keeps_the_other_writers_change(edge: Edge):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    rotator.handle(_event(edge, "createSecret", token))
+    other = boto3.client("cloudfront", region_name=REGION)
+    calls = {"update": 0}
+
+    def concurrent_writer(**_kwargs):
+        calls["update"] += 1
+        if calls["update"] == 1:  # between the rotation's read and its write
+            got = other.get_distribution_config(Id=edge.distribution_id)
+            config = got["DistributionConfig"]
+            config["Comment"] = "changed by an operator"
+            other.update_distribution(
+                Id=edge.distribution_id, IfMatch=got["ETag"], DistributionConfig=config
+            )
+
+    rotator.clients.cloudfront.meta.events.register(
+        "before-call.cloudfront.UpdateDistribution", concurrent_writer
+    )
+    outcome = rotator.handle(_event(edge, "setSecret", token))
+    assert "CloudFront sends AWSPENDING" in outcome.changed
+    assert calls["update"] == 2  # the stale ETag was refused once, then re-read and retried
+    config = edge.cf.get_distribution_config(Id=edge.distribution_id)["DistributionConfig"]
+    assert config["Comment"] == "changed by an operator"
+    assert (
+        edge.header_sent()
+        == edge.sm.get_secret_value(SecretId=edge.secret_arn, VersionId=token)["SecretString"]
+    )
+
+
+def test_lock_conflicts_that_never_end_give_up_without_a_lockout(edge: Edge):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    rotator.handle(_event(edge, "createSecret", token))
+    other = boto3.client("wafv2", region_name=REGION)
+
+    def always_conflict(**_kwargs):
+        got = other.get_web_acl(Name=edge.acl["Name"], Scope="REGIONAL", Id=edge.acl["Id"])
+        acl = got["WebACL"]
+        keys = ("Name", "DefaultAction", "Description", "Rules", "VisibilityConfig",
+                "CustomResponseBodies", "CaptchaConfig", "ChallengeConfig", "TokenDomains",
+                "AssociationConfig")  # fmt: skip
+        other.update_web_acl(
+            Scope="REGIONAL", Id=acl["Id"], LockToken=got["LockToken"],
+            **{k: acl[k] for k in keys if k in acl},
+        )  # fmt: skip
+
+    rotator.clients.wafv2.meta.events.register("before-call.wafv2.UpdateWebACL", always_conflict)
+    with pytest.raises(Conflict):
+        rotator.handle(_event(edge, "setSecret", token))
+    assert edge.header_sent() == INITIAL  # CloudFront was never switched
+    edge.check_invariant()
