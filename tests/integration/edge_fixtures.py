@@ -16,7 +16,6 @@ import boto3
 from moto.backends import get_backend
 
 from edgeguard.local import moto_ext
-
 from edgeguard.rotation import origin_rule
 from edgeguard.rotation.rotator import Clients, OriginSecretRotator, RotationSettings
 
