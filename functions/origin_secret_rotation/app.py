@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from edgeguard.rotation.errors import NotReady
+from edgeguard.rotation.origin_rule import WebAclRef
 from edgeguard.rotation.rotator import Clients, OriginSecretRotator, RotationSettings
 
 logger = Logger()
@@ -24,7 +25,10 @@ def _get_rotator() -> OriginSecretRotator:
     if _rotator is None:
         clients = Clients(
             secretsmanager=boto3.client("secretsmanager"),
-            wafv2=boto3.client("wafv2"),
+            # the origin web ACL may live in another region than this function (README)
+            wafv2=boto3.client(
+                "wafv2", region_name=WebAclRef.from_arn(SETTINGS.web_acl_arn).region
+            ),
             cloudfront=boto3.client("cloudfront"),
             sns=boto3.client("sns"),
         )

@@ -15,7 +15,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from edgeguard.config import ConfigError
 from edgeguard.local import moto_ext
+from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.rotation import origin_rule, probe
 from edgeguard.rotation.errors import Conflict, NotReady, RotationError
 from tests.integration.edge_fixtures import INITIAL, REGION, Edge, build_edge, run_rotation
@@ -386,3 +388,31 @@ def test_lock_conflicts_that_never_end_give_up_without_a_lockout(edge: Edge):
         rotator.handle(_event(edge, "setSecret", token))
     assert edge.header_sent() == INITIAL  # CloudFront was never switched
     edge.check_invariant()
+
+
+def test_the_lambda_handler_runs_a_rotation_from_its_environment(edge: Edge, capsys):
+    env = {
+        "ORIGIN_WEB_ACL_ARN": edge.acl["ARN"],
+        "DISTRIBUTION_ID": edge.distribution_id,
+        "ALERTS_TOPIC_ARN": edge.topic_arn,
+        "ORIGIN_URL": edge.origin_url,
+        "HEALTH_CHECK_PATH": "/health",
+    }
+    token = edge.start_rotation()
+    with environment(env):
+        handler = load_handler("functions/origin_secret_rotation", fresh=True)
+        for step in STEPS:
+            result = handler(_event(edge, step, token), LocalContext())
+            assert result["step"] == step
+            edge.check_invariant()
+    pending = edge.value("AWSCURRENT")
+    assert pending != INITIAL and edge.header_sent() == pending
+    logged = capsys.readouterr().out
+    assert '"RotationSucceeded"' in logged  # the EMF metric the dashboard shows
+    assert pending not in logged and INITIAL not in logged
+
+
+def test_the_handler_names_a_missing_setting():
+    env = {"ORIGIN_WEB_ACL_ARN": "", "DISTRIBUTION_ID": "E1", "ALERTS_TOPIC_ARN": "a"}
+    with environment(env), pytest.raises(ConfigError, match="ORIGIN_WEB_ACL_ARN"):
+        load_handler("functions/origin_secret_rotation", fresh=True)

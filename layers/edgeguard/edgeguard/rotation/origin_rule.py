@@ -30,6 +30,7 @@ class WebAclRef:
     name: str
     id: str
     scope: str
+    region: str = "us-east-1"  # a REGIONAL web ACL lives in its ALB's region
 
     @classmethod
     def from_arn(cls, arn: str) -> WebAclRef:
@@ -39,7 +40,7 @@ class WebAclRef:
         if len(resource) != 4 or resource[1] != "webacl" or not parts[2] == "wafv2":
             raise RotationError(f"not a WAFv2 web ACL ARN: {arn}")
         scope = "CLOUDFRONT" if resource[0] == "global" else "REGIONAL"
-        return cls(name=resource[2], id=resource[3], scope=scope)
+        return cls(name=resource[2], id=resource[3], scope=scope, region=parts[3])
 
 
 def byte_match(value: str) -> dict[str, Any]:
