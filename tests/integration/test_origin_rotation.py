@@ -16,10 +16,12 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from edgeguard.config import ConfigError
+from edgeguard.events import load_event
 from edgeguard.local import moto_ext
 from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.rotation import origin_rule, probe
 from edgeguard.rotation.errors import Conflict, NotReady, RotationError
+from edgeguard.rotation.secret_versions import RotationEvent
 from tests.integration.edge_fixtures import INITIAL, REGION, Edge, build_edge, run_rotation
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
@@ -416,3 +418,8 @@ def test_the_handler_names_a_missing_setting():
     env = {"ORIGIN_WEB_ACL_ARN": "", "DISTRIBUTION_ID": "E1", "ALERTS_TOPIC_ARN": "a"}
     with environment(env), pytest.raises(ConfigError, match="ORIGIN_WEB_ACL_ARN"):
         load_handler("functions/origin_secret_rotation", fresh=True)
+
+
+def test_the_sample_rotation_event_parses_as_secrets_manager_sends_it():
+    event = RotationEvent.parse(load_event("secretsmanager_rotation"))
+    assert event.step == "createSecret" and event.token.startswith("6f2d9c1e")

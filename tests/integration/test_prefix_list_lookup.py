@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from edgeguard.events import load_event
 from edgeguard.local.handlers import LocalContext, load_handler
 
 
@@ -100,3 +101,12 @@ def test_delete_succeeds_and_keeps_the_physical_id(cloudformation):
         bodies[0]["Status"] == "SUCCESS"
         and bodies[0]["PhysicalResourceId"] == "pl-0123456789abcdef0"
     )
+
+
+@mock_aws
+def test_the_sample_event_in_cloudformations_format_is_answered(cloudformation):
+    url, bodies = cloudformation
+    event = {**load_event("cloudformation_custom_resource_create"), "ResponseURL": url}
+    load_handler("functions/prefix_list_lookup")(event, LocalContext())
+    assert bodies[0]["Status"] == "SUCCESS"
+    assert bodies[0]["StackId"] == event["StackId"]
