@@ -9,6 +9,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
@@ -423,3 +424,45 @@ def test_the_handler_names_a_missing_setting():
 def test_the_sample_rotation_event_parses_as_secrets_manager_sends_it():
     event = RotationEvent.parse(load_event("secretsmanager_rotation"))
     assert event.step == "createSecret" and event.token.startswith("6f2d9c1e")
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.server.seen.append(self.headers.get("X-Origin-Verify"))  # type: ignore[attr-defined]
+        self.send_response(302)
+        self.send_header("Location", self.server.target)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_the_probe_never_carries_the_header_to_a_redirect_target():
+    servers = []
+    for _ in range(2):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+        server.seen = []  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    first, elsewhere = servers
+    first.target = f"http://127.0.0.1:{elsewhere.server_address[1]}/"  # type: ignore[attr-defined]
+    elsewhere.target = "http://127.0.0.1:9/"  # type: ignore[attr-defined]
+    try:
+        result = probe.request(f"http://127.0.0.1:{first.server_address[1]}/", "s3cret", 2)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert result.status == 302
+    assert first.seen == ["s3cret"] and elsewhere.seen == []  # type: ignore[attr-defined]
+
+
+def test_an_alert_that_cannot_be_published_does_not_hide_the_steps_outcome(edge: Edge):
+    rotator = edge.rotator()
+    token = edge.start_rotation()
+    run_rotation(edge, rotator, token, ("createSecret", "setSecret", "testSecret"))
+    _fail_once(rotator.clients.sns, "Publish", "KMSAccessDeniedException")
+    outcome = rotator.handle(_event(edge, "finishSecret", token))
+    assert outcome.changed == ["AWSCURRENT moved"]
+    assert edge.value("AWSCURRENT") == edge.header_sent()

@@ -126,6 +126,8 @@ def update_request(
     for rule in web_acl.get("Rules") or []:
         rules.append({**rule, "Statement": statement} if rule.get("Name") == rule_name else rule)
     request.update(Name=ref.name, Scope=ref.scope, Id=ref.id, LockToken=lock_token, Rules=rules)
+    if not request.get("Description"):  # the API refuses an empty description
+        request.pop("Description", None)
     return request
 
 

@@ -25,6 +25,13 @@ class ProbeResult:
         return self.status == REFUSED_STATUS
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: the secret header must not travel to another address."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def request(url: str, header_value: str | None, timeout: float) -> ProbeResult:
     """GET ``url`` with (or without) the header; every request has a timeout."""
     if not url.startswith(("http://", "https://")):
@@ -33,9 +40,11 @@ def request(url: str, header_value: str | None, timeout: float) -> ProbeResult:
     if header_value is not None:
         headers[HEADER_NAME] = header_value
     req = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 - scheme checked
-    context = ssl.create_default_context()
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()), _NoRedirect()
+    )
     try:
-        with urllib.request.urlopen(req, timeout=timeout, context=context) as response:  # noqa: S310
+        with opener.open(req, timeout=timeout) as response:
             return ProbeResult(response.status)
     except urllib.error.HTTPError as error:
         return ProbeResult(error.code)

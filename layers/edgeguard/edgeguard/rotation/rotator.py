@@ -18,6 +18,7 @@ NotReady and changes nothing, and Secrets Manager retries it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from edgeguard.rotation.secret_versions import (
 )
 
 ALERT_KIND = "origin_secret_rotation"
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -222,11 +224,11 @@ class OriginSecretRotator:
         self, event: RotationEvent, title: str, severity: str, extra: dict[str, Any]
     ) -> None:
         fields = {"secret": event.secret_id, "step": event.step, "version": event.token, **extra}
-        publish(
-            self.clients.sns,
-            self.settings.alerts_topic_arn,
-            Alert(ALERT_KIND, title, severity, fields),
-        )
+        alert = Alert(ALERT_KIND, title, severity, fields)
+        try:
+            publish(self.clients.sns, self.settings.alerts_topic_arn, alert)
+        except Exception as error:  # the step's own outcome stands; an alert must not mask it
+            LOG.error("could not publish the rotation alert: %s", type(error).__name__)
 
     def _report_failure(self, event: RotationEvent, error: Exception, secrets: list[str]) -> None:
         retry = isinstance(error, NotReady)
