@@ -24,6 +24,7 @@ from edgeguard.rotation import origin_rule, probe
 from edgeguard.rotation.errors import Conflict, NotReady, RotationError
 from edgeguard.rotation.secret_versions import RotationEvent
 from tests.integration.edge_fixtures import INITIAL, REGION, Edge, build_edge, run_rotation
+from tests.integration.edge_invariant import watch
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
@@ -466,3 +467,14 @@ def test_an_alert_that_cannot_be_published_does_not_hide_the_steps_outcome(edge:
     outcome = rotator.handle(_event(edge, "finishSecret", token))
     assert outcome.changed == ["AWSCURRENT moved"]
     assert edge.value("AWSCURRENT") == edge.header_sent()
+
+
+def test_the_backend_watch_sees_every_change_and_catches_a_lockout(edge: Edge):
+    with watch(edge.acl["ARN"], edge.distribution_id) as seen:
+        run_rotation(edge, edge.rotator(observe=False), edge.start_rotation())
+    seen.assert_held()
+    assert seen.checks >= 4  # start, rule widened, CloudFront switched, end
+    with watch(edge.acl["ARN"], edge.distribution_id) as broken:
+        ref = origin_rule.WebAclRef.from_arn(edge.acl["ARN"])
+        origin_rule.admit(edge.waf, ref, ("wrong", "wrong"), lambda _d: True)
+    assert broken.violations  # the watch can fail: dropping what CloudFront sends is caught
