@@ -20,11 +20,11 @@ from edgeguard.config import ConfigError
 from edgeguard.events import load_event
 from edgeguard.local import moto_ext
 from edgeguard.local.handlers import LocalContext, environment, load_handler
+from edgeguard.local.origin_watch import watch
 from edgeguard.rotation import origin_rule, probe
 from edgeguard.rotation.errors import Conflict, NotReady, RotationError
 from edgeguard.rotation.secret_versions import RotationEvent
 from tests.integration.edge_fixtures import INITIAL, REGION, Edge, build_edge, run_rotation
-from tests.integration.edge_invariant import watch
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 

@@ -1,4 +1,5 @@
-"""The no-lockout invariant, checked at every point the edge's state changes.
+"""The origin secret's no-lockout invariant, checked at every point the edge's state changes
+(local cloud and tests only: it wraps moto's backends).
 
 Every X-Origin-Verify value an edge location may be sending must be admitted by the
 regional origin-verify rule. The state behind that can only change when moto updates the
@@ -27,8 +28,11 @@ from edgeguard.rotation import cloudfront_header, origin_rule
 
 @dataclass
 class InvariantWatch:
+    """Records every check; ``on_change(where)`` runs after each one (the demo probes there)."""
+
     acl_arn: str
     distribution_id: str
+    on_change: Callable[[str], None] | None = None
     checks: int = 0
     violations: list[str] = field(default_factory=list)
     in_flight: set[str] = field(default_factory=set)
@@ -70,6 +74,8 @@ class InvariantWatch:
                 missing = self.in_flight - set(admitted)
                 if missing:
                     self.violations.append(f"after {where}: {len(missing)} value(s) refused")
+                if self.on_change is not None:
+                    self.on_change(where)
             finally:
                 self._busy = False
 
@@ -90,9 +96,11 @@ def _raw_status(distribution_id: str) -> str:
 
 
 @contextmanager
-def watch(acl_arn: str, distribution_id: str) -> Iterator[InvariantWatch]:
+def watch(
+    acl_arn: str, distribution_id: str, on_change: Callable[[str], None] | None = None
+) -> Iterator[InvariantWatch]:
     """Check the invariant now, after every web ACL / distribution update, and at the end."""
-    watcher = InvariantWatch(acl_arn, distribution_id)
+    watcher = InvariantWatch(acl_arn, distribution_id, on_change)
     originals: dict[tuple[type, str], Callable[..., Any]] = {
         (WAFV2Backend, "update_web_acl"): WAFV2Backend.update_web_acl,
         (CloudFrontBackend, "update_distribution"): CloudFrontBackend.update_distribution,
