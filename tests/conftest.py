@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from edgeguard.local import moto_ext
 from edgeguard.local.telegram_server import TelegramStandIn
 
 # Set before any boto3 client exists: moto intercepts, and a missed mock fails closed.
@@ -21,6 +22,9 @@ os.environ.update(
         "POWERTOOLS_SERVICE_NAME": "edgeguard",
     }
 )
+
+# moto gap fills for every test, so no result depends on which test ran first.
+moto_ext.install()
 
 
 @pytest.fixture

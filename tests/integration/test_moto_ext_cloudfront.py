@@ -213,3 +213,15 @@ def test_delete_needs_current_etag_and_disabled_distribution(cloudfront, distrib
     with pytest.raises(ClientError) as excinfo:
         cloudfront.get_distribution(Id=distribution_id)
     assert _error(excinfo)[0] == "NoSuchDistribution"
+
+
+def test_caller_reference_cannot_change(cloudfront, distribution_id):
+    current = cloudfront.get_distribution_config(Id=distribution_id)
+    config = copy.deepcopy(current["DistributionConfig"])
+    config["CallerReference"] = "something-else"
+    with pytest.raises(ClientError) as excinfo:
+        cloudfront.update_distribution(
+            Id=distribution_id, DistributionConfig=config, IfMatch=current["ETag"]
+        )
+    assert _error(excinfo)[0] == "IllegalUpdate"
+    assert cloudfront.get_distribution_config(Id=distribution_id)["ETag"] == current["ETag"]

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 # Modules that contribute subcommands, in the order shown by --help.
-COMMAND_MODULES = ("edgeguard.demo.command",)
+COMMAND_MODULES = ("edgeguard.demo.command", "edgeguard.local.command")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,33 +1,95 @@
-"""Demo chapter: alerts reach Telegram, readable and escaped, despite rate limiting."""
+"""Demo chapter: alerts published on the alerts topic reach Telegram through the real wiring.
+
+Everything goes through the local cloud: the Alert is published on AlertsTopic with
+edgeguard.notify.alert.publish, SNS delivers it to NotifierFunction as the template
+subscribes it, the notifier reads the bot token from the stack's secret and calls the
+Telegram stand-in on 127.0.0.1.
+"""
 
 from __future__ import annotations
 
+import json
+
+from edgeguard.demo.localcloud import local_cloud
 from edgeguard.demo.story import Story
 from edgeguard.events import load_event
-from edgeguard.local.telegram_server import Fault, TelegramStandIn
-from edgeguard.notify.notifier import NotifierSettings, deliver
+from edgeguard.local.telegram_server import Fault
+from edgeguard.notify.alert import Alert, publish
 
 TITLE = "Alerting: the alerts topic reaches Telegram"
 
 
-def run(story: Story) -> None:
-    with TelegramStandIn(chat_ids=("42",)) as telegram:
-        settings = NotifierSettings(chat_id="42", api_base=telegram.base_url, token_secret="local")  # noqa: S106 - a name
-        for name in ("sns_edgeguard_alert", "sns_cloudwatch_alarm", "sns_plain_text"):
-            before = len(telegram.messages)
-            story.step(f"SNS delivers events/{name}.json to the notifier")
-            deliver(load_event(name), settings, lambda: telegram.token, remaining_seconds=30)
-            sent = telegram.messages[before:]
-            for message in sent:
-                first_line = message["text"].splitlines()[0]
-                story.step(f"Telegram shows: {first_line}")
-            story.expect(f"{name} became a Telegram message", len(sent) >= 1)
+def _first_lines(messages: list[dict[str, object]]) -> list[str]:
+    return [str(message["text"]).splitlines()[0] for message in messages]
 
-        story.step("Telegram answers 429 retry_after=1 once; the notifier waits and resends")
-        telegram.queue(Fault(status=429, retry_after=1))
-        before = len(telegram.messages)
-        deliver(load_event("sns_plain_text"), settings, lambda: telegram.token, 30)
-        story.expect(
-            "a rate-limited alert is delivered after retry_after",
-            len(telegram.messages) == before + 1,
-        )
+
+def run(story: Story) -> None:
+    cloud = local_cloud()
+    sns = cloud.client("sns")
+    topic = cloud.resource("AlertsTopic")
+    story.step(
+        f"local cloud up in {cloud.startup_seconds:.2f}s: {len(cloud.physical)} resources of "
+        f"template.yaml on moto, Telegram stand-in at {cloud.telegram.base_url}"
+    )
+
+    before = len(cloud.telegram_messages)
+    alert = Alert(
+        kind="ban",
+        title="Banned 203.0.113.7 for path probing <script>",
+        severity="high",
+        fields={"ip": "203.0.113.7", "requests": 412, "paths": ["/.env", "/wp-login.php"]},
+        link="https://console.aws.amazon.com/wafv2/homev2/ip-sets",
+    )
+    story.step("publish an edgeguard Alert on AlertsTopic (edgeguard.notify.alert.publish)")
+    publish(sns, topic, alert)
+    sent = cloud.telegram_messages[before:]
+    for line in _first_lines(sent):
+        story.step(f"Telegram shows: {line}")
+    story.expect(
+        "an Alert on the topic becomes one Telegram message, HTML escaped",
+        len(sent) == 1 and "&lt;script&gt;" in str(sent[0]["html"]),
+    )
+    story.expect(
+        "the notifier ran because template.yaml subscribes it to AlertsTopic",
+        [c.logical_id for c in cloud.invocations[-1:]] == ["NotifierFunction"],
+    )
+
+    alarm = load_event("sns_cloudwatch_alarm")["Records"][0]["Sns"]
+    before = len(cloud.telegram_messages)
+    story.step("CloudWatch publishes an alarm state change on AlertsTopic")
+    sns.publish(TopicArn=topic, Subject=alarm["Subject"][:100], Message=alarm["Message"])
+    sent = cloud.telegram_messages[before:]
+    for line in _first_lines(sent):
+        story.step(f"Telegram shows: {line}")
+    alarm_name = json.loads(alarm["Message"])["AlarmName"]
+    story.expect(
+        "a CloudWatch alarm notification is rendered for Telegram",
+        len(sent) == 1 and alarm_name in str(sent[0]["text"]),
+    )
+
+    story.step("Telegram answers 429 retry_after=1 once; the notifier waits and resends")
+    cloud.telegram.queue(Fault(status=429, retry_after=1))
+    before = len(cloud.telegram_messages)
+    publish(sns, topic, Alert(kind="test", title="Rate-limited but delivered", severity="low"))
+    story.expect(
+        "a rate-limited alert is delivered after retry_after",
+        [line.split(" ", 1)[-1] for line in _first_lines(cloud.telegram_messages[before:])]
+        == ["Rate-limited but delivered"],
+    )
+
+    story.step("Telegram refuses every attempt (400 chat not found): Lambda retries twice")
+    cloud.telegram.queue(*[Fault(status=400, description="Bad Request: chat not found")] * 3)
+    cloud.raise_errors = False
+    try:
+        publish(sns, topic, Alert(kind="test", title="Undeliverable", severity="medium"))
+    finally:
+        cloud.raise_errors = True
+    dead = cloud.client("sqs").receive_message(
+        QueueUrl=cloud.resource("NotifierDeadLetterQueue"), MaxNumberOfMessages=10
+    )
+    waiting = [json.loads(m["Body"]) for m in dead.get("Messages", [])]
+    story.step(f"notifier-dlq now holds {len(waiting)} undelivered alert(s)")
+    story.expect(
+        "an alert Telegram keeps refusing waits in the notifier's dead-letter queue",
+        any("Undeliverable" in r["Records"][0]["Sns"]["Message"] for r in waiting),
+    )

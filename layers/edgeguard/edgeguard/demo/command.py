@@ -7,6 +7,7 @@ import importlib
 import traceback
 from typing import Any
 
+from edgeguard.demo.localcloud import close as close_local_cloud
 from edgeguard.demo.story import Story
 
 # Every capability's chapter, in story order. A chapter is a module with
@@ -22,15 +23,18 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     story = Story()
-    for name in CHAPTERS:
-        if args.only and args.only not in name:
-            continue
-        module = importlib.import_module(name)
-        story.begin(module.TITLE)
-        try:
-            module.run(story)
-        except Exception as error:  # a broken chapter is a failed expectation, not a crash
-            traceback.print_exc()
-            story.expect("chapter ran to the end", False, f"{type(error).__name__}: {error}")
+    try:
+        for name in CHAPTERS:
+            if args.only and args.only not in name:
+                continue
+            module = importlib.import_module(name)
+            story.begin(module.TITLE)
+            try:
+                module.run(story)
+            except Exception as error:  # a broken chapter is a failed expectation, not a crash
+                traceback.print_exc()
+                story.expect("chapter ran to the end", False, f"{type(error).__name__}: {error}")
+    finally:
+        close_local_cloud()
     print("\n" + story.summary())
     return 1 if story.failed or not story.checks else 0

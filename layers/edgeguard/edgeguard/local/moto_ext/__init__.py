@@ -12,6 +12,13 @@ Security Hub (``securityhub.py``)
   implemented -> implemented, with AWS's ARN form and errors.
 - BatchUpdateFindings: not implemented -> implemented over the findings that
   BatchImportFindings stored; GetFindings shows the change.
+- GetFindings ignored Filters and SortCriteria (``securityhub_findings.py``) ->
+  string / number / date / map / IP / boolean filters with AWS's comparison
+  rules for the fields in ``FIELDS``; an unmodelled field raises
+  NotImplementedError rather than being ignored.
+- BatchImportFindings stored findings as sent and let a re-import overwrite the
+  customer's workflow status and note -> adds Workflow NEW, RecordState ACTIVE,
+  ProcessedAt, FindingProviderFields; keeps customer-owned fields on re-import.
 
 CloudFront (``cloudfront.py``)
 - UpdateDistribution / DeleteDistribution accepted any IfMatch -> a stale ETag is
@@ -23,16 +30,43 @@ CloudFront (``cloudfront.py``)
   ``settle_distribution(id)``.
 - LastModifiedTime was a fixed 2021 date -> now (edgeguard.clock) on create/update.
 
+Secrets Manager (``secretsmanager.py``)
+- UpdateSecretVersionStage moved AWSCURRENT but GetSecretValue kept answering the
+  old version -> the default version follows the AWSCURRENT label.
+
 WAFv2 (``wafv2.py``)
 - GetRateBasedStatementManagedKeys: not implemented -> implemented over addresses
   seeded with ``seed_rate_limited`` (validates web ACL, rule, rate-based, IP key).
 - GetSampledRequests: not implemented -> implemented over requests seeded with
   ``seed_sampled_requests`` (window, MaxItems 1..500, PopulationSize).
+- ``seed_from_waf_log(records)`` (``wafv2_logs.py``) seeds both from real WAF
+  log records: a sample under the terminating rule's metric name, and the client
+  of every RATE_BASED block in that rule's managed keys.
+
+WAFv2 writes (``wafv2_writes.py``)
+- UpdateWebACL kept fields the caller left out (and old rules on ``Rules=[]``) ->
+  full replacement, as AWS documents.
+- GetWebACL returned ``Description: ""`` (breaks a Get -> Update round trip) ->
+  omitted when empty; GetWebACL by the ARN of a CLOUDFRONT web ACL alone -> found.
+- CreateIPSet / UpdateIPSet accepted anything -> CIDR of the set's version, not
+  /0 (WAFInvalidParameterException), <= 10,000 (WAFLimitsExceededException);
+  a second IP set with the same name and scope -> WAFDuplicateItemException.
+- Duplicate errors carried the unknown code ``WafV2DuplicateItem`` ->
+  ``WAFDuplicateItemException``.
+- UpdateIPSet / UpdateRegexPatternSet kept an omitted Description -> cleared.
+- A stale LockToken already raised WAFOptimisticLockException (kept, tested).
 """
 
 from __future__ import annotations
 
-from edgeguard.local.moto_ext import cloudfront, securityhub, wafv2
+from edgeguard.local.moto_ext import (
+    cloudfront,
+    secretsmanager,
+    securityhub,
+    securityhub_findings,
+    wafv2,
+    wafv2_writes,
+)
 from edgeguard.local.moto_ext.cloudfront import (
     distribution_settle_reads,
     reset_distribution_settle_reads,
@@ -40,19 +74,25 @@ from edgeguard.local.moto_ext.cloudfront import (
     settle_distribution,
 )
 from edgeguard.local.moto_ext.wafv2 import seed_rate_limited, seed_sampled_requests
+from edgeguard.local.moto_ext.wafv2_logs import SeedReport, seed_from_waf_log
 
 
 def install() -> None:
     """Register every extension on moto's classes. Safe to call any number of times."""
     securityhub.install()
+    securityhub_findings.install()
     cloudfront.install()
     wafv2.install()
+    wafv2_writes.install()
+    secretsmanager.install()
 
 
 __all__ = [
+    "SeedReport",
     "distribution_settle_reads",
     "install",
     "reset_distribution_settle_reads",
+    "seed_from_waf_log",
     "seed_rate_limited",
     "seed_sampled_requests",
     "set_distribution_settle_reads",

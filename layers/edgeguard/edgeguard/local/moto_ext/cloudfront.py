@@ -9,8 +9,8 @@ distribution is still deploying". Here, on moto's own backend:
 
 - UpdateDistribution: unknown Id -> NoSuchDistribution; missing IfMatch ->
   InvalidIfMatchVersion; IfMatch that is not the current ETag -> PreconditionFailed
-  (HTTP 412). On success the ETag changes, LastModifiedTime is now and the
-  status is "InProgress" again.
+  (HTTP 412); a changed CallerReference -> IllegalUpdate. On success the ETag
+  changes, LastModifiedTime is now and the status is "InProgress" again.
 - DeleteDistribution: the same IfMatch checks, and an enabled distribution ->
   DistributionNotDisabled, like AWS.
 - Deployment: after create or update the distribution reports "InProgress"
@@ -89,6 +89,10 @@ def update_distribution(
     _check_if_match(distribution, if_match)
     if not dist_config:
         raise CloudFrontException("MissingBody", "DistributionConfig is required.")
+    if dist_config.get("CallerReference") != distribution.distribution_config.caller_reference:
+        raise CloudFrontException(
+            "IllegalUpdate", "The CallerReference of a distribution cannot be changed."
+        )
     distribution.distribution_config = DistributionConfig(dist_config)
     _start_deployment(distribution)
     return distribution, distribution.location, distribution.etag
@@ -100,7 +104,7 @@ def delete_distribution(self: CloudFrontBackend, distribution_id: str, if_match:
     if distribution is None:
         raise NoSuchDistribution
     _check_if_match(distribution, if_match)
-    if distribution.distribution_config.Enabled:
+    if getattr(distribution.distribution_config, "Enabled", False):
         raise DistributionNotDisabled
     del self.distributions[distribution_id]
     self.tagger.delete_all_tags_for_resource(distribution.arn)

@@ -53,7 +53,8 @@ UPDATABLE_FIELDS = (
     "Workflow",
     "RelatedFindings",
 )
-_LABEL_TO_NORMALIZED = {"INFORMATIONAL": 0, "LOW": 1, "MEDIUM": 40, "HIGH": 70, "CRITICAL": 90}
+_PROVIDER_OWNED = ("Severity", "Types", "Confidence", "Criticality", "RelatedFindings")
+LABEL_TO_NORMALIZED = {"INFORMATIONAL": 0, "LOW": 1, "MEDIUM": 40, "HIGH": 70, "CRITICAL": 90}
 _WORKFLOW_STATUSES = {"NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"}
 _VERIFICATION_STATES = {"UNKNOWN", "TRUE_POSITIVE", "FALSE_POSITIVE", "BENIGN_POSITIVE"}
 
@@ -93,6 +94,14 @@ def _targets(backend: SecurityHubBackend) -> dict[str, dict[str, str]]:
     store = backend.__dict__.get("_edgeguard_action_targets")
     if store is None:
         store = backend.__dict__["_edgeguard_action_targets"] = {}
+    return store
+
+
+def customer_updated(backend: SecurityHubBackend) -> dict[tuple[str, str], set[str]]:
+    """(finding Id, ProductArn) -> provider fields a BatchUpdateFindings call changed."""
+    store = backend.__dict__.get("_edgeguard_customer_updated")
+    if store is None:
+        store = backend.__dict__["_edgeguard_customer_updated"] = {}
     return store
 
 
@@ -162,8 +171,8 @@ def _validate_update(update: dict[str, Any]) -> None:
     severity = update.get("Severity")
     if severity is not None:
         label = severity.get("Label")
-        if label is not None and label not in _LABEL_TO_NORMALIZED:
-            raise _invalid(f"Severity.Label must be one of {sorted(_LABEL_TO_NORMALIZED)}.")
+        if label is not None and label not in LABEL_TO_NORMALIZED:
+            raise _invalid(f"Severity.Label must be one of {sorted(LABEL_TO_NORMALIZED)}.")
         normalized = severity.get("Normalized")
         if normalized is not None and not 0 <= normalized <= 100:
             raise _invalid("Severity.Normalized must be between 0 and 100.")
@@ -176,7 +185,7 @@ def _apply_update(data: dict[str, Any], update: dict[str, Any], now: str) -> Non
         merged = dict(data.get("Severity") or {})
         merged.update({k: v for k, v in severity.items() if v is not None})
         if "Label" in severity and "Normalized" not in severity:
-            merged["Normalized"] = _LABEL_TO_NORMALIZED[severity["Label"]]
+            merged["Normalized"] = LABEL_TO_NORMALIZED[severity["Label"]]
         if "Normalized" in severity and "Label" not in severity:
             merged["Label"] = label_for(int(severity["Normalized"]))
         data["Severity"] = merged
@@ -235,6 +244,8 @@ def batch_update_findings(
             )
             continue
         _apply_update(finding.data, update, now)
+        touched = {f for f in _PROVIDER_OWNED if update.get(f) is not None}
+        customer_updated(self).setdefault(key, set()).update(touched)
         processed.append(pair)
     return processed, unprocessed
 
@@ -251,7 +262,8 @@ def _body(response: SecurityHubResponse) -> dict[str, Any]:
 
 def _response_create_action_target(self: SecurityHubResponse) -> str:
     params = _body(self)
-    arn = self.securityhub_backend.create_action_target(
+    arn = create_action_target(
+        self.securityhub_backend,
         name=params.get("Name", ""),
         description=params.get("Description", ""),
         target_id=params.get("Id", ""),
@@ -264,7 +276,7 @@ def _response_describe_action_targets(self: SecurityHubResponse) -> str:
     max_results = params.get("MaxResults")
     if max_results is not None and not 1 <= int(max_results) <= 100:
         raise _invalid("MaxResults must be between 1 and 100.")
-    targets = self.securityhub_backend.describe_action_targets(params.get("ActionTargetArns"))
+    targets = describe_action_targets(self.securityhub_backend, params.get("ActionTargetArns"))
     start = 0
     if token := params.get("NextToken"):
         if not token.isdigit() or int(token) > len(targets):
@@ -281,7 +293,7 @@ def _response_delete_action_target(self: SecurityHubResponse) -> str:
     arn = self.uri_match.get("ActionTargetArn") if self.uri_match else None
     if not arn:
         arn = self.path.split("/actionTargets/", 1)[-1]
-    arn = self.securityhub_backend.delete_action_target(unquote(arn))
+    arn = delete_action_target(self.securityhub_backend, unquote(arn))
     return json.dumps({"ActionTargetArn": arn})
 
 
@@ -289,7 +301,7 @@ def _response_batch_update_findings(self: SecurityHubResponse) -> str:
     params = _body(self)
     identifiers = params.get("FindingIdentifiers") or []
     update = {field: params.get(field) for field in UPDATABLE_FIELDS}
-    processed, unprocessed = self.securityhub_backend.batch_update_findings(identifiers, update)
+    processed, unprocessed = batch_update_findings(self.securityhub_backend, identifiers, update)
     return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
 
 

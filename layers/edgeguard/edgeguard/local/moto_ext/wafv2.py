@@ -326,7 +326,8 @@ def _response_get_rate_based_statement_managed_keys(self: WAFV2Response) -> Any:
     body = json.loads(self.body)
     if body.get("Scope") == "CLOUDFRONT":
         self.region = GLOBAL_REGION
-    result = self.wafv2_backend.get_rate_based_statement_managed_keys(
+    result = get_rate_based_statement_managed_keys(
+        self.wafv2_backend,
         body.get("WebACLName"),
         body.get("WebACLId"),
         body.get("RuleName"),
@@ -350,8 +351,12 @@ def _response_get_sampled_requests(self: WAFV2Response) -> Any:
         ) from error
     if (scope == "CLOUDFRONT") != (":global/" in arn):
         raise WAFNonexistentItemException
-    result = self.wafv2_backend.get_sampled_requests(
-        arn, body.get("RuleMetricName", ""), (start, end), int(body.get("MaxItems", 0))
+    result = get_sampled_requests(
+        self.wafv2_backend,
+        arn,
+        body.get("RuleMetricName", ""),
+        (start, end),
+        int(body.get("MaxItems", 0)),
     )
     return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(result)
 
