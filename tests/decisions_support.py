@@ -148,3 +148,36 @@ def alerts_seen(world: DecisionsWorld) -> list[dict[str, Any]]:
             envelope = json.loads(message["Body"])
             seen.append(json.loads(envelope["Message"]))
             sqs.delete_message(QueueUrl=world.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def function_environment(
+    world: DecisionsWorld, shards: int = 2, **overrides: str
+) -> dict[str, str]:
+    """IpSetSyncFunction's environment from template.yaml, resolved against this world."""
+    spec = template()["Resources"]["IpSetSyncFunction"]["Properties"]["Environment"]["Variables"]
+    physical = {
+        "DecisionsTable": world.table,
+        "AlertsTopic": world.topic_arn,
+        "TenantBlockPatterns": world.tenant_set_arn,
+        **world.ip_sets,
+    }
+
+    def resolve(value: Any) -> str | None:
+        if isinstance(value, dict) and "Ref" in value:
+            name = value["Ref"]
+            if name == "AWS::NoValue":
+                return None
+            return physical.get(name) or world.parameters[name]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            logical = target.split(".")[0] if isinstance(target, str) else target[0]
+            return physical[logical]
+        if isinstance(value, dict) and "Fn::If" in value:
+            condition, yes, no = value["Fn::If"]
+            return resolve(yes if int(condition[-1]) <= shards else no)
+        return str(value)
+
+    env = {key: resolve(value) for key, value in spec.items()}
+    env = {key: value for key, value in env.items() if value is not None}
+    env.update(overrides)
+    return env

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from edgeguard.cli import main
+from edgeguard.local.cloud import LocalCloud
 
 
 def test_alerting_chapter_passes_and_closes_its_cloud(capsys):
@@ -11,7 +12,5 @@ def test_alerting_chapter_passes_and_closes_its_cloud(capsys):
     assert "Telegram shows: 🔴 ALARM: edgeguard-dev-waf-blocked-requests" in out
     assert "FAIL" not in out
     # the shared cloud was closed: a new one can start in this process
-    from edgeguard.local.cloud import LocalCloud
-
     with LocalCloud(quiet=True) as cloud:
         assert cloud.telegram_messages == []

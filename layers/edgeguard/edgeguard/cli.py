@@ -9,7 +9,11 @@ import sys
 from collections.abc import Sequence
 
 # Modules that contribute subcommands, in the order shown by --help.
-COMMAND_MODULES = ("edgeguard.demo.command", "edgeguard.local.command")
+COMMAND_MODULES = (
+    "edgeguard.demo.command",
+    "edgeguard.local.command",
+    "edgeguard.breaker_cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -299,7 +299,7 @@ _KEYS = ("value", "action")
 
 
 def _to_item(decision: Decision) -> dict[str, dict[str, str]]:
-    item = {
+    item: dict[str, dict[str, str]] = {
         "value": {"S": decision.value},
         "action": {"S": decision.action},
         "scope": {"S": decision.scope},

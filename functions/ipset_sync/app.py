@@ -1,0 +1,43 @@
+"""Decision changes (DynamoDB stream) and a one-minute schedule -> WAF sets equal to the
+active decisions. Thin handler; the logic is edgeguard.waf.enforcer. Reserved
+concurrency 1 makes it the single writer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from edgeguard.decisions.store import DynamoDecisionStore
+from edgeguard.waf.enforcer import Enforcer, EnforcerSettings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+STORE = DynamoDecisionStore.from_env()
+ENFORCER = Enforcer(EnforcerSettings.from_env(), boto3.client("wafv2"), boto3.client("sns"))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Whatever woke us (stream records or the schedule), the whole world is reconciled:
+    # the run is idempotent and the table, not the event, is the truth.
+    trigger = "stream" if event.get("Records") else "schedule"
+    report = ENFORCER.run(STORE)
+    metrics.add_metric(name="WafSetUpdates", unit=MetricUnit.Count, value=report.updates)
+    metrics.add_metric(
+        name="DecisionsNotEnforced", unit=MetricUnit.Count, value=len(report.dropped)
+    )
+    metrics.add_metric(name="InvalidDecisions", unit=MetricUnit.Count, value=report.invalid)
+    for group in report.groups:
+        metrics.add_metric(
+            name=f"Entries-{group.group}", unit=MetricUnit.Count, value=group.entries
+        )
+    summary = report.as_dict()
+    logger.info("enforced", extra={"trigger": trigger, "report": summary})
+    return summary

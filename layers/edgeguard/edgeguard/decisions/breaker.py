@@ -1,0 +1,161 @@
+"""The emergency circuit breaker: an operator blocks or lifts an address or a tenant at once.
+
+Every change is a decision (origin ``manual``) with the operator's identity and
+reason, is announced on the alerts topic, and is followed by one enforcer run so
+WAF reflects it within seconds instead of at the next scheduled tick.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from edgeguard.clock import utcnow
+from edgeguard.decisions.model import (
+    Decision,
+    DecisionRequest,
+    InvalidValue,
+    normalize_ip,
+    normalize_tenant,
+)
+from edgeguard.decisions.store import DynamoDecisionStore
+from edgeguard.notify.alert import Alert
+
+Target = Literal["ip", "tenant"]
+LIFTED_ACTIONS = ("ban", "captcha")
+MAX_DURATION = timedelta(days=365)
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'4h', '30m', '1h30m', '2d', '1w' -> timedelta; anything else is refused."""
+    compact = (text or "").strip().lower().replace(" ", "")
+    parts = _DURATION.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise InvalidValue(f"invalid duration {text!r}: use e.g. 30m, 4h, 1h30m, 2d")
+    duration = sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta(0))
+    if not timedelta(0) < duration <= MAX_DURATION:
+        raise InvalidValue(f"duration {text!r} must be more than 0 and at most 365 days")
+    return duration
+
+
+@dataclass
+class Backend:
+    """Where the breaker acts: the decision store, the alerts topic, the enforcer, the caller."""
+
+    store: DynamoDecisionStore
+    announce: Callable[[Alert], Any]
+    enforce: Callable[[], dict[str, Any] | None]
+    who: str
+
+
+@dataclass
+class Change:
+    """What one breaker command did."""
+
+    status: str  # blocked | extended | unchanged | lifted | not-blocked
+    value: str
+    decisions: list[Decision] = field(default_factory=list)
+    enforcement: dict[str, Any] | None = None
+    enforcement_error: str = ""
+
+
+class CircuitBreaker:
+    """Block and lift addresses and tenants, audited and announced."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def normalize(self, raw: str, target: Target) -> str:
+        """The stored form of what the operator typed; InvalidValue explains a refusal."""
+        if target == "tenant":
+            return normalize_tenant(raw)
+        return normalize_ip(raw, self.backend.store.policy.ipv6_host_prefix)[0]
+
+    def block(self, raw: str, duration: timedelta, reason: str, target: Target = "ip") -> Change:
+        value = self.normalize(raw, target)
+        if not reason.strip():
+            raise InvalidValue("a reason is required (it is recorded and announced)")
+        request = DecisionRequest(
+            value=value,
+            action="ban",
+            origin="manual",
+            reason=reason.strip(),
+            duration=duration,
+            scope="tenant" if target == "tenant" else None,
+            actor=self.backend.who,
+        )
+        outcome = self.backend.store.record(request, utcnow())
+        if outcome.status == "refused" or outcome.decision is None:
+            raise InvalidValue(outcome.reason or f"{value} cannot be blocked")
+        decision = outcome.decision
+        status = "blocked" if outcome.status == "created" else outcome.status
+        what = "tenant" if target == "tenant" else "address"
+        self.backend.announce(
+            Alert(
+                kind="circuit-breaker",
+                title=f"{what} {value} blocked until {_when(decision.expires_at)}",
+                severity="high",
+                fields={
+                    "value": value,
+                    "until": _when(decision.expires_at),
+                    "reason": decision.reason,
+                    "by": self.backend.who,
+                    "result": status,
+                },
+            )
+        )
+        return self._enforced(Change(status, value, [decision]))
+
+    def unblock(self, raw: str, reason: str = "", target: Target = "ip") -> Change:
+        value = self.normalize(raw, target)
+        why = reason.strip() or "lifted by an operator"
+        now = utcnow()
+        lifted = [
+            found
+            for action in LIFTED_ACTIONS
+            if (found := self.backend.store.remove(value, action, self.backend.who, why, now))
+        ]
+        if lifted:
+            what = "tenant" if target == "tenant" else "address"
+            self.backend.announce(
+                Alert(
+                    kind="circuit-breaker",
+                    title=f"{what} {value} unblocked",
+                    severity="medium",
+                    fields={
+                        "value": value,
+                        "lifted": [d.action for d in lifted],
+                        "reason": why,
+                        "by": self.backend.who,
+                    },
+                )
+            )
+        # Run the enforcer even when nothing was active: it also undoes hand edits.
+        return self._enforced(Change("lifted" if lifted else "not-blocked", value, lifted))
+
+    def listing(self, target: Target | None = None) -> list[Decision]:
+        """Active decisions, soonest expiry last; only tenants or only addresses if asked."""
+        found = self.backend.store.active(utcnow())
+        if target == "tenant":
+            found = [d for d in found if d.scope == "tenant"]
+        elif target == "ip":
+            found = [d for d in found if d.scope != "tenant"]
+        return sorted(
+            found, key=lambda d: (d.scope == "tenant", -d.expires_at.timestamp(), d.value)
+        )
+
+    def _enforced(self, change: Change) -> Change:
+        try:
+            change.enforcement = self.backend.enforce()
+        except Exception as error:  # the decision stands; the schedule applies it within a minute
+            change.enforcement_error = f"{type(error).__name__}: {error}"
+        return change
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")

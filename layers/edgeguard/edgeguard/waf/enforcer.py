@@ -1,0 +1,326 @@
+"""The single writer: make WAF equal to the active decisions, and say when it cannot.
+
+Each run reads the active decisions (expires_at > now, whatever TTL has deleted),
+plans every group (ban and captcha x IPv4 and IPv6, and the blocked tenants), and
+writes only the sets whose contents differ. The decisions table is the truth: an
+address someone added to a managed set by hand is removed on the next run (use the
+allowlist or ``edgeguard block`` instead). ``count`` decisions are never enforced.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from edgeguard.clock import utcnow
+from edgeguard.config import ConfigError, optional, require
+from edgeguard.decisions.model import Decision, never_bannable
+from edgeguard.notify.alert import Alert, publish
+from edgeguard.waf import capacity, shard, tenants
+from edgeguard.waf.aggregate import Holes, Network, aggregate, parse
+from edgeguard.waf.sets import (
+    Retry,
+    SetRef,
+    Snapshot,
+    read_ip_set,
+    read_regex_set,
+    with_retries,
+    write_ip_set,
+    write_regex_set,
+)
+
+logger = logging.getLogger(__name__)
+
+WAF_SET_LIMIT = 10_000
+MAX_SHARDS = 4
+ENFORCED_IP_ACTIONS = ("ban", "captcha")
+
+
+@dataclass(frozen=True)
+class EnforcerSettings:
+    """Which sets the enforcer owns (ARNs from the template) and how tenants look."""
+
+    ban_v4: tuple[SetRef, ...]
+    ban_v6: tuple[SetRef, ...]
+    captcha_v4: SetRef | None = None
+    captcha_v6: SetRef | None = None
+    allow_v4: SetRef | None = None
+    allow_v6: SetRef | None = None
+    tenant_set: SetRef | None = None
+    tenant_template: str = "/account/{tenant}/"
+    alerts_topic_arn: str = ""
+    set_capacity: int = WAF_SET_LIMIT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> EnforcerSettings:
+        """BAN_IPV4_SET_1..4 / BAN_IPV6_SET_1..4 (shard 1 required), CAPTCHA_IPV4_SET,
+        CAPTCHA_IPV6_SET, ALLOW_IPV4_SET, ALLOW_IPV6_SET, TENANT_PATTERN_SET,
+        TENANT_PATH_TEMPLATE, ALERTS_TOPIC_ARN: ARNs except the template; WAF_SCOPE
+        (CLOUDFRONT or REGIONAL) overrides the scope the ARNs imply."""
+        scope = optional("WAF_SCOPE", "", environ)
+        if scope not in {"", "CLOUDFRONT", "REGIONAL"}:
+            raise ConfigError("WAF_SCOPE must be CLOUDFRONT or REGIONAL")
+
+        def ref(name: str, required: bool = False) -> SetRef | None:
+            raw = require(name, environ) if required else optional(name, "", environ)
+            if not raw:
+                return None
+            try:
+                return SetRef.from_arn(raw, scope)
+            except ValueError as error:
+                raise ConfigError(f"environment variable {name}: {error}") from None
+
+        def shards(version: int) -> tuple[SetRef, ...]:
+            found = [ref(f"BAN_IPV{version}_SET_1", required=True)]
+            found += [ref(f"BAN_IPV{version}_SET_{n}") for n in range(2, MAX_SHARDS + 1)]
+            return tuple(s for s in found if s is not None)
+
+        template = optional("TENANT_PATH_TEMPLATE", "/account/{tenant}/", environ)
+        try:
+            tenants.affixes(template)
+            set_capacity = int(optional("IP_SET_CAPACITY", str(WAF_SET_LIMIT), environ))
+        except ValueError as error:
+            raise ConfigError(f"invalid enforcer setting: {error}") from None
+        if not 1 <= set_capacity <= WAF_SET_LIMIT:
+            raise ConfigError(f"IP_SET_CAPACITY must be 1..{WAF_SET_LIMIT}")
+        return cls(
+            ban_v4=shards(4),
+            ban_v6=shards(6),
+            captcha_v4=ref("CAPTCHA_IPV4_SET"),
+            captcha_v6=ref("CAPTCHA_IPV6_SET"),
+            allow_v4=ref("ALLOW_IPV4_SET"),
+            allow_v6=ref("ALLOW_IPV6_SET"),
+            tenant_set=ref("TENANT_PATTERN_SET"),
+            tenant_template=template,
+            alerts_topic_arn=optional("ALERTS_TOPIC_ARN", "", environ),
+            set_capacity=set_capacity,
+        )
+
+    def ip_groups(self) -> list[tuple[str, int, tuple[SetRef, ...]]]:
+        groups = [("ban", 4, self.ban_v4), ("ban", 6, self.ban_v6)]
+        for version, captcha in ((4, self.captcha_v4), (6, self.captcha_v6)):
+            if captcha:
+                groups.append(("captcha", version, (captcha,)))
+        return groups
+
+
+@dataclass
+class GroupReport:
+    """What one group (e.g. ban/IPv4) looked like after the run."""
+
+    group: str
+    decisions: int
+    entries: int
+    updates: int = 0
+    retries: int = 0
+    added: int = 0
+    removed: int = 0
+    dropped: list[Decision] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """One enforcer run, for logs, metrics and the CLI."""
+
+    now: datetime
+    groups: list[GroupReport] = field(default_factory=list)
+    invalid: int = 0
+
+    @property
+    def updates(self) -> int:
+        return sum(g.updates for g in self.groups)
+
+    @property
+    def dropped(self) -> list[Decision]:
+        return [d for g in self.groups for d in g.dropped]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "updates": self.updates,
+            "invalid": self.invalid,
+            "dropped": len(self.dropped),
+            "groups": {
+                g.group: {
+                    "decisions": g.decisions,
+                    "entries": g.entries,
+                    "updates": g.updates,
+                    "retries": g.retries,
+                    "added": g.added,
+                    "removed": g.removed,
+                    "dropped": len(g.dropped),
+                }
+                for g in self.groups
+            },
+        }
+
+
+def plan_ip_group(
+    decisions: Sequence[Decision],
+    networks: Mapping[str, Network],
+    exclusions: Sequence[Network],
+    version: int,
+    room: int,
+) -> capacity.Fitted:
+    """The entries one (action, IP version) group should hold: the fewest CIDRs covering
+    the decided networks minus the exclusions, trimmed to ``room`` by rank."""
+
+    def entries_of(chosen: Sequence[Decision]) -> list[str]:
+        return aggregate((networks[d.value] for d in chosen), exclusions, version)
+
+    holes = Holes(exclusions)
+    return capacity.fit(
+        decisions,
+        entries_of,
+        room,
+        own_count=lambda decision: holes.pieces(networks[decision.value]),
+    )
+
+
+class Enforcer:
+    """Reconciles the managed WAF sets with a list of decisions."""
+
+    def __init__(
+        self,
+        settings: EnforcerSettings,
+        waf_client: Any,
+        sns_client: Any = None,
+        retry: Retry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.waf = waf_client
+        self.sns = sns_client
+        self.retry = retry or Retry()
+
+    def run(self, store: Any, now: datetime | None = None) -> Report:
+        """Read the active decisions from ``store`` and reconcile."""
+        now = now or utcnow()
+        return self.reconcile(store.active(now), now)
+
+    def reconcile(self, decisions: Sequence[Decision], now: datetime | None = None) -> Report:
+        now = now or utcnow()
+        report = Report(now)
+        active = [d for d in decisions if d.active(now)]
+        networks: dict[str, Network] = {}
+        for decision in active:
+            if decision.scope == "tenant":
+                continue
+            network = parse(decision.value)
+            if network is None:
+                report.invalid += 1
+                logger.warning("skipping unparseable decision value %r", decision.value[:64])
+                continue
+            networks[decision.value] = network
+        exclusions = self._exclusions()
+        for action, version, refs in self.settings.ip_groups():
+            chosen = [
+                d
+                for d in active
+                if d.action == action
+                and d.value in networks
+                and networks[d.value].version == version
+            ]
+            report.groups.append(
+                self._sync_ip_group(f"{action}-v{version}", chosen, networks, exclusions, refs)
+            )
+        if self.settings.tenant_set:
+            chosen = [d for d in active if d.scope == "tenant" and d.action == "ban"]
+            report.groups.append(self._sync_tenants(chosen))
+        if report.dropped and report.updates:
+            self._announce_overflow(report)
+        return report
+
+    # ------------------------------------------------------------ IP sets
+    def _exclusions(self) -> list[Network]:
+        excluded = [network for network, _why in never_bannable()]
+        for ref in (self.settings.allow_v4, self.settings.allow_v6):
+            if ref:
+                snapshot, _ = with_retries(
+                    partial(read_ip_set, self.waf, ref), self.retry, f"read {ref.name}"
+                )
+                excluded += [n for n in map(parse, snapshot.entries) if n is not None]
+        return excluded
+
+    def _sync_ip_group(
+        self,
+        group: str,
+        decisions: list[Decision],
+        networks: dict[str, Network],
+        exclusions: list[Network],
+        refs: tuple[SetRef, ...],
+    ) -> GroupReport:
+        version = 4 if group.endswith("v4") else 6
+
+        limit = self.settings.set_capacity
+        fitted = plan_ip_group(decisions, networks, exclusions, version, limit * len(refs))
+        report = GroupReport(group, len(decisions), len(fitted.entries), dropped=fitted.dropped)
+
+        def attempt() -> None:
+            snapshots = [read_ip_set(self.waf, ref) for ref in refs]
+            layout = shard.assign(fitted.entries, [s.entries for s in snapshots], limit)
+            self._apply(report, snapshots, layout, write_ip_set)
+
+        _, report.retries = with_retries(attempt, self.retry, f"sync {group}")
+        return report
+
+    def _apply(self, report: GroupReport, snapshots: list[Snapshot], layout, writer) -> None:
+        changes = [
+            (snapshot, wanted)
+            for snapshot, wanted in zip(snapshots, layout, strict=True)
+            if sorted(snapshot.entries) != sorted(wanted)
+        ]
+        # Sets that only gain entries go first, so an entry moving between sets is
+        # never absent from both.
+        changes.sort(key=lambda change: bool(set(change[0].entries) - set(change[1])))
+        for snapshot, wanted in changes:
+            report.updates += 1
+            writer(self.waf, snapshot, list(wanted))
+            report.added += len(set(wanted) - set(snapshot.entries))
+            report.removed += len(set(snapshot.entries) - set(wanted))
+            logger.info(
+                "updated %s: %d entries (+%d -%d)",
+                snapshot.ref.name,
+                len(wanted),
+                len(set(wanted) - set(snapshot.entries)),
+                len(set(snapshot.entries) - set(wanted)),
+            )
+
+    # ------------------------------------------------------------ tenants
+    def _sync_tenants(self, decisions: list[Decision]) -> GroupReport:
+        ref = self.settings.tenant_set
+        assert ref is not None
+        template = self.settings.tenant_template
+        ranked = capacity.rank(decisions)
+        keep = len(ranked)
+        while keep and not tenants.fits(tenants.pack(template, (d.value for d in ranked[:keep]))):
+            keep -= 1
+        regexes = tenants.pack(template, (d.value for d in ranked[:keep]))
+        report = GroupReport("tenants", len(decisions), len(regexes), dropped=ranked[keep:])
+
+        def attempt() -> None:
+            snapshot = read_regex_set(self.waf, ref)
+            self._apply(report, [snapshot], [regexes], write_regex_set)
+
+        _, report.retries = with_retries(attempt, self.retry, "sync tenants")
+        return report
+
+    # ------------------------------------------------------------ alerts
+    def _announce_overflow(self, report: Report) -> None:
+        if not (self.sns and self.settings.alerts_topic_arn):
+            return
+        dropped = report.dropped
+        alert = Alert(
+            kind="enforcement-capacity",
+            title=f"{len(dropped)} decisions do not fit the WAF sets and are not enforced",
+            severity="high",
+            fields={
+                "groups": {g.group: len(g.dropped) for g in report.groups if g.dropped},
+                "not enforced (shortest-lived first)": [d.value for d in reversed(dropped)][:100],
+                "what to do": "raise BanShardsPerIpVersion, or shorten ban durations",
+            },
+        )
+        publish(self.sns, self.settings.alerts_topic_arn, alert)

@@ -1,0 +1,149 @@
+"""Reading and writing WAF IP sets and regex pattern sets, safely under concurrency.
+
+Every write carries the LockToken of the read it was planned from. When WAF says
+the set changed in between (WAFOptimisticLockException), the whole group is read
+and planned again after a short random pause; throttling and "entity unavailable"
+(a set still being created or updated) back off exponentially. Nothing is written
+from a stale read, so a concurrent edit is never silently overwritten with old data.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from edgeguard.waf.aggregate import parse
+
+CONFLICT = "WAFOptimisticLockException"
+BACK_OFF = frozenset(
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "WAFUnavailableEntityException",
+        "WAFInternalErrorException",
+        "WAFServiceLinkedRoleErrorException",
+    }
+)
+
+
+class EnforcementError(RuntimeError):
+    """A set could not be brought to its desired state within the retry budget."""
+
+
+@dataclass(frozen=True)
+class SetRef:
+    """One WAF set, from its ARN (arn:aws:wafv2:<region>:<acct>:global/ipset/<name>/<id>)."""
+
+    arn: str
+    name: str
+    id: str
+    scope: str
+
+    @classmethod
+    def from_arn(cls, arn: str, scope: str = "") -> SetRef:
+        """``scope`` overrides the one the ARN implies (global = CLOUDFRONT)."""
+        try:
+            resource = arn.split(":", 5)[5]
+            scope_part, _kind, name, set_id = resource.split("/")
+        except (IndexError, ValueError):
+            raise ValueError(f"not a WAF set ARN: {arn!r}") from None
+        if not name or not set_id or not arn.startswith("arn:"):
+            raise ValueError(f"not a WAF set ARN: {arn!r}")
+        scope = scope or ("CLOUDFRONT" if scope_part == "global" else "REGIONAL")
+        return cls(arn=arn, name=name, id=set_id, scope=scope)
+
+    def key(self) -> dict[str, str]:
+        return {"Name": self.name, "Scope": self.scope, "Id": self.id}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A set as read: contents (canonical), lock token, description to keep on write."""
+
+    ref: SetRef
+    entries: tuple[str, ...]
+    lock_token: str
+    description: str
+
+
+@dataclass
+class Retry:
+    """Retry budget and pauses; ``sleep`` is replaceable so tests do not wait."""
+
+    attempts: int = 8
+    base_seconds: float = 0.2
+    max_seconds: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def pause(self, attempt: int, conflict: bool) -> None:
+        if conflict:  # someone else just wrote: a short random pause is enough
+            self.sleep(random.uniform(0, self.base_seconds))
+        else:
+            ceiling = min(self.max_seconds, self.base_seconds * 2**attempt)
+            self.sleep(random.uniform(ceiling / 2, ceiling))
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def read_ip_set(client: Any, ref: SetRef) -> Snapshot:
+    response = client.get_ip_set(**ref.key())
+    ip_set = response["IPSet"]
+    entries = []
+    for raw in ip_set.get("Addresses", []):
+        network = parse(raw)
+        # Unparseable entries are kept verbatim so they differ from any plan and get replaced.
+        entries.append(network.with_prefixlen if network else raw)
+    return Snapshot(ref, tuple(entries), response["LockToken"], ip_set.get("Description", ""))
+
+
+def write_ip_set(client: Any, snapshot: Snapshot, entries: list[str]) -> None:
+    kwargs: dict[str, Any] = {
+        **snapshot.ref.key(),
+        "Addresses": entries,
+        "LockToken": snapshot.lock_token,
+    }
+    if snapshot.description:
+        kwargs["Description"] = snapshot.description
+    client.update_ip_set(**kwargs)
+
+
+def read_regex_set(client: Any, ref: SetRef) -> Snapshot:
+    response = client.get_regex_pattern_set(**ref.key())
+    pattern_set = response["RegexPatternSet"]
+    regexes = tuple(r["RegexString"] for r in pattern_set.get("RegularExpressionList", []))
+    return Snapshot(ref, regexes, response["LockToken"], pattern_set.get("Description", ""))
+
+
+def write_regex_set(client: Any, snapshot: Snapshot, regexes: list[str]) -> None:
+    kwargs: dict[str, Any] = {
+        **snapshot.ref.key(),
+        "RegularExpressionList": [{"RegexString": r} for r in regexes],
+        "LockToken": snapshot.lock_token,
+    }
+    if snapshot.description:
+        kwargs["Description"] = snapshot.description
+    client.update_regex_pattern_set(**kwargs)
+
+
+def with_retries[T](action: Callable[[], T], retry: Retry, what: str) -> tuple[T, int]:
+    """Run ``action`` (read + plan + write) until it succeeds; returns (result, retries)."""
+    for attempt in range(retry.attempts):
+        try:
+            return action(), attempt
+        except ClientError as error:
+            code = error_code(error)
+            if code != CONFLICT and code not in BACK_OFF:
+                raise
+            if attempt + 1 == retry.attempts:
+                raise EnforcementError(
+                    f"{what}: still {code} after {retry.attempts} attempts"
+                ) from error
+            retry.pause(attempt, conflict=code == CONFLICT)
+    raise EnforcementError(f"{what}: no attempt made")  # attempts < 1
