@@ -251,7 +251,7 @@ def test_a_second_rotation_racing_the_first_is_refused_and_the_first_completes(
     # a late, duplicated invocation of the first rotation changes nothing
     before = (admitted(cloud), header_sent(cloud), stages(cloud))
     for step in STEPS:  # refused by the documented guard: that version is no longer pending
-        with pytest.raises(Exception, match="not set as AWSPENDING|no stage"):
+        with pytest.raises(Exception, match=r"not set as AWSPENDING|no stage"):
             cloud.invoke(FUNCTION, step_event(cloud, step, first.token))
     assert (admitted(cloud), header_sent(cloud), stages(cloud)) == before
 
