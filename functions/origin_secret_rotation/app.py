@@ -51,6 +51,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="RotationStepFailed", unit=MetricUnit.Count, value=1)
         logger.error("rotation step failed", extra={"step": step, "error": type(error).__name__})
         raise
+    metrics.add_metric(name="RotationStepDone", unit=MetricUnit.Count, value=1)
     if outcome.step == "finishSecret" and outcome.changed:
         metrics.add_metric(name="RotationSucceeded", unit=MetricUnit.Count, value=1)
     logger.info(
