@@ -20,7 +20,7 @@ class Check:
 class Story:
     """Prints each step as it happens and records every expected outcome."""
 
-    out: TextIO = sys.stdout
+    stream: TextIO | None = None  # None: whatever sys.stdout is when printing
     checks: list[Check] = field(default_factory=list)
     chapter: str = ""
     started: float = field(default_factory=time.monotonic)
@@ -40,6 +40,10 @@ class Story:
         suffix = f" ({detail})" if detail else ""
         print(f"          {mark} {expectation}{suffix}", file=self.out, flush=True)
         return bool(ok)
+
+    @property
+    def out(self) -> TextIO:
+        return self.stream if self.stream is not None else sys.stdout
 
     @property
     def failed(self) -> list[Check]:
