@@ -62,15 +62,16 @@ def run(story: Story) -> None:
     )
 
     mid: dict[str, int] = {}
+    seen: list[str] = []  # told after the rotation: the function's output is captured meanwhile
 
     def at_change(where: str) -> None:
         if where.endswith("update_web_acl"):
-            story.step("setSecret: the origin-verify rule now admits AWSCURRENT and AWSPENDING")
+            seen.append("setSecret: the origin-verify rule now admits AWSCURRENT and AWSPENDING")
         if where.endswith("update_distribution"):
             new = _header_sent(cloud)
-            story.step(f"setSecret: CloudFront now sends {_fingerprint(new)} (deploying)")
+            seen.append(f"setSecret: CloudFront now sends {_fingerprint(new)} (deploying)")
             mid.update(old=_status(cloud, old), new=_status(cloud, new), none=_status(cloud, None))
-            story.step(
+            seen.append(
                 f"mid-rotation: old value -> {mid['old']}, new value -> {mid['new']}, "
                 f"no header -> {mid['none']}"
             )
@@ -84,6 +85,8 @@ def run(story: Story) -> None:
     with watch(acl_arn, distribution, at_change) as watched:
         report = cloud.rotate_secret("OriginSecret")
     new = _current(cloud)
+    for line in seen:
+        story.step(line)
     story.step(f"steps run: {', '.join(step for step, _ in report.steps)}")
     story.expect(
         "mid-rotation both values are admitted and a request without the header is refused",
