@@ -3,6 +3,7 @@ rule's shape the rotation edits, no hard-coded prefix list, outputs."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,17 @@ def test_blocked_requests_alarm_and_outputs(template):
     ):
         assert name in outputs
     assert outputs["BanIpV6Shard3Arn"]["Condition"] == "BanShard3"
+
+
+def test_dashboard_body_is_valid_json_with_the_documented_metrics(template):
+    body_sub = template["Resources"]["EdgeDashboard"]["Properties"]["DashboardBody"]
+    text, variables = body_sub.value
+    for name in [*variables, "AWS::Region"]:
+        text = text.replace("${" + name + "}", "x")
+    assert "${" not in text
+    body = json.loads(text)
+    rendered = json.dumps(body)
+    for metric in ("BlockedRequests", "AllowedRequests", "RotationSucceeded", "RotationStepFailed",
+                   "TelegramFailed", "DecisionsNotEnforced", "Entries"):  # fmt: skip
+        assert metric in rendered
+    assert len(body["widgets"]) == 6
