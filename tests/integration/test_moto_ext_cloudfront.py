@@ -225,3 +225,27 @@ def test_caller_reference_cannot_change(cloudfront, distribution_id):
         )
     assert _error(excinfo)[0] == "IllegalUpdate"
     assert cloudfront.get_distribution_config(Id=distribution_id)["ETag"] == current["ETag"]
+
+
+def test_function_associations_survive_a_config_round_trip(cloudfront):
+    config = copy.deepcopy(CONFIG)
+    config["CallerReference"] = "with-function"
+    association = {
+        "FunctionARN": "arn:aws:cloudfront::123456789012:function/security-headers",
+        "EventType": "viewer-response",
+    }
+    config["DefaultCacheBehavior"]["FunctionAssociations"] = {"Quantity": 1, "Items": [association]}
+    distribution_id = cloudfront.create_distribution(DistributionConfig=config)["Distribution"][
+        "Id"
+    ]
+    current = cloudfront.get_distribution_config(Id=distribution_id)
+    cloudfront.update_distribution(
+        Id=distribution_id,
+        DistributionConfig=_with_header(current["DistributionConfig"], "rotated"),
+        IfMatch=current["ETag"],
+    )
+    behaviour = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"][
+        "DefaultCacheBehavior"
+    ]
+    assert behaviour["FunctionAssociations"] == {"Quantity": 1, "Items": [association]}
+    assert behaviour["LambdaFunctionAssociations"] == {"Quantity": 0}

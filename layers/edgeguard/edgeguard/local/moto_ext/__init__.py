@@ -29,6 +29,8 @@ CloudFront (``cloudfront.py``)
   (``set_distribution_settle_reads``, default 1; None = never) or
   ``settle_distribution(id)``.
 - LastModifiedTime was a fixed 2021 date -> now (edgeguard.clock) on create/update.
+- A changed CallerReference was accepted -> IllegalUpdate.
+- Cache behaviours lost FunctionAssociations / LambdaFunctionAssociations -> kept.
 
 Secrets Manager (``secretsmanager.py``)
 - UpdateSecretVersionStage moved AWSCURRENT but GetSecretValue kept answering the

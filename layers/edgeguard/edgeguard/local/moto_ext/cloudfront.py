@@ -18,6 +18,8 @@ distribution is still deploying". Here, on moto's own backend:
   ListDistributions) ``reads`` times (moto's state manager, default 1), or until
   ``settle_distribution(id)``. ``distribution_settle_reads(None)`` holds every
   distribution "InProgress" until it is settled explicitly.
+- Cache behaviours keep their FunctionAssociations / LambdaFunctionAssociations
+  (moto replaced them with Quantity 0, so a config round trip lost them).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from moto.cloudfront.exceptions import (
 )
 from moto.cloudfront.models import (
     CloudFrontBackend,
+    DefaultCacheBehaviour,
     Distribution,
     DistributionConfig,
     cloudfront_backends,
@@ -163,9 +166,25 @@ def create_distribution_with_tags(
     return distribution, location, etag
 
 
+def _cache_behaviour_init(self: DefaultCacheBehaviour, config: dict[str, Any]) -> None:
+    """moto's cache behaviour, keeping the function associations it used to drop."""
+    original(DefaultCacheBehaviour, "__init__")(self, config)
+    for key, attribute in (
+        ("FunctionAssociations", "function_associations"),
+        ("LambdaFunctionAssociations", "lambda_function_associations"),
+    ):
+        associations = config.get(key) or {}
+        items = associations.get("Items") or []
+        setattr(
+            self, attribute, {"Quantity": len(items), "Items": items} if items else {"Quantity": 0}
+        )
+
+
 def install() -> None:
     """Register the CloudFront extensions (idempotent)."""
     original(CloudFrontBackend, "create_distribution_with_tags")
+    original(DefaultCacheBehaviour, "__init__")
+    attach(DefaultCacheBehaviour, {"__init__": _cache_behaviour_init})
     attach(
         CloudFrontBackend,
         {
