@@ -27,7 +27,7 @@ ENFORCER = Enforcer(EnforcerSettings.from_env(), boto3.client("wafv2"), boto3.cl
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Whatever woke us (stream records or the schedule), the whole world is reconciled:
     # the run is idempotent and the table, not the event, is the truth.
-    trigger = "stream" if event.get("Records") else "schedule"
+    trigger = "stream" if event.get("Records") else event.get("source", "unknown")
     report = ENFORCER.run(STORE)
     metrics.add_metric(name="WafSetUpdates", unit=MetricUnit.Count, value=report.updates)
     metrics.add_metric(

@@ -198,6 +198,13 @@ def test_over_capacity_keeps_longest_lived_and_alerts_once(world):
     assert "4 decisions" in alert["title"]
     enforcer.run(store, now=T0 + timedelta(seconds=30))
     assert alerts_seen(world) == []  # nothing changed, nothing repeated
+    store.record(ban("203.0.113.201", hours=20), now=T0 + timedelta(minutes=1))
+    assert enforcer.run(store, now=T0 + timedelta(minutes=1)).updates >= 1
+    assert alerts_seen(world) == []  # still overflowing: at most one alert an hour
+    store.record(ban("203.0.113.205", hours=30), now=T0 + timedelta(minutes=61))
+    enforcer.run(store, now=T0 + timedelta(minutes=61))
+    (again,) = alerts_seen(world)
+    assert again["kind"] == "enforcement-capacity"
 
 
 # ------------------------------------------------------------------ faults

@@ -1,7 +1,8 @@
 """``edgeguard block|unblock|decisions|tenant``: the emergency circuit breaker.
 
 Against a deployed stack (``--stack-name``, ``--region``, ``--profile`` as the AWS CLI
-takes them) or, with ``--local``, against the local cloud running in this process.
+takes them) or, with ``--local``, against the local cloud running in this process
+(one is started for the command when none runs).
 Exit codes: 0 done, 1 AWS or configuration problem, 2 refused input (malformed
 address or tenant id, allowlisted or private address, bad duration).
 """
@@ -12,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+from contextlib import ExitStack
 from typing import Any
 
 from edgeguard.clock import utcnow
@@ -69,21 +71,31 @@ def register(subparsers: Any) -> None:
     t_list.set_defaults(run=run_list, target="tenant")
 
 
-def _breaker(args: argparse.Namespace) -> Any:
-    from edgeguard.decisions.backends import local_backend, stack_backend  # noqa: PLC0415
+def _breaker(args: argparse.Namespace, scope: ExitStack) -> Any:
+    from edgeguard.decisions import backends  # noqa: PLC0415
     from edgeguard.decisions.breaker import CircuitBreaker  # noqa: PLC0415
 
-    backend = (
-        local_backend() if args.local else stack_backend(args.stack_name, args.region, args.profile)
-    )
-    return CircuitBreaker(backend)
+    if not args.local:
+        return CircuitBreaker(backends.stack_backend(args.stack_name, args.region, args.profile))
+    cloud = backends.running_local_cloud()
+    if cloud is None:
+        from edgeguard.local.cloud import LocalCloud  # noqa: PLC0415
+
+        print(
+            "local cloud started for this command only (its state ends with it; "
+            "`make demo` tells the whole story)",
+            file=sys.stderr,
+        )
+        cloud = scope.enter_context(LocalCloud(quiet=True))
+    return CircuitBreaker(backends.cloud_backend(cloud))
 
 
 def _guarded(action: Any, args: argparse.Namespace) -> int:
     from edgeguard.decisions.backends import BackendError  # noqa: PLC0415
 
     try:
-        return int(action(args))
+        with ExitStack() as scope:
+            return int(action(args, scope))
     except InvalidValue as error:
         print(f"refused: {error}", file=sys.stderr)
         return EXIT_REFUSED
@@ -98,10 +110,10 @@ def _guarded(action: Any, args: argparse.Namespace) -> int:
 def run_block(args: argparse.Namespace) -> int:
     from edgeguard.decisions.breaker import parse_duration  # noqa: PLC0415
 
-    def act(args: argparse.Namespace) -> int:
+    def act(args: argparse.Namespace, scope: ExitStack) -> int:
         duration = parse_duration(args.duration)  # refuse bad input before touching AWS
         _check(args)
-        breaker = _breaker(args)
+        breaker = _breaker(args, scope)
         change = breaker.block(args.value, duration, args.reason, args.target)
         (decision,) = change.decisions
         verb = {"blocked": "blocked", "extended": "block extended", "unchanged": "already blocked"}
@@ -116,9 +128,9 @@ def run_block(args: argparse.Namespace) -> int:
 
 
 def run_unblock(args: argparse.Namespace) -> int:
-    def act(args: argparse.Namespace) -> int:
+    def act(args: argparse.Namespace, scope: ExitStack) -> int:
         _check(args)
-        breaker = _breaker(args)
+        breaker = _breaker(args, scope)
         change = breaker.unblock(args.value, args.reason, args.target)
         if change.status == "lifted":
             print(f"{change.value} unblocked ({', '.join(d.action for d in change.decisions)})")
@@ -131,8 +143,8 @@ def run_unblock(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    def act(args: argparse.Namespace) -> int:
-        decisions = _breaker(args).listing(args.target)
+    def act(args: argparse.Namespace, scope: ExitStack) -> int:
+        decisions = _breaker(args, scope).listing(args.target)
         if args.json:
             print(json.dumps([_as_json(d) for d in decisions], indent=2))
         else:
@@ -157,7 +169,9 @@ def _say_enforcement(change: Any) -> None:
             file=sys.stderr,
         )
     elif change.enforcement is not None:
-        print(f"WAF updated: {change.enforcement.get('updates', 0)} set(s) changed")
+        # The table's stream may already have run the enforcer; this run confirms sync.
+        changed = change.enforcement.get("updates", 0)
+        print(f"WAF is in sync with the decisions (this run changed {changed} set(s))")
 
 
 def _as_json(decision: Decision) -> dict[str, Any]:

@@ -5,17 +5,15 @@ IpSetSyncFunctionName), policy settings from its parameters (allowlists, IPv6
 prefix, escalation), the caller's identity from STS; the enforcer is the stack's own
 ipset_sync function, invoked synchronously, so WAF still has a single writer.
 
-Local: the same settings the ipset_sync function reads from its environment
-(DECISIONS_TABLE, BAN_IPV4_SET_1, ...), as the local cloud sets them for a function;
-the enforcer runs in process.
+Local: the LocalCloud running in this process (edgeguard.local.cloud): the
+ipset_sync function's resolved template environment says where things are, and the
+local cloud runs that function as the enforcer.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from edgeguard.config import ConfigError
@@ -24,7 +22,7 @@ from edgeguard.decisions.model import BanPolicy
 from edgeguard.decisions.store import DynamoDecisionStore, Escalation
 from edgeguard.notify.alert import Alert, publish
 from edgeguard.waf.aggregate import parse
-from edgeguard.waf.enforcer import Enforcer, EnforcerSettings
+from edgeguard.waf.enforcer import EnforcerSettings
 from edgeguard.waf.sets import read_ip_set
 
 REQUIRED_OUTPUTS = ("DecisionsTableName", "AlertsTopicArn", "IpSetSyncFunctionName")
@@ -114,20 +112,28 @@ def invoke_enforcer(lambda_client: Any, function: str) -> dict[str, Any]:
     raise RuntimeError("enforcer not invoked")
 
 
-def local_backend(environ: Mapping[str, str] | None = None) -> Backend:
-    """The local cloud in this process: the ipset_sync function's settings from the
-    environment; the allowlist is what the WAF allowlist sets hold."""
-    import boto3  # noqa: PLC0415
+ENFORCER_FUNCTION = "IpSetSyncFunction"
+CLI_EVENT = {"source": "edgeguard.cli", "detail-type": "Circuit breaker change", "detail": {}}
 
-    env = os.environ if environ is None else environ
+
+def running_local_cloud() -> Any:
+    """The LocalCloud running in this process (tests, the demo), or None."""
+    from edgeguard.local import cloud as local  # noqa: PLC0415 - moto only when asked
+
+    registry = getattr(local, "_ACTIVE", None)
+    return getattr(registry, "cloud", None)
+
+
+def cloud_backend(cloud: Any) -> Backend:
+    """A LocalCloud: the enforcer function's resolved template environment says where
+    things are; the enforcer is the function itself, run by the local cloud."""
+    env = cloud.function_environment(ENFORCER_FUNCTION)
     try:
         settings = EnforcerSettings.from_env(env)
-        configured = DynamoDecisionStore.from_env(env)
+        configured = DynamoDecisionStore.from_env(env, client=cloud.client("dynamodb"))
     except ConfigError as error:
-        raise BackendError(
-            f"--local needs the local cloud's settings for the enforcer: {error}"
-        ) from None
-    waf = boto3.client("wafv2")
+        raise BackendError(f"the local cloud's {ENFORCER_FUNCTION}: {error}") from None
+    waf = cloud.client("wafv2")
     allowed = [
         entry
         for ref in (settings.allow_v4, settings.allow_v6)
@@ -140,10 +146,9 @@ def local_backend(environ: Mapping[str, str] | None = None) -> Backend:
         ipv6_host_prefix=configured.policy.ipv6_host_prefix,
     )
     store = DynamoDecisionStore(
-        configured.table_name, policy, configured.escalation, boto3.client("dynamodb")
+        configured.table_name, policy, configured.escalation, cloud.client("dynamodb")
     )
-    sns = boto3.client("sns")
-    enforcer = Enforcer(settings, waf, sns)
+    sns = cloud.client("sns")
 
     def announce(alert: Alert) -> None:
         if settings.alerts_topic_arn:
@@ -152,6 +157,6 @@ def local_backend(environ: Mapping[str, str] | None = None) -> Backend:
     return Backend(
         store=store,
         announce=announce,
-        enforce=lambda: enforcer.run(store).as_dict(),
-        who=caller(boto3.client("sts")),
+        enforce=lambda: dict(cloud.invoke(ENFORCER_FUNCTION, dict(CLI_EVENT)) or {}),
+        who=caller(cloud.client("sts")),
     )

@@ -12,7 +12,11 @@ from edgeguard.demo.story import Story
 
 # Every capability's chapter, in story order. A chapter is a module with
 # TITLE and run(story); none is skipped silently: a crash counts as a failure.
-CHAPTERS = ("edgeguard.demo.alerting", "edgeguard.demo.origin_rotation")
+CHAPTERS = (
+    "edgeguard.demo.alerting",
+    "edgeguard.demo.breaker",
+    "edgeguard.demo.origin_rotation",
+)
 
 
 def register(subparsers: Any) -> None:

@@ -32,7 +32,7 @@ def fit(
     decisions: Sequence[Decision],
     entries_of: Callable[[Sequence[Decision]], list[str]],
     capacity: int,
-    rounds: int = 8,
+    rounds: int = 3,
     own_count: Callable[[Decision], int] | None = None,
 ) -> Fitted:
     """Keep top-ranked decisions, in rank order, while ``entries_of`` places them in

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 WAF_SET_LIMIT = 10_000
 MAX_SHARDS = 4
 ENFORCED_IP_ACTIONS = ("ban", "captcha")
+OVERFLOW_ALERT_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,9 @@ class Enforcer:
         self.waf = waf_client
         self.sns = sns_client
         self.retry = retry or Retry()
+        # Warm-container memory: while decisions keep overflowing, say so at most once
+        # an hour (every changing run would otherwise alert every minute).
+        self._overflow_alerted_at: datetime | None = None
 
     def run(self, store: Any, now: datetime | None = None) -> Report:
         """Read the active decisions from ``store`` and reconcile."""
@@ -231,7 +235,12 @@ class Enforcer:
             chosen = [d for d in active if d.scope == "tenant" and d.action == "ban"]
             report.groups.append(self._sync_tenants(chosen))
         if report.dropped and report.updates:
-            self._announce_overflow(report)
+            last = self._overflow_alerted_at
+            if last is None or now - last >= OVERFLOW_ALERT_EVERY:
+                self._announce_overflow(report)
+                self._overflow_alerted_at = now
+        elif not report.dropped:
+            self._overflow_alerted_at = None
         return report
 
     # ------------------------------------------------------------ IP sets
