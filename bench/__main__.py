@@ -7,7 +7,7 @@ import sys
 import time
 
 # Each module exposes run() -> list[tuple[str, str]] (figure name, value with unit).
-BENCHMARKS = ("bench.alerts", "bench.decisions")
+BENCHMARKS = ("bench.alerts", "bench.decisions", "bench.findings")
 
 
 def main() -> int:

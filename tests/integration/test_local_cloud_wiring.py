@@ -250,7 +250,8 @@ def test_real_template_edit_stops_routing(tmp_path):
         anchor, anchor + "            FilterPolicy:\n              kind: [nothing]\n"
     )
     (tmp_path / "template.yaml").write_text(edited)
-    (tmp_path / "functions").symlink_to(root / "functions")
+    for name in ("functions", "statemachines"):
+        (tmp_path / name).symlink_to(root / name)
     for cloud_template in (root / "template.yaml", tmp_path / "template.yaml"):
         with LocalCloud(template=cloud_template, quiet=True) as cloud:
             cloud.client("sns").publish(TopicArn=cloud.resource("AlertsTopic"), Message="x")

@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "edgeguard.demo.command",
     "edgeguard.local.command",
     "edgeguard.breaker_cli",
+    "edgeguard.findings.command",
 )
 
 

@@ -15,6 +15,7 @@ from edgeguard.demo.story import Story
 CHAPTERS = (
     "edgeguard.demo.alerting",
     "edgeguard.demo.breaker",
+    "edgeguard.demo.auto_blocking",
     "edgeguard.demo.origin_rotation",
 )
 

@@ -1,0 +1,133 @@
+"""Offenders of a WAF alarm become decisions (origin alarm), and the alerts that say so.
+
+The alerts are returned ready for the state machine's SNS publish step
+(``Subject``, ``Message`` with ``MessageStructure: json``), in the same wire form as
+``edgeguard.notify.alert.publish``: JSON for the notifier, readable text for email.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from edgeguard.decisions import DecisionRequest, DecisionSink
+from edgeguard.notify.alert import Alert
+
+_LIST_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class AlarmSettings:
+    duration: timedelta = timedelta(hours=4)
+    dry_run: bool = False
+
+    @property
+    def action(self) -> str:
+        return "count" if self.dry_run else "ban"
+
+
+def sns_publication(alert: Alert) -> dict[str, str]:
+    """What ``publish`` sends, as parameters for the Step Functions SNS integration."""
+    return {
+        "Subject": alert.subject(),
+        "Message": json.dumps(
+            {"default": json.dumps(alert.to_dict(), default=str), "email": alert.to_text()}
+        ),
+    }
+
+
+def nothing_to_do(collected: dict[str, Any]) -> dict[str, str]:
+    """The alert when an alarm fired but no client qualifies (told, never silent)."""
+    alarm = collected.get("alarm") or {}
+    fields: dict[str, Any] = {
+        "alarm": alarm.get("alarm_name"),
+        "window": f"{alarm.get('start')} - {alarm.get('end')}",
+        "rules sampled": collected.get("rules_sampled") or [],
+        "clients below threshold": collected.get("below_threshold", 0),
+        "threshold (blocked requests)": collected.get("min_requests"),
+    }
+    alert = Alert(
+        kind="alarm-block",
+        title=f"WAF alarm {alarm.get('alarm_name')}: no offender to ban",
+        severity="low",
+        fields=fields,
+    )
+    return sns_publication(alert)
+
+
+def record_offenders(
+    sink: DecisionSink,
+    collected: dict[str, Any],
+    settings: AlarmSettings,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One decision per offender; the sink refuses allowlisted and reserved ranges."""
+    alarm = collected.get("alarm") or {}
+    name = str(alarm.get("alarm_name") or "WAF alarm")
+    recorded, refused = [], []
+    for offender in collected.get("offenders") or []:
+        ip = str(offender.get("ip", ""))
+        sources = offender.get("sources") or []
+        requests = int(offender.get("requests") or 0)
+        request = DecisionRequest(
+            value=ip,
+            action=settings.action,
+            origin="alarm",
+            reason=f"WAF alarm {name}: {', '.join(sources)}"[:200],
+            duration=settings.duration,
+            events=max(requests, 1),
+            details={"alarm": name, "window": [alarm.get("start"), alarm.get("end")]},
+        )
+        outcome = sink.record(request, now)
+        if outcome.status == "refused" or outcome.decision is None:
+            refused.append({"ip": ip, "reason": outcome.reason})
+            continue
+        recorded.append(
+            {
+                "value": outcome.decision.value,
+                "status": outcome.status,
+                "requests": requests,
+                "expires_at": outcome.decision.expires_at.isoformat(timespec="seconds"),
+            }
+        )
+    return {
+        "action": settings.action,
+        "recorded": recorded,
+        "refused": refused,
+        "notification": sns_publication(_alert(collected, recorded, refused, settings)),
+    }
+
+
+def _alert(
+    collected: dict[str, Any],
+    recorded: list[dict[str, Any]],
+    refused: list[dict[str, Any]],
+    settings: AlarmSettings,
+) -> Alert:
+    alarm = collected.get("alarm") or {}
+    verb = "counted (dry run)" if settings.dry_run else "banned"
+    lines = [
+        f"{r['value']} ({r['requests']} blocked requests sampled)" if r["requests"] else r["value"]
+        for r in recorded
+    ]
+    fields: dict[str, Any] = {
+        "alarm": alarm.get("alarm_name"),
+        "window": f"{alarm.get('start')} - {alarm.get('end')}",
+        verb: lines[:_LIST_LIMIT],
+    }
+    if len(lines) > _LIST_LIMIT:
+        fields["not listed"] = len(lines) - _LIST_LIMIT
+    if recorded:
+        fields["until"] = max(r["expires_at"] for r in recorded)
+    if refused:
+        fields["refused"] = [f"{r['ip']}: {r['reason']}" for r in refused][:_LIST_LIMIT]
+    if collected.get("truncated"):
+        fields["offenders over the per-run cap, not banned"] = collected["truncated"]
+    count = len(recorded)
+    title = (
+        f"WAF alarm {alarm.get('alarm_name')}: {count} address{'es' if count != 1 else ''} {verb}"
+    )
+    severity = "high" if recorded and not settings.dry_run else "medium"
+    return Alert(kind="alarm-block", title=title, severity=severity, fields=fields)

@@ -1,0 +1,122 @@
+"""The two Lambda steps of the auto_block state machine, with their settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from edgeguard.alarms.collect import (
+    THROTTLING_CODES,
+    WebAclNotConfigured,
+    WebAclRef,
+    collect_offenders,
+)
+from edgeguard.alarms.record import AlarmSettings, nothing_to_do, record_offenders
+from edgeguard.alarms.window import alarm_window
+from edgeguard.clock import utcnow
+from edgeguard.config import ConfigError, optional
+from edgeguard.decisions import DecisionSink
+from edgeguard.findings.service import parse_bool, parse_minutes
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    web_acl_arn: str
+    web_acl_name: str = ""  # looked up when no ARN is given (ListWebACLs, CLOUDFRONT)
+    rate_rule_name: str = "edgeguard-rate"
+    min_requests: int = 20
+    max_offenders: int = 1000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CollectSettings:
+        try:
+            min_requests = int(optional("MIN_BLOCKED_REQUESTS", "20", environ))
+            max_offenders = int(optional("MAX_OFFENDERS", "1000", environ))
+        except ValueError:
+            raise ConfigError(
+                "environment variables MIN_BLOCKED_REQUESTS and MAX_OFFENDERS must be integers"
+            ) from None
+        if min_requests < 1 or max_offenders < 1:
+            raise ConfigError("MIN_BLOCKED_REQUESTS and MAX_OFFENDERS must be at least 1")
+        return cls(
+            # An explicit ARN wins; otherwise the web ACL is found by name (the protected
+            # edge's edgeguard-<env>-edge). Neither found: a notified failure naming both.
+            web_acl_arn=optional("WEB_ACL_ARN", "", environ),
+            web_acl_name=optional("WEB_ACL_NAME", "", environ),
+            rate_rule_name=optional("RATE_RULE_NAME", "edgeguard-rate", environ),
+            min_requests=min_requests,
+            max_offenders=max_offenders,
+        )
+
+
+def resolve_web_acl(wafv2: Any, settings: CollectSettings) -> WebAclRef:
+    """The web ACL to collect from: WEB_ACL_ARN, else the CLOUDFRONT web ACL named WEB_ACL_NAME."""
+    if settings.web_acl_arn:
+        return WebAclRef.from_arn(settings.web_acl_arn)
+    if not settings.web_acl_name:
+        raise WebAclNotConfigured("neither WEB_ACL_ARN nor WEB_ACL_NAME is set")
+    kwargs: dict[str, Any] = {"Scope": "CLOUDFRONT", "Limit": 100}
+    for _ in range(100):  # bounded paging
+        page = wafv2.list_web_acls(**kwargs)
+        for summary in page.get("WebACLs") or []:
+            if summary.get("Name") == settings.web_acl_name:
+                return WebAclRef.from_arn(str(summary["ARN"]))
+        marker = page.get("NextMarker")
+        if not marker or not page.get("WebACLs"):
+            break
+        kwargs["NextMarker"] = marker
+    raise WebAclNotConfigured(
+        f"no CLOUDFRONT web ACL named {settings.web_acl_name!r} (WEB_ACL_NAME) and no WEB_ACL_ARN"
+    )
+
+
+def record_settings_from_env(environ: Mapping[str, str] | None = None) -> AlarmSettings:
+    return AlarmSettings(
+        duration=parse_minutes(optional("BAN_MINUTES", "240", environ), "BAN_MINUTES"),
+        dry_run=parse_bool(optional("DRY_RUN", "false", environ), "DRY_RUN"),
+    )
+
+
+def collect_step(
+    event: dict[str, Any], wafv2: Any, settings: CollectSettings, now: datetime | None = None
+) -> dict[str, Any]:
+    """State machine input (the alarm event) -> offenders, plus the alert if there are none."""
+    window = alarm_window(event, now or utcnow())
+    collected = collect_offenders(
+        wafv2,
+        resolve_web_acl(wafv2, settings),
+        window,
+        rate_rule_name=settings.rate_rule_name,
+        min_requests=settings.min_requests,
+        max_offenders=settings.max_offenders,
+    )
+    if collected["count"] == 0:
+        collected["notification"] = nothing_to_do(collected)
+    return collected
+
+
+def record_step(
+    collected: dict[str, Any],
+    sink: DecisionSink,
+    settings: AlarmSettings,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Offenders -> decisions (origin alarm) and the alert that lists them."""
+    if not isinstance(collected, dict) or not isinstance(collected.get("offenders"), list):
+        raise ValueError("record step needs the collect step's output (offenders list)")
+    try:
+        return record_offenders(sink, collected, settings, now)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in THROTTLING_CODES or code == "ProvisionedThroughputExceededException":
+            raise DecisionsThrottled(f"decisions table throttled ({code})") from None
+        raise
+
+
+class DecisionsThrottled(Exception):
+    """The decisions table throttled a write; the state machine retries with backoff.
+    Recording again is safe: the longest decision wins."""

@@ -1,0 +1,109 @@
+"""The time window and scope of a WAF alarm, from its "CloudWatch Alarm State Change" event.
+
+The window is what the alarm evaluated: from the first evaluated datapoint
+(``state.reasonData``) to the state change, at least one period and at least five
+minutes long (attackers were at it before a one-minute alarm crossed its threshold). WAF keeps
+sampled requests for three hours only, so the window is clamped to them.
+The alarm's metric dimensions say which rule it watches: ``Rule`` is the rule's
+metric name, or ``ALL`` for the whole web ACL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from edgeguard.findings.addresses import lookup
+
+SAMPLE_RETENTION = timedelta(hours=3)
+DEFAULT_PERIOD = timedelta(minutes=5)
+MIN_LOOKBACK = timedelta(minutes=5)  # a 1-minute alarm still looks at the minutes before it
+
+
+class NotAnAlarmEvent(ValueError):
+    """The input is not a CloudWatch alarm state change into ALARM."""
+
+
+@dataclass(frozen=True)
+class AlarmWindow:
+    alarm_name: str
+    start: datetime
+    end: datetime
+    rule_metric: str | None  # None: the alarm watches the whole web ACL
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alarm_name": self.alarm_name,
+            "start": self.start.isoformat(timespec="seconds"),
+            "end": self.end.isoformat(timespec="seconds"),
+            "rule_metric": self.rule_metric,
+        }
+
+
+def parse_time(raw: Any) -> datetime | None:
+    """CloudWatch writes ``2026-11-21T23:50:12.989+0000``; EventBridge ``...Z``."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip().replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def alarm_window(event: dict[str, Any], now: datetime) -> AlarmWindow:
+    """The alarm's name, window and watched rule; raises NotAnAlarmEvent for anything else."""
+    if event.get("detail-type") != "CloudWatch Alarm State Change":
+        raise NotAnAlarmEvent(
+            f"not a CloudWatch alarm state change: {str(event.get('detail-type'))[:80]!r}"
+        )
+    detail = event.get("detail") or {}
+    name = lookup(detail, "alarmName")
+    if not isinstance(name, str) or not name:
+        raise NotAnAlarmEvent("alarm event without detail.alarmName")
+    state = lookup(detail, "state") or {}
+    end = parse_time(lookup(state, "timestamp")) or parse_time(event.get("time")) or now
+    end = min(end, now)
+
+    metrics = lookup(detail, "configuration", "metrics") or []
+    period, rule = DEFAULT_PERIOD, None
+    for metric in metrics if isinstance(metrics, list) else []:
+        stat = lookup(metric, "metricStat") or {}
+        seconds = lookup(stat, "period")
+        if isinstance(seconds, int | float) and seconds > 0:
+            period = timedelta(seconds=seconds)
+        dimensions = lookup(stat, "metric", "dimensions") or {}
+        value = lookup(dimensions, "Rule")
+        if isinstance(value, str) and value and value.upper() != "ALL":
+            rule = value
+
+    start = end - max(period, MIN_LOOKBACK)
+    reason_data = _reason_data(lookup(state, "reasonData"))
+    evaluated = [
+        parse_time(lookup(p, "timestamp")) for p in reason_data.get("evaluatedDatapoints") or []
+    ]
+    earliest = min((t for t in evaluated if t), default=None) or parse_time(
+        reason_data.get("startDate")
+    )
+    if earliest is not None:
+        start = min(start, earliest)
+    start = max(start, now - SAMPLE_RETENTION + timedelta(minutes=1))
+    if start >= end:
+        start = end - timedelta(minutes=1)
+    return AlarmWindow(name, start, end, rule, str(lookup(state, "reason") or ""))
+
+
+def _reason_data(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,137 @@
+"""What an extraction yields: the remote addresses of one finding, and where each was found.
+
+Both finding formats (GuardDuty's own, and ASFF in Security Hub) reduce to an
+``Extraction``: remote addresses (candidates for a ban), the affected resource's
+own addresses (never banned), domains (reported, never banned: WAF blocks
+addresses) and the problems met (a malformed value is skipped and counted).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def lookup(obj: Any, *path: str) -> Any:
+    """Follow keys case-insensitively: EventBridge's GuardDuty events are camelCase,
+    GetFindings via boto3 and ASFF are PascalCase; both reach the same code."""
+    current = obj
+    for key in path:
+        if not isinstance(current, Mapping):
+            return None
+        if key in current:
+            current = current[key]
+            continue
+        lowered = key.lower()
+        current = next((v for k, v in current.items() if str(k).lower() == lowered), None)
+    return current
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list field that may be missing, null, or (malformed) a single object."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+@dataclass(frozen=True)
+class RemoteAddress:
+    """One remote address and the finding fields it appeared in."""
+
+    ip: str
+    where: tuple[str, ...]
+
+    @property
+    def version(self) -> int:
+        return ipaddress.ip_address(self.ip).version
+
+
+@dataclass
+class Extraction:
+    """Everything one finding says about who to block."""
+
+    source: str  # "guardduty" or "securityhub"
+    finding_id: str
+    finding_type: str
+    title: str = ""
+    severity: float = 0.0
+    product: str = ""
+    remote: dict[str, list[str]] = field(default_factory=dict)  # ip -> where
+    own: dict[str, list[str]] = field(default_factory=dict)
+    domains: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add_remote(self, raw: Any, where: str) -> None:
+        self._add(self.remote, raw, where)
+
+    def add_own(self, raw: Any, where: str) -> None:
+        self._add(self.own, raw, where)
+
+    def add_domain(self, raw: Any) -> None:
+        text = str(raw or "").strip().rstrip(".")
+        if text and text not in self.domains:
+            self.domains.append(text)
+
+    def _add(self, target: dict[str, list[str]], raw: Any, where: str) -> None:
+        address = parse_address(raw)
+        if address is None:
+            if raw not in (None, ""):
+                self.problems.append(f"{where}: not an IP address: {str(raw)[:64]!r}")
+            return
+        target.setdefault(address.compressed, []).append(where)
+
+    def addresses(self) -> list[RemoteAddress]:
+        """Remote addresses that are not the resource's own, in order of appearance."""
+        return [
+            RemoteAddress(ip, tuple(where))
+            for ip, where in self.remote.items()
+            if ip not in self.own
+        ]
+
+
+def parse_address(raw: Any) -> IpAddress | None:
+    """An address from a finding field; IPv4-mapped IPv6 becomes IPv4; None if not one."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
+        text = text[1 : text.index("]")]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
+    """The operator's own ranges (a comma list from a parameter); raises naming a bad entry."""
+    networks = []
+    for cidr in cidrs:
+        text = cidr.strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ValueError(f"not a CIDR in the own-address list: {text[:64]!r}") from None
+    return tuple(networks)
+
+
+def in_networks(ip: str, networks: Iterable[Network]) -> Network | None:
+    """The first of ``networks`` that holds ``ip``, if any."""
+    address = ipaddress.ip_address(ip)
+    for network in networks:
+        if network.version == address.version and address in network:
+            return network
+    return None

@@ -1,0 +1,163 @@
+"""Turn the addresses of findings into ban decisions, and say what was done.
+
+One place decides for both finding paths (GuardDuty events, Security Hub's
+"Block source IP in WAF" action): the resource's own addresses and the
+operator's own ranges are skipped, the sink refuses private, reserved and
+allowlisted ranges, and dry run records ``count`` decisions instead of bans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from edgeguard.clock import utcnow
+from edgeguard.decisions import DecisionRequest, DecisionSink, InvalidValue
+from edgeguard.findings.addresses import Extraction, Network, in_networks
+from edgeguard.notify.alert import Alert
+
+
+@dataclass(frozen=True)
+class BlockSettings:
+    """How findings become decisions (template parameters, read at cold start)."""
+
+    duration: timedelta = timedelta(hours=24)
+    dry_run: bool = False
+    own_networks: tuple[Network, ...] = ()
+
+    @property
+    def action(self) -> str:
+        return "count" if self.dry_run else "ban"
+
+
+@dataclass
+class FindingOutcome:
+    """What became of one finding's addresses."""
+
+    extraction: Extraction
+    banned: list[dict[str, Any]] = field(default_factory=list)  # value, status, expires_at
+    refused: list[tuple[str, str]] = field(default_factory=list)  # ip, why
+    own: list[str] = field(default_factory=list)
+
+    @property
+    def values(self) -> list[str]:
+        """Decision values, once each (two IPv6 hosts of one /64 are one decision)."""
+        return list(dict.fromkeys(entry["value"] for entry in self.banned))
+
+    def note(self, action: str) -> str:
+        """The sentence written on a Security Hub finding (Note.Text, at most 512 chars)."""
+        verb = "counted (dry run)" if action == "count" else "banned in WAF"
+        if self.banned:
+            until = max(entry["expires_at"] for entry in self.banned)
+            text = f"edgeguard {verb} until {until}: {', '.join(self.values)}"
+        else:
+            text = "edgeguard blocked nothing: no bannable remote address"
+        if self.refused:
+            text += "; refused: " + ", ".join(f"{ip} ({why})" for ip, why in self.refused)
+        if self.own:
+            text += "; own addresses skipped: " + ", ".join(self.own)
+        return text if len(text) <= 512 else text[:509] + "..."
+
+
+def block_finding(
+    sink: DecisionSink,
+    extraction: Extraction,
+    origin: str,
+    settings: BlockSettings,
+    now: datetime | None = None,
+) -> FindingOutcome:
+    """Record one decision per remote address of the finding; idempotent (longest wins)."""
+    now = now or utcnow()
+    outcome = FindingOutcome(extraction)
+    for address in extraction.addresses():
+        owned = in_networks(address.ip, settings.own_networks)
+        if owned is not None:
+            outcome.own.append(address.ip)
+            continue
+        try:
+            request = DecisionRequest(
+                value=address.ip,
+                action=settings.action,
+                origin=origin,
+                reason=extraction.finding_type,
+                duration=settings.duration,
+                details={
+                    "finding_id": extraction.finding_id,
+                    "source": extraction.source,
+                    "severity": extraction.severity,
+                    "where": list(address.where[:3]),
+                },
+            )
+        except InvalidValue as error:
+            outcome.refused.append((address.ip, str(error)))
+            continue
+        recorded = sink.record(request, now)
+        if recorded.status == "refused" or recorded.decision is None:
+            outcome.refused.append((address.ip, recorded.reason or "refused"))
+            continue
+        outcome.banned.append(
+            {
+                "value": recorded.decision.value,
+                "status": recorded.status,
+                "expires_at": recorded.decision.expires_at.isoformat(timespec="seconds"),
+            }
+        )
+    outcome.own.extend(ip for ip in extraction.own if ip in extraction.remote)
+    return outcome
+
+
+def alert_severity(finding_severity: float, banned: bool) -> str:
+    """GuardDuty's scale: 7.0-8.9 high, 9.0+ critical, 4.0-6.9 medium."""
+    if not banned:
+        return "low" if finding_severity < 7 else "medium"
+    if finding_severity >= 9:
+        return "critical"
+    if finding_severity >= 7:
+        return "high"
+    return "medium"
+
+
+def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str) -> Alert:
+    """One alert for everything a finding event led to."""
+    outcomes = list(outcomes)
+    values = sorted({value for outcome in outcomes for value in outcome.values})
+    refused = [f"{ip}: {why}" for outcome in outcomes for ip, why in outcome.refused]
+    own = sorted({ip for outcome in outcomes for ip in outcome.own})
+    domains = sorted({d for outcome in outcomes for d in outcome.extraction.domains})
+    source = "GuardDuty" if origin == "guardduty" else "Security Hub"
+    types = sorted({outcome.extraction.finding_type for outcome in outcomes})
+    top = max((outcome.extraction.severity for outcome in outcomes), default=0.0)
+    verb = "counted (dry run)" if action == "count" else "banned"
+    if values:
+        title = f"{source}: {len(values)} address{'es' if len(values) != 1 else ''} {verb}"
+    else:
+        title = f"{source}: finding with no bannable address"
+    fields: dict[str, Any] = {
+        "finding types": types,
+        "severity": top,
+        "findings": len(outcomes),
+        verb: values,
+    }
+    expiries = [entry["expires_at"] for outcome in outcomes for entry in outcome.banned]
+    if expiries:
+        fields["until"] = max(expiries)
+    if refused:
+        fields["refused"] = refused
+    if own:
+        fields["own addresses skipped"] = own
+    if domains:
+        fields["domains (not blockable in WAF)"] = domains
+    problems = [p for outcome in outcomes for p in outcome.extraction.problems]
+    if problems:
+        fields["malformed values skipped"] = problems[:10]
+    ids = [o.extraction.finding_id for o in outcomes if o.extraction.finding_id]
+    if ids:
+        fields["finding ids"] = ids[:10]
+    return Alert(
+        kind=f"{origin}-block",
+        title=title,
+        severity=alert_severity(top, bool(values)),
+        fields=fields,
+    )

@@ -1,0 +1,46 @@
+"""Write on each Security Hub finding what edgeguard blocked because of it.
+
+BatchUpdateFindings takes one Note for all the findings of a call, so findings
+are grouped by their note text (at most 100 identifiers per call). A finding
+Security Hub could not update comes back in ``UnprocessedFindings``: it is
+reported, never silently lost. Writing the same note again is harmless.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+UPDATED_BY = "edgeguard"
+_BATCH = 100
+
+
+@dataclass
+class NoteReport:
+    updated: int = 0
+    unprocessed: list[str] = field(default_factory=list)  # "finding id: ErrorCode message"
+
+
+def write_notes(
+    securityhub: Any, notes: Iterable[tuple[dict[str, str], str]], updated_by: str = UPDATED_BY
+) -> NoteReport:
+    """notes: (FindingIdentifier {Id, ProductArn}, note text) pairs."""
+    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for identifier, text in notes:
+        groups[text].append(identifier)
+    report = NoteReport()
+    for text, identifiers in groups.items():
+        for start in range(0, len(identifiers), _BATCH):
+            batch = identifiers[start : start + _BATCH]
+            response = securityhub.batch_update_findings(
+                FindingIdentifiers=batch, Note={"Text": text, "UpdatedBy": updated_by}
+            )
+            unprocessed = response.get("UnprocessedFindings") or []
+            report.updated += len(response.get("ProcessedFindings") or [])
+            for item in unprocessed:
+                finding_id = (item.get("FindingIdentifier") or {}).get("Id", "?")
+                why = f"{item.get('ErrorCode', '')} {item.get('ErrorMessage', '')}".strip()
+                report.unprocessed.append(f"{finding_id}: {why}")
+    return report

@@ -1,0 +1,170 @@
+"""The two finding paths end to end: event -> addresses -> decisions -> note -> alert.
+
+Handlers stay thin: they build the clients and the sink once at cold start and
+call ``handle_guardduty_event`` or ``handle_custom_action_event``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from edgeguard.config import ConfigError, optional, require
+from edgeguard.decisions import DecisionSink
+from edgeguard.findings.addresses import lookup, parse_networks
+from edgeguard.findings.asff import extract_asff, finding_identifier, findings_from_custom_action
+from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
+from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
+from edgeguard.findings.notes import NoteReport, write_notes
+from edgeguard.notify.alert import Alert, publish
+
+logger = logging.getLogger(__name__)
+
+
+def parse_bool(raw: str, name: str) -> bool:
+    """'true'/'false' (any case) from a template parameter; anything else is an error."""
+    text = raw.strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise ConfigError(f"environment variable {name} must be true or false, not {raw[:20]!r}")
+
+
+def parse_minutes(raw: str, name: str) -> timedelta:
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name} must be a number of minutes") from None
+    if minutes <= 0:
+        raise ConfigError(f"environment variable {name} must be positive")
+    return timedelta(minutes=minutes)
+
+
+@dataclass(frozen=True)
+class FindingSettings:
+    """Read once at cold start."""
+
+    topic_arn: str
+    block: BlockSettings
+    min_severity: float = 0.0  # the rule filters too; this guards direct invocations
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> FindingSettings:
+        try:
+            own = parse_networks(optional("OWN_CIDRS", "", environ).split(","))
+        except ValueError as error:
+            raise ConfigError(f"environment variable OWN_CIDRS: {error}") from None
+        try:
+            min_severity = float(optional("MIN_SEVERITY", "0", environ))
+        except ValueError:
+            raise ConfigError("environment variable MIN_SEVERITY must be a number") from None
+        return cls(
+            min_severity=min_severity,
+            topic_arn=require("ALERTS_TOPIC_ARN", environ),
+            block=BlockSettings(
+                duration=parse_minutes(optional("BAN_MINUTES", "1440", environ), "BAN_MINUTES"),
+                dry_run=parse_bool(optional("DRY_RUN", "false", environ), "DRY_RUN"),
+                own_networks=own,
+            ),
+        )
+
+
+def handle_guardduty_event(
+    event: dict[str, Any],
+    sink: DecisionSink,
+    sns: Any,
+    settings: FindingSettings,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One "GuardDuty Finding" event: ban its remote addresses (origin guardduty), alert."""
+    extraction = extract_guardduty(finding_from_event(event))
+    if extraction.severity < settings.min_severity:
+        return {
+            "finding_id": extraction.finding_id,
+            "finding_type": extraction.finding_type,
+            "skipped": f"severity {extraction.severity} below {settings.min_severity}",
+            "recorded": [],
+            "refused": [],
+            "problems": [],
+        }
+    outcome = block_finding(sink, extraction, "guardduty", settings.block, now)
+    alert = findings_alert([outcome], "guardduty", settings.block.action)
+    publish(sns, settings.topic_arn, alert)
+    return {
+        "finding_id": extraction.finding_id,
+        "finding_type": extraction.finding_type,
+        "action": settings.block.action,
+        "recorded": outcome.banned,
+        "refused": [{"ip": ip, "reason": why} for ip, why in outcome.refused],
+        "own_skipped": outcome.own,
+        "domains": extraction.domains,
+        "problems": extraction.problems,
+    }
+
+
+def handle_custom_action_event(
+    event: dict[str, Any],
+    sink: DecisionSink,
+    sns: Any,
+    securityhub: Any,
+    settings: FindingSettings,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The findings selected with "Block source IP in WAF": ban, note each finding, alert.
+
+    A note that could not be written is reported in the alert and the result; the
+    bans stand either way (recording them again later is harmless).
+    """
+    findings = findings_from_custom_action(event)
+    malformed = len(lookup(event, "detail", "findings") or []) - len(findings)
+    outcomes, notes, skipped = [], [], 0
+    for finding in findings:
+        outcome = block_finding(sink, extract_asff(finding), "securityhub", settings.block, now)
+        outcomes.append(outcome)
+        identifier = finding_identifier(finding)
+        if identifier is None:
+            skipped += 1
+            continue
+        notes.append((identifier, outcome.note(settings.block.action)))
+    note_report = _write_notes_reporting_errors(securityhub, notes) if notes else None
+    alert = findings_alert(outcomes, "securityhub", settings.block.action)
+    problems = []
+    if note_report and note_report.unprocessed:
+        problems = note_report.unprocessed
+        logger.warning("security hub notes not written", extra={"unprocessed": problems})
+        alert = Alert(
+            kind=alert.kind,
+            title=alert.title,
+            severity=alert.severity,
+            fields={**alert.fields, "notes not written": problems},
+            link=alert.link,
+        )
+    publish(sns, settings.topic_arn, alert)
+    return {
+        "findings": len(findings),
+        "action": settings.block.action,
+        "recorded": sorted({v for outcome in outcomes for v in outcome.values}),
+        "refused": [
+            {"ip": ip, "reason": why} for outcome in outcomes for ip, why in outcome.refused
+        ],
+        "notes_written": note_report.updated if note_report else 0,
+        "notes_not_written": problems,
+        "findings_without_identifier": skipped,
+        "malformed_findings_skipped": malformed,
+    }
+
+
+def _write_notes_reporting_errors(securityhub: Any, notes: list[Any]) -> NoteReport:
+    """A refused BatchUpdateFindings call must not lose the alert about bans already made."""
+    try:
+        return write_notes(securityhub, notes)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        return NoteReport(unprocessed=[f"{len(notes)} finding(s): {code}"])

@@ -1,0 +1,112 @@
+"""Finding addresses become decisions: own and reserved addresses never, dry run counts."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime, timedelta
+
+from edgeguard.decisions import BanPolicy, MemorySink
+from edgeguard.events import load_event
+from edgeguard.findings.asff import extract_asff, findings_from_custom_action
+from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
+from edgeguard.findings.guardduty import extract_guardduty
+
+NOW = datetime(2026, 11, 21, 23, 55, tzinfo=UTC)
+
+
+def _gd(name):
+    return extract_guardduty(load_event(name)["detail"])
+
+
+def test_port_probe_bans_every_prober_v4_and_v6_until_the_duration():
+    sink = MemorySink()
+    outcome = block_finding(
+        sink, _gd("guardduty_port_probe"), "guardduty", BlockSettings(timedelta(hours=24)), NOW
+    )
+    assert outcome.values == ["192.0.2.61/32", "198.51.100.140/32", "2001:db8:4f1::/64"]
+    decision = sink.decisions[("192.0.2.61/32", "ban")]
+    assert decision.origin == "guardduty"
+    assert decision.reason == "Recon:EC2/PortProbeUnprotectedPort"
+    assert decision.expires_at == NOW + timedelta(hours=24)
+    assert decision.details["finding_id"] == "c6e7a0f2b3d46e8a1f5b9c3d4e5f6a7b"
+
+
+def test_private_allowlisted_and_own_ranges_are_never_banned():
+    extraction = extract_guardduty(
+        {
+            "id": "f1",
+            "type": "UnauthorizedAccess:EC2/SSHBruteForce",
+            "service": {
+                "action": {
+                    "portProbeAction": {
+                        "portProbeDetails": [
+                            {"remoteIpDetails": {"ipAddressV4": "10.1.2.3"}},
+                            {"remoteIpDetails": {"ipAddressV4": "198.51.100.9"}},
+                            {"remoteIpDetails": {"ipAddressV4": "203.0.113.44"}},
+                            {"remoteIpDetails": {"ipAddressV4": "192.0.2.200"}},
+                        ]
+                    }
+                }
+            },
+        }
+    )
+    sink = MemorySink(policy=BanPolicy.from_cidrs(["198.51.100.0/24"]))
+    settings = BlockSettings(own_networks=(ipaddress.ip_network("203.0.113.0/25"),))
+    outcome = block_finding(sink, extraction, "guardduty", settings, NOW)
+    assert outcome.values == ["192.0.2.200/32"]
+    assert outcome.own == ["203.0.113.44"]
+    refused = dict(outcome.refused)
+    assert "private" in refused["10.1.2.3"]
+    assert "allowlisted" in refused["198.51.100.9"]
+    assert set(sink.decisions) == {("192.0.2.200/32", "ban")}
+
+
+def test_dry_run_records_count_decisions_not_bans():
+    sink = MemorySink()
+    block_finding(
+        sink, _gd("guardduty_network_connection"), "guardduty", BlockSettings(dry_run=True), NOW
+    )
+    assert list(sink.decisions) == [("198.51.100.23/32", "count")]
+
+
+def test_the_same_finding_again_changes_nothing_it_is_idempotent():
+    sink = MemorySink()
+    extraction = _gd("guardduty_network_connection")
+    block_finding(sink, extraction, "guardduty", BlockSettings(), NOW)
+    again = block_finding(sink, extraction, "guardduty", BlockSettings(), NOW)
+    assert [entry["status"] for entry in again.banned] == ["unchanged"]
+    assert len(sink.decisions) == 1
+
+
+def test_alert_lists_bans_domains_and_refusals():
+    sink = MemorySink()
+    outcomes = [
+        block_finding(sink, _gd(name), "guardduty", BlockSettings(), NOW)
+        for name in ("guardduty_runtime_network", "guardduty_dns_request")
+    ]
+    alert = findings_alert(outcomes, "guardduty", "ban")
+    assert alert.title == "GuardDuty: 2 addresses banned"
+    assert alert.severity == "high"
+    assert alert.fields["banned"] == ["2001:db8:f00d::/64", "203.0.113.150/32"]
+    assert alert.fields["domains (not blockable in WAF)"] == ["c2.malicious.example.com"]
+
+
+def test_finding_without_bannable_address_still_alerts_at_low_severity():
+    outcome = block_finding(
+        MemorySink(), _gd("guardduty_port_probe"), "guardduty", BlockSettings(), NOW
+    )
+    outcome.banned.clear()
+    alert = findings_alert([outcome], "guardduty", "ban")
+    assert alert.title == "GuardDuty: finding with no bannable address"
+    assert alert.severity == "low"
+
+
+def test_security_hub_note_says_what_was_blocked_and_until_when():
+    finding = findings_from_custom_action(load_event("securityhub_custom_action_block_ip"))[0]
+    outcome = block_finding(
+        MemorySink(), extract_asff(finding), "securityhub", BlockSettings(), NOW
+    )
+    note = outcome.note("ban")
+    assert note.startswith("edgeguard banned in WAF until 2026-11-22T23:55:00+00:00: ")
+    assert "192.0.2.61/32" in note and "2001:db8:4f1::/64" in note
+    assert len(note) <= 512
