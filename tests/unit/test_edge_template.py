@@ -217,3 +217,12 @@ def test_dashboard_body_is_valid_json_with_the_documented_metrics(template):
                    "TelegramFailed", "DecisionsNotEnforced", "Entries"):  # fmt: skip
         assert metric in rendered
     assert len(body["widgets"]) == 6
+
+
+def test_rate_limited_alarm_watches_the_rate_rule_by_its_stable_name(template):
+    alarm = template["Resources"]["WafRateLimitedAlarm"]["Properties"]
+    dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert (
+        dims["Rule"] == "edgeguard-rate" and dims["WebACL"].value == "edgeguard-${Environment}-edge"
+    )
+    assert alarm["AlarmName"].value == "edgeguard-${Environment}-waf-rate-limited"
