@@ -7,7 +7,13 @@ import sys
 import time
 
 # Each module exposes run() -> list[tuple[str, str]] (figure name, value with unit).
-BENCHMARKS = ("bench.alerts", "bench.decisions", "bench.findings")
+BENCHMARKS = (
+    "bench.alerts",
+    "bench.decisions",
+    "bench.findings",
+    "bench.response",
+    "bench.localcloud",
+)
 
 
 def main() -> int:

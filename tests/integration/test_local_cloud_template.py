@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
+from edgeguard.decisions import DecisionRequest, DynamoDecisionStore
 from edgeguard.local.cloud import DeliveryError, LocalCloud
 from edgeguard.local.telegram_server import Fault
 from edgeguard.notify.alert import Alert, publish
@@ -85,3 +87,48 @@ def test_invoke_runs_one_function_with_its_environment(cloud):
     result = cloud.invoke("NotifierFunction", event)
     assert result == {"records": 1, "messages_sent": 1, "skipped_reason": None}
     assert cloud.telegram_messages[0]["text"] == "plain text alert"
+
+
+def test_alarm_state_change_reaches_telegram_through_the_alarm_action(cloud):
+    """NotifierDeadLetterAlarm's AlarmActions publish on AlertsTopic, as in AWS."""
+    reached = cloud.set_alarm_state("NotifierDeadLetterAlarm", "ALARM", "1 message waiting")
+    assert reached == ["AlertsTopic"]
+    (message,) = cloud.telegram_messages
+    assert "edgeguard-dev-notifier-undelivered" in message["text"]
+    sns_record = cloud.invocations[-1].event["Records"][0]["Sns"]
+    assert (
+        sns_record["Subject"]
+        == 'ALARM: "edgeguard-dev-notifier-undelivered" in US East (N. Virginia)'
+    )
+    body = json.loads(sns_record["Message"])
+    assert body["NewStateValue"] == "ALARM" and body["OldStateValue"] == "INSUFFICIENT_DATA"
+    assert body["Trigger"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert body["Trigger"]["Dimensions"] == [
+        {"value": "edgeguard-dev-notifier-dlq", "name": "QueueName"}
+    ]
+    # no change, no notification
+    assert cloud.set_alarm_state("NotifierDeadLetterAlarm", "ALARM") == []
+    assert len(cloud.telegram_messages) == 1
+
+
+def banned(cloud) -> list[str]:
+    waf = cloud.client("wafv2")
+    found = []
+    for shard in ("BanIpV4Shard1", "BanIpV4Shard2"):
+        name, set_id, scope = cloud.resource(shard).split("|")
+        found += waf.get_ip_set(Name=name, Scope=scope, Id=set_id)["IPSet"]["Addresses"]
+    return sorted(found)
+
+
+def test_decision_stream_and_schedule_drive_the_real_enforcer(cloud):
+    """template.yaml: DecisionsTable stream -> IpSetSyncFunction, then its rate(1 minute)."""
+    env = cloud.function_environment("IpSetSyncFunction")
+    store = DynamoDecisionStore.from_env(env, client=cloud.client("dynamodb"))
+    store.record(DecisionRequest("203.0.113.7", "ban", "log", "probing", timedelta(minutes=3)))
+    # the write reached the enforcer through the table's stream, synchronously
+    assert [c.source for c in cloud.invocations] == ["stream DecisionsTable"]
+    assert banned(cloud) == ["203.0.113.7/32"]
+    # the schedule lifts the ban once it has expired (edgeguard.clock moves with tick)
+    cloud.tick(5)
+    assert banned(cloud) == []
+    assert "schedule IpSetSyncFunctionEveryMinute" in [c.source for c in cloud.invocations]

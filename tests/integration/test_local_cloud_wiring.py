@@ -19,15 +19,7 @@ from edgeguard.local.stepfunctions import failed_states, output
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "wiring" / "template.yaml"
 
-STOP_LOGGING = {
-    "source": "aws.cloudtrail",
-    "detail-type": "AWS API Call via CloudTrail",
-    "detail": {
-        "eventSource": "cloudtrail.amazonaws.com",
-        "eventName": "StopLogging",
-        "requestParameters": {"name": "trail", "ips": ["203.0.113.7", "boom", "flaky"]},
-    },
-}
+STOP_LOGGING = load_event("eventbridge_cloudtrail_stoplogging")
 
 
 @pytest.fixture
@@ -75,14 +67,17 @@ def test_rule_to_state_machine_runs_task_choice_map_catch_and_publishes(cloud):
     description = sfn.describe_execution(executionArn=execution["executionArn"])
     assert description["status"] == "SUCCEEDED"
     result = output(description)
-    assert result["ips"] == ["203.0.113.7", "boom", "flaky"]  # InputPath $.detail.requestParameters
+    # the rule's InputTransformer shaped the input
+    assert result["trail"] == "arn:aws:cloudtrail:us-east-1:123456789012:trail/edgeguard-dev-trail"
+    assert result["note"] == "stopped by 198.51.100.23"
+    assert result["ips"] == ["198.51.100.23", "boom", "flaky"]
     assert result["results"] == [
-        {"ip": "203.0.113.7", "blocked": True},
+        {"ip": "198.51.100.23", "blocked": True},
         {"ip": "boom", "refused": "ValueError"},  # Catch on the function's errorType
         {"ip": "flaky", "blocked": True},  # Retry after a TimeoutError
     ]
     assert [c.event for c in calls(cloud, "ItemFunction")] == [
-        {"ip": "203.0.113.7"},
+        {"ip": "198.51.100.23"},
         {"ip": "boom"},
         {"ip": "flaky"},
         {"ip": "flaky"},
@@ -95,16 +90,13 @@ def test_rule_to_state_machine_runs_task_choice_map_catch_and_publishes(cloud):
 
 
 def test_state_machine_failure_is_reported_with_its_cause(cloud):
-    event = json.loads(json.dumps(STOP_LOGGING))
-    event["detail"]["requestParameters"] = {"ips": "not-a-list"}
-    cloud.put_event(event)
+    description = cloud.start_execution("BlockMachine", {"ips": "not-a-list"})
+    assert description["status"] == "FAILED"
     sfn = cloud.client("stepfunctions")
-    (execution,) = sfn.list_executions(stateMachineArn=cloud.resource("BlockMachine"))["executions"]
-    assert execution["status"] == "FAILED"
-    description = sfn.describe_execution(executionArn=execution["executionArn"])
     assert description["error"] == "TypeError"
     assert "ips must be a list" in description["cause"]
-    assert any(f.get("error") == "TypeError" for f in failed_states(sfn, execution["executionArn"]))
+    failures = failed_states(sfn, description["executionArn"])
+    assert any(f.get("error") == "TypeError" for f in failures)
 
 
 def test_s3_to_sqs_to_function_in_batches_with_partial_failures(cloud):
@@ -120,7 +112,7 @@ def test_s3_to_sqs_to_function_in_batches_with_partial_failures(cloud):
         for r in call.event["Records"]
         if "Records" in json.loads(r["body"])
     ]
-    assert sorted(delivered) == sorted(k.replace("/", "%2F") for k in keys)
+    assert sorted(delivered) == sorted(keys)  # S3 keeps the slashes of a key
     assert [len(call.event["Records"]) for call in batches][:1] == [3]  # BatchSize 3
     # the failed record stays in the queue (in flight), the others were deleted
     assert cloud.queue_depth("LogQueue") == {"visible": 0, "in_flight": 1}
@@ -133,7 +125,7 @@ def test_s3_to_sqs_to_function_in_batches_with_partial_failures(cloud):
     assert cloud.queue_depth("LogQueue") == {"visible": 0, "in_flight": 0}
     dead = cloud.client("sqs").receive_message(QueueUrl=cloud.resource("LogDeadLetterQueue"))
     body = json.loads(dead["Messages"][0]["Body"])
-    assert body["Records"][0]["s3"]["object"]["key"] == "cloudfront%2Fbad.gz"
+    assert body["Records"][0]["s3"]["object"]["key"] == "cloudfront/bad.gz"
 
 
 def test_sns_to_function_honours_the_filter_policy(cloud):
@@ -257,3 +249,53 @@ def test_real_template_edit_stops_routing(tmp_path):
             cloud.client("sns").publish(TopicArn=cloud.resource("AlertsTopic"), Message="x")
             delivered = len(cloud.telegram_messages)
         assert delivered == (1 if cloud_template == root / "template.yaml" else 0)
+
+
+def test_execution_started_by_code_finishes_and_its_publications_arrive(cloud):
+    sfn = cloud.client("stepfunctions")
+    started = sfn.start_execution(
+        stateMachineArn=cloud.resource("BlockMachine"), input=json.dumps({"ips": ["192.0.2.1"]})
+    )
+    # the call returns once the execution and everything it published were delivered
+    status = sfn.describe_execution(executionArn=started["executionArn"])["status"]
+    assert status == "SUCCEEDED"
+    (told,) = calls(cloud, "TopicFunction")
+    assert json.loads(told.event["Records"][0]["Sns"]["Message"]) == [
+        {"ip": "192.0.2.1", "blocked": True}
+    ]
+
+
+def test_alarm_state_change_event_starts_the_state_machine(cloud):
+    reached = cloud.set_alarm_state(
+        "BlockedRequestsAlarm", "ALARM", "Threshold Crossed: 1 datapoint [1532.0]"
+    )
+    assert reached == ["BlockMachine", "Topic"]  # the rule, then the alarm action
+    sfn = cloud.client("stepfunctions")
+    (execution,) = sfn.list_executions(stateMachineArn=cloud.resource("BlockMachine"))["executions"]
+    description = sfn.describe_execution(executionArn=execution["executionArn"])
+    event = json.loads(description["input"])
+    assert event["detail-type"] == "CloudWatch Alarm State Change"
+    assert event["detail"]["alarmName"] == "wiring-waf-blocked-requests"
+    assert event["detail"]["previousState"]["value"] == "INSUFFICIENT_DATA"
+    metric = event["detail"]["configuration"]["metrics"][0]["metricStat"]
+    assert metric["metric"]["dimensions"] == {"WebACL": "wiring-edge", "Rule": "ALL"}
+    assert description["status"] == "SUCCEEDED"
+    # back to OK: the rule matches ALARM only
+    assert cloud.set_alarm_state("BlockedRequestsAlarm", "OK", "back to normal") == []
+
+
+def test_events_for_another_bus_do_not_reach_default_bus_rules(cloud):
+    event = load_event("securityhub_imported_cloudtrail_disabled")
+    assert cloud.put_event(event, bus="partner-bus") == []
+    cloud.client("events").create_event_bus(Name="partner-bus")
+    cloud.client("events").put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "EventBusName": "arn:aws:events:us-east-1:123456789012:event-bus/partner-bus",
+            }
+        ]
+    )
+    assert calls(cloud, "FindingFunction") == []

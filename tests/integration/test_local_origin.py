@@ -124,3 +124,16 @@ def test_local_cloud_origin_follows_the_templates_web_acl():
         )
         assert status(cloud.origin_url, rotated["value"]) == 403
         assert status(cloud.origin_url, secret["value"]) == 200
+
+
+def test_cloudfront_sends_the_header_the_web_acl_accepts():
+    """The fixture's distribution (CloudFormation shape) exists in moto with the secret header."""
+    with LocalCloud(template=FIXTURE, quiet=True) as cloud:
+        cloudfront = cloud.client("cloudfront")
+        config = cloudfront.get_distribution_config(Id=cloud.resource("Distribution"))
+        (origin,) = config["DistributionConfig"]["Origins"]["Items"]
+        assert origin["DomainName"] == "notemulated.local.us-east-1.amazonaws.com"
+        (header,) = origin["CustomHeaders"]["Items"]
+        assert header["HeaderName"] == "X-Origin-Verify"
+        assert status(cloud.origin_url, header["HeaderValue"]) == 200
+        assert cloud.attribute("Distribution", "DomainName").endswith(".cloudfront.net")

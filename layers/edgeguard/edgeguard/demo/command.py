@@ -16,6 +16,7 @@ CHAPTERS = (
     "edgeguard.demo.alerting",
     "edgeguard.demo.breaker",
     "edgeguard.demo.auto_blocking",
+    "edgeguard.demo.response",
     "edgeguard.demo.origin_rotation",
 )
 

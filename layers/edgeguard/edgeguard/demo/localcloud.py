@@ -8,9 +8,10 @@ template parameters gets a fresh cloud started with them (the previous one is cl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edgeguard.local.cloud import LocalCloud
+if TYPE_CHECKING:
+    from edgeguard.local.cloud import LocalCloud
 
 
 @dataclass
@@ -28,6 +29,8 @@ def local_cloud(parameters: dict[str, Any] | None = None) -> LocalCloud:
     if _SHARED.cloud is not None and _SHARED.parameters != wanted:
         close()
     if _SHARED.cloud is None:
+        from edgeguard.local.cloud import LocalCloud  # noqa: PLC0415 - moto only when used
+
         _SHARED.cloud = LocalCloud(wanted, quiet=True).__enter__()
         _SHARED.parameters = wanted
     return _SHARED.cloud

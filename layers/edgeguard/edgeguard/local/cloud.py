@@ -1,8 +1,9 @@
 """``LocalCloud``: template.yaml running on this machine, moto in-process, no AWS account.
 
 ``with LocalCloud(parameters=None, template=None) as cloud:`` starts moto, creates
-the template's stateful resources and delivers along the template's own wiring,
-synchronously and in process:
+the template's stateful resources (edgeguard.local.resources; what is not emulated is
+listed in ``cloud.skipped``) and delivers along the template's own wiring, SAM Events
+or plain CloudFormation (edgeguard.local.wiring), synchronously and in process:
 
 - ``put_event(event)``: every EventBridge rule's real pattern (edgeguard.local.patterns)
   -> functions, state machines, topics, queues; returns the targets' logical ids.
@@ -18,6 +19,10 @@ synchronously and in process:
 - ``rotate_secret(logical_id)``: createSecret/setSecret/testSecret/finishSecret like
   Secrets Manager, a failed step retried once.
 - ``invoke(logical_id, event)``: one function with its resolved template environment.
+- ``set_alarm_state(logical_id, "ALARM")``: what CloudWatch emits on a state change
+  (the EventBridge event to rules, the notification to SNS actions, the payload to
+  Lambda actions; edgeguard.local.alarms).
+- ``start_execution(logical_id, input)``: a state machine run to completion.
 - ``origin_url``: a stand-in for the ALB that admits a request only when the regional
   web ACL (``OriginWebAcl``) allows its X-Origin-Verify header (edgeguard.local.origin).
 
@@ -63,7 +68,7 @@ from botocore.response import StreamingBody
 from moto import mock_aws
 
 from edgeguard import clock
-from edgeguard.local import moto_ext
+from edgeguard.local import alarms, moto_ext
 from edgeguard.local import resources as res
 from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.local.origin import OriginStandIn, origin_acl_from_template
@@ -135,6 +140,7 @@ class _Registry:
 
 
 _ACTIVE = _Registry()
+_CLIENTS: dict[str, Any] = {}
 
 
 class LocalCloud:
@@ -163,12 +169,13 @@ class LocalCloud:
         self.telegram = TelegramStandIn(chat_ids=(TELEGRAM_CHAT_ID,))
         self.origin: OriginStandIn | None = None
         self._mock: Any = None
-        self._clients: dict[str, Any] = {}
         self._handlers: dict[str, Any] = {}
         self._reverse: dict[str, str] = {}
         self._pending: list[_Pending] = []
         self._lock = threading.RLock()
+        self._call_lock = threading.RLock()
         self._depth = 0
+        self._pumping = False
         self._queue_retry: dict[str, list[tuple[str, datetime]]] = {}
         self._stream_position: dict[tuple[int, str], str] = {}
         self._stream_attempts: dict[tuple[int, str, str], int] = {}
@@ -249,10 +256,17 @@ class LocalCloud:
 
     # =================================================================== lookup
     def client(self, service: str) -> Any:
-        """A boto3 client on the local cloud (cached per cloud)."""
-        if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=REGION)
-        return self._clients[service]
+        """A boto3 client on the local cloud.
+
+        Clients are kept for the process: moto's stubber and the local cloud's hooks sit
+        on every botocore session, and building a client (loading its service model)
+        is the largest part of starting a cloud. Outside a running cloud there is none.
+        """
+        if self._mock is None:
+            raise RuntimeError("the local cloud is not running")
+        if service not in _CLIENTS:
+            _CLIENTS[service] = boto3.client(service, region_name=REGION)
+        return _CLIENTS[service]
 
     def resource(self, logical_id: str) -> Any:
         """Physical name or ARN, what ``!Ref`` gives in CloudFormation."""
@@ -266,7 +280,12 @@ class LocalCloud:
         if physical is None:
             raise KeyError(f"{logical_id} is not a resource of {self.template.path.name}")
         if name not in physical.attributes:
-            raise KeyError(f"{logical_id} has no attribute {name} locally")
+            if physical.created:
+                raise KeyError(f"{logical_id} has no attribute {name} locally")
+            # a resource that is not emulated: a stable stand-in value, so what refers to
+            # it (an ALB's DNSName as a CloudFront origin, a role's Arn) still resolves
+            physical.attributes[name] = res.virtual_attribute(logical_id, name)
+            self._reverse.setdefault(physical.attributes[name], logical_id)
         return physical.attributes[name]
 
     def resolve(self, value: Any) -> Any:
@@ -378,7 +397,7 @@ class LocalCloud:
         physical = self.physical.get(logical_id)
         if physical is not None and name in physical.attributes:
             return physical.attributes[name]
-        return f"<{logical_id}.{name}>"
+        return res.virtual_attribute(logical_id, name)
 
     def _create_state_machine(self, logical_id: str, props: dict[str, Any]) -> res.Physical:
         definition = res.state_machine_definition(self.template, props)
@@ -468,7 +487,9 @@ class LocalCloud:
         )
         record = Invocation(logical_id, source, copy.deepcopy(event))
         self.invocations.append(record)
-        with environment(env), self._function_output():
+        # one function at a time: os.environ is process-wide, and moto runs Map and
+        # Parallel branches in threads; serial calls keep each function's environment its own
+        with self._call_lock, environment(env), self._function_output():
             try:
                 handler = self._handlers.get(logical_id)
                 if handler is None:
@@ -553,30 +574,44 @@ class LocalCloud:
             yield
 
     def _pump(self) -> None:
+        """Deliver everything pending, poll queues and streams, until nothing moves.
+
+        The lock guards only the pending list and the depth counter: a state machine's
+        worker thread must be able to queue its publications while the pump waits for it.
+        """
         with self._lock:
+            if self._pumping:
+                return
+            self._pumping = True
             self._depth += 1
-            try:
-                for _ in range(MAX_PUMP_ROUNDS):
-                    moved = False
-                    while self._pending:
-                        item = self._pending.pop(0)
-                        self._deliver_pending(item)
-                        moved = True
-                    for source in self.wiring.queue_sources:
-                        moved |= self._poll_queue(source)
-                    for index, source in enumerate(self.wiring.stream_sources):
-                        moved |= self._poll_stream(index, source)
-                    if not moved:
-                        return
-                raise RuntimeError("the local cloud kept delivering for 200 rounds: a loop?")
-            finally:
+        try:
+            for _ in range(MAX_PUMP_ROUNDS):
+                moved = False
+                while (item := self._next_pending()) is not None:
+                    self._deliver_pending(item)
+                    moved = True
+                for source in self.wiring.queue_sources:
+                    moved |= self._poll_queue(source)
+                for index, source in enumerate(self.wiring.stream_sources):
+                    moved |= self._poll_stream(index, source)
+                if not moved:
+                    return
+            raise RuntimeError("the local cloud kept delivering for 200 rounds: a loop?")
+        finally:
+            with self._lock:
+                self._pumping = False
                 self._depth -= 1
+
+    def _next_pending(self) -> _Pending | None:
+        with self._lock:
+            return self._pending.pop(0) if self._pending else None
 
     def _deliver_pending(self, item: _Pending) -> None:
         if item.kind == "sns":
             self._deliver_sns(item.payload)
         elif item.kind == "event":
-            self._route(item.payload)
+            event, bus = item.payload
+            self._route(event, bus)
         elif item.kind == "execution":
             self._wait_execution(item.payload)
 
@@ -609,6 +644,56 @@ class LocalCloud:
             self.skipped.setdefault(
                 f"target {target.logical_id}", f"{target.arn}: not delivered locally"
             )
+
+    # ============================================================ CloudWatch
+    def set_alarm_state(
+        self,
+        logical_id: str,
+        state: str = "ALARM",
+        reason: str = "Threshold Crossed (local cloud)",
+        reason_data: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Move an alarm to ``state`` and emit what CloudWatch emits on a change.
+
+        The "CloudWatch Alarm State Change" event is routed by the template's rules and
+        the state's actions run (SNS topics get the alarm notification, functions the
+        Lambda alarm payload). Returns the logical ids reached; nothing when the state
+        did not change.
+        """
+        cloudwatch = self.client("cloudwatch")
+        name = self.resource(logical_id)
+        (alarm,) = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        old_value, old_reason = alarm["StateValue"], alarm.get("StateReason", "")
+        data = json.dumps(reason_data) if reason_data is not None else None
+        args = {"AlarmName": name, "StateValue": state, "StateReason": reason}
+        if data:
+            args["StateReasonData"] = data
+        with self._operation():
+            cloudwatch.set_alarm_state(**args)
+            if old_value == state:
+                return []
+            when = clock.utcnow()
+            previous, new = alarms.new_states((old_value, old_reason), (state, reason, data), when)
+            reached = self._route(alarms.state_change_event(alarm, previous, new, when))
+            if not alarm.get("ActionsEnabled", True):
+                return reached
+            key = {"ALARM": "AlarmActions", "OK": "OKActions"}.get(state, "InsufficientDataActions")
+            for action in alarm.get(key, []):
+                target = self._reverse.get(action)
+                if target is None:
+                    self.skipped.setdefault(
+                        f"alarm action {action}", "not a resource of the template"
+                    )
+                    continue
+                kind = self.kind_of(target)
+                if kind == "topic":
+                    subject, message = alarms.sns_notification(alarm, old_value, new, when)
+                    self.client("sns").publish(TopicArn=action, Subject=subject, Message=message)
+                elif kind == "function":
+                    payload = alarms.lambda_action_payload(alarm, previous, new, when)
+                    self._invoke_async(target, payload, f"alarm {logical_id}")
+                reached.append(target)
+            return reached
 
     # ======================================================== Step Functions
     def start_execution(self, logical_id: str, payload: Any, wait: bool = True) -> dict[str, Any]:
@@ -931,11 +1016,14 @@ class LocalCloud:
                     )
         elif service == "eventbridge" and operation == "PutEvents":
             for entry in params.get("Entries", []):
-                self._queue_pending("event", _event_from_entry(entry))
+                bus = _bus(entry.get("EventBusName"))
+                self._queue_pending("event", (_event_from_entry(entry), bus))
         elif service == "sfn" and operation == "StartExecution" and parsed.get("executionArn"):
             self._queue_pending("execution", parsed["executionArn"])
-        else:
-            return
+        self._pump_if_top_level()
+
+    def _pump_if_top_level(self) -> None:
+        """A call made outside any cloud operation (by a test, a demo) is delivered now."""
         if self._depth == 0 and threading.current_thread() is threading.main_thread():
             self._pump()
 
@@ -1059,6 +1147,12 @@ def _complete_event(event: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _bus(value: Any) -> str:
+    """An event bus name from a name or an ARN (default when absent)."""
+    text = str(value or "default")
+    return text.rsplit("/", 1)[-1] if text.startswith("arn:") else text
+
+
 def _event_from_entry(entry: dict[str, Any]) -> dict[str, Any]:
     detail = entry.get("Detail") or "{}"
     when = entry.get("Time")
@@ -1091,20 +1185,56 @@ def _shape(target: Target, event: dict[str, Any]) -> Any:
     if target.input_path:
         return _json_path(event, target.input_path)
     if target.input_transformer:
-        paths = target.input_transformer.get("InputPathsMap") or {}
-        text = str(target.input_transformer.get("InputTemplate", ""))
-        values = {name: _json_path(event, path) for name, path in paths.items()}
-        for name, value in values.items():
-            text = text.replace(f'"<{name}>"', json.dumps(value))
-            inline = value if isinstance(value, str) else json.dumps(value)
-            text = text.replace(
-                f"<{name}>", json.dumps(inline)[1:-1] if isinstance(value, str) else inline
-            )
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+        return transform_input(target.input_transformer, event)
     return event
+
+
+def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> Any:
+    """EventBridge's InputTransformer: ``<name>`` placeholders filled from InputPathsMap.
+
+    In a JSON template a placeholder outside quotes becomes the value as JSON (strings
+    quoted), inside a string literal its text; a template that is not JSON is a string.
+    """
+    paths = transformer.get("InputPathsMap") or {}
+    values = {name: _json_path(event, path) for name, path in paths.items()}
+    template = str(transformer.get("InputTemplate", ""))
+    is_json = template.lstrip().startswith(("{", "["))
+
+    def text_of(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    out: list[str] = []
+    in_string, index = False, 0
+    while index < len(template):
+        char = template[index]
+        if char == "\\" and in_string:
+            out.append(template[index : index + 2])
+            index += 2
+            continue
+        if char == '"':
+            in_string = not in_string
+        if char == "<":
+            end = template.find(">", index)
+            name = template[index + 1 : end] if end > 0 else ""
+            if name in values:
+                value = values[name]
+                if not is_json:
+                    out.append(text_of(value))
+                elif in_string:
+                    out.append(json.dumps(text_of(value))[1:-1])
+                else:
+                    out.append(json.dumps(value))
+                index = end + 1
+                continue
+        out.append(char)
+        index += 1
+    text = "".join(out)
+    if not is_json:
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _sns_message(params: dict[str, Any], topic: str, message_id: str) -> dict[str, Any]:
@@ -1243,6 +1373,9 @@ _WATCHED = {
 }
 
 
+_READ_ONLY = ("Get", "List", "Describe", "Head", "Scan", "Query", "BatchGet", "Receive", "Select")
+
+
 def _service_id(model: Any) -> str:
     return str(model.service_model.service_id.hyphenize())
 
@@ -1256,9 +1389,13 @@ def _hook_after(
     http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
 ) -> None:
     cloud = _ACTIVE.cloud
-    if cloud is None or "edgeguard_params" not in context:
+    if cloud is None:
         return
-    cloud._after_call(_service_id(model), model.name, context.pop("edgeguard_params"), parsed)
+    if "edgeguard_params" in context:
+        cloud._after_call(_service_id(model), model.name, context.pop("edgeguard_params"), parsed)
+    elif not model.name.startswith(_READ_ONLY):
+        # a write (PutItem, PutObject, SendMessage, ...) may feed a stream or a queue
+        cloud._pump_if_top_level()
 
 
 def _hook_lambda(params: dict[str, Any], **_: Any) -> Any:

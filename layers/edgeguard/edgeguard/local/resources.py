@@ -63,7 +63,6 @@ INERT_TYPES = {
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::TopicPolicy",
     "AWS::S3::BucketPolicy",
-    "AWS::CloudWatch::Alarm",
     "AWS::CloudWatch::Dashboard",
 }
 
@@ -131,6 +130,16 @@ def virtual_physical(
             },
         )
     return Physical(name, {"Arn": _arn("local", name)})
+
+
+def virtual_attribute(logical_id: str, name: str) -> str:
+    """A stable stand-in for an attribute of a resource that is not emulated."""
+    slug = logical_id.lower()
+    if name.endswith("Arn") or name == "Arn":
+        return _arn("local", f"{slug}/{name.lower()}")
+    if name.endswith(("DNSName", "DomainName")):
+        return f"{slug}.local.{REGION}.amazonaws.com"
+    return f"{slug}-{name.lower()}-local"
 
 
 # ------------------------------------------------------------------ creators
@@ -460,6 +469,34 @@ def _log_group(clients: ClientFactory, name: str, props: dict[str, Any]) -> Phys
     return Physical(group, {"Arn": _arn("logs", f"log-group:{group}:*")}, True)
 
 
+_ALARM_KEYS = (
+    "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
+    "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit",
+    "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator",
+    "TreatMissingData", "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId",
+)  # fmt: skip
+
+
+def _alarm(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    alarm = str(props.get("AlarmName") or name)
+    args = {key: props[key] for key in _ALARM_KEYS if key in props}
+    cloudwatch = clients("cloudwatch")
+    cloudwatch.put_metric_alarm(AlarmName=alarm, **args)
+    # AWS starts every alarm in INSUFFICIENT_DATA (moto: OK)
+    cloudwatch.set_alarm_state(
+        AlarmName=alarm,
+        StateValue="INSUFFICIENT_DATA",
+        StateReason="Unchecked: Initial alarm creation",
+    )
+    return Physical(alarm, {"Arn": _arn("cloudwatch", f"alarm:{alarm}")}, True)
+
+
+def _event_bus(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    bus = str(props.get("Name") or name)
+    arn = clients("events").create_event_bus(Name=bus)["EventBusArn"]
+    return Physical(bus, {"Arn": arn, "Name": bus}, True)
+
+
 def _distribution(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
     config = cloudfront_config(props["DistributionConfig"], caller_reference=name)
     response = clients("cloudfront").create_distribution(DistributionConfig=config)
@@ -562,6 +599,8 @@ CREATORS: dict[str, Callable[[ClientFactory, str, dict[str, Any]], Physical]] = 
     "AWS::SSM::Parameter": _ssm_parameter,
     "AWS::Logs::LogGroup": _log_group,
     "AWS::CloudFront::Distribution": _distribution,
+    "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::Events::EventBus": _event_bus,
 }
 
 

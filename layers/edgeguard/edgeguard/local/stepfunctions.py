@@ -42,6 +42,9 @@ Where it falls short, and what the local cloud does about it:
   moto_ext fills exist so that does not happen for the calls edgeguard makes.
 - ``.waitForTaskToken`` and ``.sync`` integrations, Distributed Map with ItemReader,
   and Activities are not used by edgeguard and not exercised here.
+- The local cloud runs one function at a time (os.environ is process-wide), so Map
+  and Parallel branches that call functions run one after another; a function that
+  itself waited for a synchronous execution (StartSyncExecution) would deadlock.
 - Execution history events carry moto's shapes; read ``describe_execution`` for
   status, output, error and cause.
 """

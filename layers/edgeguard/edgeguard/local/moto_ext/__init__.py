@@ -32,6 +32,10 @@ CloudFront (``cloudfront.py``)
 - A changed CallerReference was accepted -> IllegalUpdate.
 - Cache behaviours lost FunctionAssociations / LambdaFunctionAssociations -> kept.
 
+S3 (``s3.py``)
+- Event notifications encoded ``/`` in object keys and lacked userIdentity,
+  requestParameters, responseElements and the sequencer -> AWS's record shape.
+
 Secrets Manager (``secretsmanager.py``)
 - UpdateSecretVersionStage moved AWSCURRENT but GetSecretValue kept answering the
   old version -> the default version follows the AWSCURRENT label.
@@ -63,6 +67,7 @@ from __future__ import annotations
 
 from edgeguard.local.moto_ext import (
     cloudfront,
+    s3,
     secretsmanager,
     securityhub,
     securityhub_findings,
@@ -87,6 +92,7 @@ def install() -> None:
     wafv2.install()
     wafv2_writes.install()
     secretsmanager.install()
+    s3.install()
 
 
 __all__ = [

@@ -1,0 +1,46 @@
+"""Idempotency for any edgeguard function: the shared ``IdempotencyTable`` (DynamoDB,
+KMS-encrypted, TTL on ``expiration``) through Powertools.
+
+Use at cold start::
+
+    store = idempotency.persistence()                 # reads IDEMPOTENCY_TABLE
+    config = idempotency.config("[step, key]")        # which part of the data is the key
+
+    @idempotent_function(data_keyword_argument="task", config=config, persistence_store=store)
+    def do(task: dict) -> dict: ...
+
+Records expire after a day by default (``IDEMPOTENCY_TTL_SECONDS``): a duplicate
+delivery within that time returns the first result and repeats no effect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+)
+
+from edgeguard.config import optional, require
+
+TABLE_ENV = "IDEMPOTENCY_TABLE"
+TTL_ENV = "IDEMPOTENCY_TTL_SECONDS"
+DEFAULT_TTL_SECONDS = 86_400
+
+
+def persistence(table_name: str | None = None, boto3_client: Any = None) -> Any:
+    """A Powertools DynamoDB persistence layer on the shared table."""
+    name = table_name or require(TABLE_ENV)
+    kwargs = {"boto3_client": boto3_client} if boto3_client is not None else {}
+    return DynamoDBPersistenceLayer(table_name=name, **kwargs)
+
+
+def config(key_jmespath: str, expires_after_seconds: int | None = None) -> Any:
+    """An IdempotencyConfig keyed on ``key_jmespath``; a missing key is an error, not a pass."""
+    ttl = expires_after_seconds or int(optional(TTL_ENV, str(DEFAULT_TTL_SECONDS)))
+    return IdempotencyConfig(
+        event_key_jmespath=key_jmespath,
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=ttl,
+    )

@@ -1,0 +1,57 @@
+"""Record the outcome on the Security Hub finding: RESOLVED with a note when logging
+is back, NOTIFIED with the reason otherwise. Unprocessed findings are reported, and
+throttling is raised so Step Functions backs off and retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from edgeguard.response.cloudtrail import THROTTLING_CODES, Throttled
+
+NOTE_LIMIT = 512  # Note.Text and Note.UpdatedBy: at most 512 characters
+UPDATED_BY = "edgeguard"
+
+
+@dataclass
+class RecordResult:
+    updated: bool
+    status: str
+    note: str
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "updated": self.updated,
+            "status": self.status,
+            "note": self.note,
+            "reason": self.reason,
+        }
+
+
+def record(
+    client: Any, finding_id: str, product_arn: str, resolved: bool, note: str
+) -> RecordResult:
+    """BatchUpdateFindings for one finding; safe to repeat (same status, same note)."""
+    status = "RESOLVED" if resolved else "NOTIFIED"
+    text = note if len(note) <= NOTE_LIMIT else note[: NOTE_LIMIT - 3] + "..."
+    try:
+        response = client.batch_update_findings(
+            FindingIdentifiers=[{"Id": finding_id, "ProductArn": product_arn}],
+            Workflow={"Status": status},
+            Note={"Text": text, "UpdatedBy": UPDATED_BY},
+        )
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code in THROTTLING_CODES:
+            raise Throttled(f"Security Hub throttled BatchUpdateFindings ({code})") from error
+        return RecordResult(False, status, text, f"BatchUpdateFindings failed: {code}")
+    for unprocessed in response.get("UnprocessedFindings") or []:
+        code = str(unprocessed.get("ErrorCode", ""))
+        if code in THROTTLING_CODES:
+            raise Throttled(f"Security Hub left the finding unprocessed ({code})")
+        message = str(unprocessed.get("ErrorMessage", ""))
+        return RecordResult(False, status, text, f"finding not updated: {code} {message}".strip())
+    return RecordResult(True, status, text)

@@ -1,0 +1,113 @@
+"""The trail configuration recorded beforehand, so a weakening change can be undone.
+
+A scheduled run records each protected trail into a KMS-encrypted DynamoDB table
+(one item per trail). A trail that is not logging is never recorded: its state is
+already suspect, and recording it would make the tampered state the one we restore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from edgeguard.clock import utcnow
+from edgeguard.response import cloudtrail
+from edgeguard.response.cloudtrail import TrailConfig, TrailGone
+from edgeguard.response.trail import ProtectedTrails, TrailRef
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    config: TrailConfig
+    taken_at: str
+
+
+class SnapshotStore(Protocol):
+    def get(self, trail_name: str) -> Snapshot | None: ...
+
+    def put(self, snapshot: Snapshot) -> None: ...
+
+
+class MemorySnapshots:
+    """In-memory store (offline runs and tests of code that takes a store)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Snapshot] = {}
+
+    def get(self, trail_name: str) -> Snapshot | None:
+        return self.items.get(trail_name)
+
+    def put(self, snapshot: Snapshot) -> None:
+        self.items[snapshot.config.name] = snapshot
+
+
+class DynamoSnapshots:
+    """Table with partition key ``trail`` (S); ``config`` holds the JSON record."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self.client = client
+        self.table_name = table_name
+
+    def get(self, trail_name: str) -> Snapshot | None:
+        item = self.client.get_item(
+            TableName=self.table_name, Key={"trail": {"S": trail_name}}, ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        return Snapshot(TrailConfig.from_json(item["config"]["S"]), item["taken_at"]["S"])
+
+    def put(self, snapshot: Snapshot) -> None:
+        self.client.put_item(
+            TableName=self.table_name,
+            Item={
+                "trail": {"S": snapshot.config.name},
+                "config": {"S": snapshot.config.to_json()},
+                "taken_at": {"S": snapshot.taken_at},
+            },
+        )
+
+
+@dataclass
+class SnapshotReport:
+    recorded: list[str]
+    skipped: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"recorded": self.recorded, "skipped": self.skipped}
+
+
+def protected_trails(client: Any, protected: ProtectedTrails, region: str) -> list[TrailRef]:
+    """The trails to record: the named ones, or every trail homed in this region."""
+    if not protected.everything:
+        return [TrailRef(name) for name in sorted(protected.names)]
+    found = client.describe_trails(includeShadowTrails=False).get("trailList", [])
+    return [
+        TrailRef(str(t["Name"]))
+        for t in found
+        if t.get("HomeRegion", region) == region and t.get("Name")
+    ]
+
+
+def record_all(
+    client: Any, store: SnapshotStore, protected: ProtectedTrails, region: str
+) -> SnapshotReport:
+    """Record every protected trail that is logging; say why any other was skipped."""
+    report = SnapshotReport([], {})
+    taken_at = _iso(utcnow())
+    for trail in protected_trails(client, protected, region):
+        try:
+            if not cloudtrail.is_logging(client, trail):
+                report.skipped[trail.name] = "not logging; its configuration is not trusted"
+                continue
+            config = cloudtrail.read_config(client, trail)
+        except TrailGone:
+            report.skipped[trail.name] = "trail does not exist"
+            continue
+        store.put(Snapshot(config, taken_at))
+        report.recorded.append(trail.name)
+    return report
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,194 @@
+"""The tasks of statemachines/respond.asl.json: plan, remediate, verify, record, notify.
+
+Each takes the Map item (a findings.Task as a dict, plus what earlier states added)
+and returns JSON. The state machine owns retries and ordering; these own the work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from edgeguard.notify.alert import Alert
+from edgeguard.response import cloudtrail, securityhub
+from edgeguard.response.actor import Actor
+from edgeguard.response.cloudtrail import NotLoggingYet, TrailGone
+from edgeguard.response.findings import PLAYBOOK
+from edgeguard.response.snapshots import protected_trails
+from edgeguard.response.trail import InvalidTrail, ProtectedTrails, TrailRef
+
+KIND = "cloudtrail-finding"
+
+
+@dataclass(frozen=True)
+class StepSettings:
+    region: str
+    protected: ProtectedTrails
+
+
+def remediate(task: dict[str, Any], client: Any, settings: StepSettings) -> dict[str, Any]:
+    """Start logging on the trail the finding names (or on every stopped protected trail
+    when it names none). Returns the outcome; a trail that cannot be fixed is a
+    ``failed`` outcome with the reason, not an exception."""
+    if task.get("playbook") != PLAYBOOK:
+        return _outcome("skipped", [], task.get("reason") or "no playbook for this finding")
+    named = str(task.get("trail") or "")
+    if named:
+        try:
+            trail = TrailRef.parse(named)
+        except InvalidTrail as error:
+            return _outcome("failed", [], str(error))
+        if trail.region and trail.region != settings.region:
+            return _outcome(
+                "failed",
+                [trail.name],
+                f"the trail lives in {trail.region}; "
+                f"edgeguard runs in {settings.region} and cannot restart it",
+            )
+        if not settings.protected.covers(trail):
+            return _outcome(
+                "failed",
+                [trail.name],
+                "not a protected trail "
+                f"(protected: {settings.protected.describe()}); left as it is",
+            )
+        targets = [trail]
+    else:
+        targets = protected_trails(client, settings.protected, settings.region)
+        if not targets:
+            return _outcome(
+                "failed", [], "the finding names no trail and no protected trail exists"
+            )
+    started: list[str] = []
+    already: list[str] = []
+    for trail in targets:
+        try:
+            if cloudtrail.is_logging(client, trail):
+                already.append(trail.api_id())
+                continue
+            cloudtrail.start_logging(client, trail)
+        except TrailGone:
+            return _outcome(
+                "failed",
+                [trail.name],
+                f"trail {trail.name} does not exist "
+                "(deleted?); logging cannot be restarted - recreate the trail",
+            )
+        started.append(trail.api_id())
+    status = "restarted" if started else "already_logging"
+    reason = (
+        f"StartLogging sent for {', '.join(TrailRef.parse(t).name for t in started)}"
+        if started
+        else "the trail was already logging"
+    )
+    return _outcome(status, started + already, reason)
+
+
+def verify(task: dict[str, Any], client: Any) -> dict[str, Any]:
+    """GetTrailStatus on every remediated trail; NotLoggingYet makes Step Functions retry."""
+    outcome = dict(task.get("outcome") or {})
+    if outcome.get("status") not in ("restarted", "already_logging"):
+        return outcome
+    for name in outcome.get("trails") or []:
+        trail = TrailRef.parse(name)
+        try:
+            logging = cloudtrail.is_logging(client, trail)
+        except TrailGone:
+            return _outcome("failed", outcome.get("trails") or [], f"trail {trail.name} vanished")
+        if not logging:
+            raise NotLoggingYet(f"trail {trail.name} does not report IsLogging yet")
+    outcome["verified"] = True
+    return outcome
+
+
+def note_for(task: dict[str, Any]) -> tuple[bool, str]:
+    """The finding's workflow note: RESOLVED on verified logging, NOTIFIED with why not."""
+    outcome = task.get("outcome") or {}
+    trails = ", ".join(TrailRef.parse(t).name for t in outcome.get("trails") or []) or "none"
+    if outcome.get("verified"):
+        how = "restarted" if outcome.get("status") == "restarted" else "found already logging"
+        return True, f"edgeguard: CloudTrail logging {how} and verified (IsLogging) on: {trails}."
+    return False, f"edgeguard could not restore logging: {outcome.get('reason') or 'unknown'}"
+
+
+def record(task: dict[str, Any], client: Any) -> dict[str, Any]:
+    """BatchUpdateFindings on Security Hub findings; GuardDuty-only ones have no workflow."""
+    resolved, note = note_for(task)
+    if task.get("source") != "securityhub":
+        return {
+            "updated": False,
+            "status": "",
+            "note": note,
+            "reason": "GuardDuty delivery: no Security Hub finding to update",
+        }
+    return securityhub.record(
+        client, str(task["finding_id"]), str(task["product_arn"]), resolved, note
+    ).as_dict()
+
+
+def alert_for(task: dict[str, Any]) -> Alert:
+    """What the team reads: trail, outcome, who and from where, finding update."""
+    outcome = task.get("outcome") or {}
+    record_result = task.get("record") or {}
+    resolved, note = note_for(task)
+    actor = Actor.from_dict(task.get("actor"))
+    trails = [TrailRef.parse(t).name for t in outcome.get("trails") or []]
+    trail_text = ", ".join(trails) or "unknown trail"
+    if resolved:
+        title = f"CloudTrail logging restored on {trail_text} (finding)"
+        severity = "high"
+    elif outcome.get("status") == "skipped":
+        title = f"No edgeguard playbook for finding: {str(task.get('title') or '?')[:80]}"
+        severity = "medium"
+    else:
+        title = f"CloudTrail logging NOT restored on {trail_text} (finding)"
+        severity = "critical"
+    fields: dict[str, Any] = {
+        "trail": trail_text,
+        "result": note,
+        "finding": task.get("finding_type") or task.get("title"),
+        "trigger": task.get("trigger"),
+        **({"call": task["api"]} if task.get("api") else {}),
+        **actor.fields(),
+        **({"from": task["source_ip"]} if task.get("source_ip") else {}),
+        "finding id": task.get("finding_id"),
+    }
+    if task.get("source") == "securityhub":
+        if record_result.get("updated"):
+            fields["Security Hub"] = f"workflow {record_result.get('status')}, note added"
+        else:
+            fields["Security Hub"] = (
+                "NOT updated: "
+                + str(
+                    record_result.get("reason")
+                    or (task.get("record_error") or {}).get("Cause")
+                    or "unknown"
+                )[:300]
+            )
+    region = task.get("region") or ""
+    link = (
+        f"https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings"
+        if region and task.get("source") == "securityhub"
+        else None
+    )
+    return Alert(kind=KIND, title=title, severity=severity, fields=fields, link=link)
+
+
+def failure_alert(event: Any, error: dict[str, Any]) -> Alert:
+    """A delivery the state machine could not even plan still reaches the team."""
+    detail_type = event.get("detail-type") if isinstance(event, dict) else None
+    return Alert(
+        kind=KIND,
+        title="A CloudTrail finding could not be handled",
+        severity="critical",
+        fields={
+            "event": str(detail_type or "unknown"),
+            "event id": str(event.get("id") if isinstance(event, dict) else ""),
+            "error": str(error.get("Error") or "unknown"),
+            "cause": str(error.get("Cause") or "")[:500],
+        },
+    )
+
+
+def _outcome(status: str, trails: list[str], reason: str) -> dict[str, Any]:
+    return {"status": status, "trails": trails, "reason": reason, "verified": False}
