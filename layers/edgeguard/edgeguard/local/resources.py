@@ -417,6 +417,11 @@ def api_params(value: Any, shape: Any) -> Any:
         return {key: api_params(item, shape.value) for key, item in value.items()}
     if kind in ("integer", "long") and isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
+    if kind in ("float", "double") and isinstance(value, str | int):
+        try:
+            return float(value)
+        except ValueError:
+            return value
     if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return value
@@ -481,7 +486,8 @@ def _alarm(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical
     alarm = str(props.get("AlarmName") or name)
     args = {key: props[key] for key in _ALARM_KEYS if key in props}
     cloudwatch = clients("cloudwatch")
-    cloudwatch.put_metric_alarm(AlarmName=alarm, **args)
+    shape = cloudwatch.meta.service_model.operation_model("PutMetricAlarm").input_shape
+    cloudwatch.put_metric_alarm(AlarmName=alarm, **api_params(args, shape))
     # AWS starts every alarm in INSUFFICIENT_DATA (moto: OK)
     cloudwatch.set_alarm_state(
         AlarmName=alarm,
