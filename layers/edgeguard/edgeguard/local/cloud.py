@@ -146,6 +146,11 @@ _CLIENTS: dict[str, Any] = {}
 class LocalCloud:
     """The template's resources and wiring on moto; see the module docstring."""
 
+    @staticmethod
+    def running() -> LocalCloud | None:
+        """The LocalCloud entered in this process (the CLI joins it), or None."""
+        return _ACTIVE.cloud
+
     def __init__(
         self,
         parameters: dict[str, Any] | None = None,
