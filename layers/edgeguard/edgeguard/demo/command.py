@@ -17,6 +17,7 @@ CHAPTERS = (
     "edgeguard.demo.breaker",
     "edgeguard.demo.auto_blocking",
     "edgeguard.demo.response",
+    "edgeguard.demo.origin_rotation",
 )
 
 
