@@ -72,7 +72,7 @@ build: $(STAMP)
 
 pytest: $(STAMP)
 	@# exit code 5 (no tests collected) is a failure, as is any other non-zero code.
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 test: lint validate checkov build pytest
 

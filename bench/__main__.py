@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench.findings",
     "bench.response",
     "bench.localcloud",
+    "bench.replay",
 )
 
 

@@ -211,9 +211,7 @@ def test_rotation_that_keeps_failing_stops_with_the_step_named():
 
 
 def test_unsupported_resources_are_listed_not_ignored(cloud):
-    assert cloud.skipped == {
-        "NotEmulated": "AWS::ElasticLoadBalancingV2::LoadBalancer is not emulated locally"
-    }
+    assert cloud.skipped == {"NotEmulated": "AWS::ApiGateway::RestApi is not emulated locally"}
 
 
 def test_the_wiring_comes_from_the_template(tmp_path):

@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "edgeguard.local.command",
     "edgeguard.breaker_cli",
     "edgeguard.findings.command",
+    "edgeguard.logs.replay_command",
 )
 
 

@@ -118,10 +118,9 @@ CLI_EVENT = {"source": "edgeguard.cli", "detail-type": "Circuit breaker change",
 
 def running_local_cloud() -> Any:
     """The LocalCloud running in this process (tests, the demo), or None."""
-    from edgeguard.local import cloud as local  # noqa: PLC0415 - moto only when asked
+    from edgeguard.local.cloud import LocalCloud  # noqa: PLC0415 - moto only when asked
 
-    registry = getattr(local, "_ACTIVE", None)
-    return getattr(registry, "cloud", None)
+    return LocalCloud.running()
 
 
 def cloud_backend(cloud: Any) -> Backend:

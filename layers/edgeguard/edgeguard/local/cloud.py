@@ -146,6 +146,11 @@ _CLIENTS: dict[str, Any] = {}
 class LocalCloud:
     """The template's resources and wiring on moto; see the module docstring."""
 
+    @staticmethod
+    def running() -> LocalCloud | None:
+        """The LocalCloud entered in this process (the CLI joins it), or None."""
+        return _ACTIVE.cloud
+
     def __init__(
         self,
         parameters: dict[str, Any] | None = None,
@@ -197,9 +202,14 @@ class LocalCloud:
         self.telegram.start()
         _ACTIVE.cloud = self
         try:
+            # The origin stand-in runs before the template loads so that its URL can be the
+            # rotation test's origin (parameter OriginTestUrl); it reads the web ACL lazily.
+            self.origin = OriginStandIn(self._read_origin_acl).start()
             parameters = {
                 "TelegramChatId": TELEGRAM_CHAT_ID,
                 "TelegramApiBase": self.telegram.base_url,
+                "OriginTestUrl": self.origin.url,
+                "OriginWafPropagationSeconds": "0",  # moto applies a web ACL update at once
             }
             self.template = Template.load(self._template_path, self._default_parameters(parameters))
             self._provision()
@@ -360,7 +370,8 @@ class LocalCloud:
                 self.physical[logical_id] = res.virtual_physical(
                     self.template, logical_id, kind, props
                 )
-                if kind not in res.WIRING_TYPES and kind not in res.INERT_TYPES:
+                emulated = res.WIRING_TYPES.keys() | res.INERT_TYPES | res.STAND_IN_TYPES.keys()
+                if kind not in emulated:
                     self.skipped[logical_id] = f"{kind} is not emulated locally"
         creatable = [
             k
@@ -432,10 +443,16 @@ class LocalCloud:
             )
 
     def _start_origin(self) -> None:
-        if self.origin_web_acl in self.physical and self.physical[self.origin_web_acl].created:
-            self.origin = OriginStandIn(
-                origin_acl_from_template(self.client("wafv2"), self.resource(self.origin_web_acl))
-            ).start()
+        created = (
+            self.origin_web_acl in self.physical and self.physical[self.origin_web_acl].created
+        )
+        if not created and self.origin is not None:
+            self.origin.stop()
+            self.origin = None
+
+    def _read_origin_acl(self) -> dict[str, Any]:
+        reader = origin_acl_from_template(self.client("wafv2"), self.resource(self.origin_web_acl))
+        return reader()
 
     # ============================================================== functions
     def function_environment(self, logical_id: str) -> dict[str, str]:

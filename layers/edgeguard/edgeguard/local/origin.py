@@ -15,8 +15,10 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from edgeguard.local.loopback import LoopbackServer, QuietHandler
 
 AclReader = Callable[[], dict[str, Any]]
 
@@ -91,30 +93,29 @@ def evaluate(acl: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, str 
     return ("ALLOW" if "Allow" in default else "BLOCK"), None
 
 
-class OriginStandIn:
+class OriginStandIn(LoopbackServer):
     """``with OriginStandIn(read_acl) as origin: urlopen(origin.url, headers=...)``."""
 
+    name = "origin stand-in"
+
     def __init__(self, read_acl: AclReader) -> None:
+        super().__init__()
         self.read_acl = read_acl
         self.admitted = 0
         self.refused = 0
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the origin stand-in is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
 
     def decide(self, headers: Mapping[str, str]) -> tuple[str, str | None]:
         return evaluate(self.read_acl(), headers)
 
-    def start(self) -> OriginStandIn:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         origin = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def _answer(self) -> None:
                 verdict, rule = origin.decide(dict(self.headers.items()))
                 with origin._lock:
@@ -136,24 +137,4 @@ class OriginStandIn:
 
             do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _answer
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return  # requests carry the secret header; never print them
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> OriginStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler

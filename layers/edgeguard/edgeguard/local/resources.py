@@ -27,6 +27,31 @@ WIRING_TYPES = {
     "AWS::SecretsManager::RotationSchedule": "driven by LocalCloud.rotate_secret",
     "AWS::Lambda::EventInvokeConfig": "async retries and destinations applied in process",
 }
+# The protected edge's network and compute: locally the origin stand-in (127.0.0.1, deciding
+# with the live REGIONAL web ACL) plays the ALB with its listener, targets and Fargate tasks;
+# security groups, the VPC and the prefix list lookup only restrict who may connect.
+STAND_IN_TYPES = {
+    "AWS::EC2::VPC": "network of the origin: the stand-in listens on 127.0.0.1",
+    "AWS::EC2::InternetGateway": "network of the origin",
+    "AWS::EC2::VPCGatewayAttachment": "network of the origin",
+    "AWS::EC2::Subnet": "network of the origin",
+    "AWS::EC2::RouteTable": "network of the origin",
+    "AWS::EC2::Route": "network of the origin",
+    "AWS::EC2::SubnetRouteTableAssociation": "network of the origin",
+    "AWS::EC2::SecurityGroup": "who may connect to the origin: not enforced on 127.0.0.1",
+    "AWS::EC2::SecurityGroupEgress": "who may connect to the origin: not enforced on 127.0.0.1",
+    "AWS::EC2::SecurityGroupIngress": "who may connect to the origin: not enforced on 127.0.0.1",
+    "Custom::ManagedPrefixList": "feeds only the ALB security group",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "played by the origin stand-in",
+    "AWS::ElasticLoadBalancingV2::Listener": "played by the origin stand-in",
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "played by the origin stand-in",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "played by the origin stand-in",
+    "AWS::ECS::Cluster": "the application behind the origin stand-in",
+    "AWS::ECS::TaskDefinition": "the application behind the origin stand-in",
+    "AWS::ECS::Service": "the application behind the origin stand-in",
+    "AWS::WAFv2::WebACLAssociation": "the stand-in always applies OriginWebAcl",
+    "AWS::WAFv2::LoggingConfiguration": "WAF does not log locally",
+}
 # Types with nothing to emulate locally (permissions are not enforced by moto).
 INERT_TYPES = {
     "AWS::Serverless::LayerVersion",
@@ -89,6 +114,20 @@ def virtual_physical(
     if kind == "AWS::SecurityHub::Hub":
         return Physical(
             _arn("securityhub", "hub/default"), {"ARN": _arn("securityhub", "hub/default")}
+        )
+    if kind == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+        # Not created: locally the origin stand-in is the load balancer. Names only, in
+        # AWS's forms, so the distribution's origin and outputs resolve.
+        lb = str(props.get("Name") or logical_id)[:32]
+        full = f"app/{lb}/0123456789abcdef"
+        return Physical(
+            _arn("elasticloadbalancing", f"loadbalancer/{full}"),
+            {
+                "DNSName": f"{lb}-1234567890.{REGION}.elb.amazonaws.com",
+                "LoadBalancerFullName": full,
+                "LoadBalancerName": lb,
+                "CanonicalHostedZoneID": "Z35SXDOTRQ7X7K",
+            },
         )
     return Physical(name, {"Arn": _arn("local", name)})
 
@@ -341,13 +380,51 @@ def _web_acl(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physic
         "VisibilityConfig": props["VisibilityConfig"],
         "Rules": props.get("Rules", []),
     }
-    for key in ("Description", "CustomResponseBodies", "CaptchaConfig", "ChallengeConfig"):
+    for key in (
+        "Description",
+        "CustomResponseBodies",
+        "CaptchaConfig",
+        "ChallengeConfig",
+        "TokenDomains",
+        "AssociationConfig",
+    ):
         if key in props:
             args[key] = props[key]
-    summary = clients("wafv2").create_web_acl(**args)["Summary"]
+    wafv2 = clients("wafv2")
+    shape = wafv2.meta.service_model.operation_model("CreateWebACL").input_shape
+    summary = wafv2.create_web_acl(**api_params(args, shape))["Summary"]
     ref = f"{summary['Name']}|{summary['Id']}|{props['Scope']}"
     attrs = {"Arn": summary["ARN"], "Id": summary["Id"], "LabelNamespace": ""}
     return Physical(ref, attrs, True)
+
+
+def api_params(value: Any, shape: Any) -> Any:
+    """CloudFormation property values -> what the API's shape expects, as CloudFormation
+    itself converts them: member names matched case-insensitively (``Arn`` -> ``ARN``),
+    numbers and booleans from their string form (parameters resolve to strings)."""
+    kind = getattr(shape, "type_name", None)
+    if kind == "structure" and isinstance(value, dict):
+        members = {name.lower(): name for name in shape.members}
+        out = {}
+        for key, item in value.items():
+            name = members.get(str(key).lower(), key)
+            member = shape.members.get(name)
+            out[name] = api_params(item, member) if member is not None else item
+        return out
+    if kind == "list" and isinstance(value, list):
+        return [api_params(item, shape.member) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: api_params(item, shape.value) for key, item in value.items()}
+    if kind in ("integer", "long") and isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    if kind in ("float", "double") and isinstance(value, str | int):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
 
 
 def _trail(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
@@ -409,7 +486,8 @@ def _alarm(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical
     alarm = str(props.get("AlarmName") or name)
     args = {key: props[key] for key in _ALARM_KEYS if key in props}
     cloudwatch = clients("cloudwatch")
-    cloudwatch.put_metric_alarm(AlarmName=alarm, **args)
+    shape = cloudwatch.meta.service_model.operation_model("PutMetricAlarm").input_shape
+    cloudwatch.put_metric_alarm(AlarmName=alarm, **api_params(args, shape))
     # AWS starts every alarm in INSUFFICIENT_DATA (moto: OK)
     cloudwatch.set_alarm_state(
         AlarmName=alarm,

@@ -15,8 +15,10 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from edgeguard.local.loopback import LoopbackServer, QuietHandler
 
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
@@ -71,7 +73,7 @@ def check_entities(text: str) -> tuple[str | None, str]:
     return checker.error, "".join(checker.text)
 
 
-class TelegramStandIn:
+class TelegramStandIn(LoopbackServer):
     """Run with ``with TelegramStandIn(token, chat_ids) as tg: ...``; ``tg.base_url``."""
 
     def __init__(
@@ -79,14 +81,13 @@ class TelegramStandIn:
         token: str = "123456:LOCAL-STAND-IN",  # noqa: S107 - the stand-in's own fake token
         chat_ids: tuple[str, ...] = ("42",),
     ) -> None:
+        super().__init__()
         self.token = token
         self.chat_ids = set(chat_ids)
         self.messages: list[dict[str, Any]] = []
         self.requests = 0
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------- control
     def queue(self, *faults: Fault) -> None:
@@ -94,17 +95,12 @@ class TelegramStandIn:
         with self._lock:
             self._faults.extend(faults)
 
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the Telegram stand-in is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    name = "Telegram stand-in"
 
-    def start(self) -> TelegramStandIn:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         stand_in = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
@@ -121,28 +117,7 @@ class TelegramStandIn:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a timeout test)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return  # request lines carry the token; never print them
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> TelegramStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return Handler
 
     # ------------------------------------------------------------ answers
     def _answer(self, path: str, raw: bytes) -> tuple[int, dict[str, Any], float]:

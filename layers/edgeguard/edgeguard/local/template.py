@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import ipaddress
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -322,6 +324,8 @@ class Template:
             return [f"{REGION}{zone}" for zone in "abcdef"]
         if name == "Length":
             return len(go(arg))
+        if name == "Cidr":
+            return _cidr(*(go(part) for part in arg))
         if name == "ToJsonString":
             return json.dumps(go(arg), separators=(",", ":"))
         raise TemplateError(f"Fn::{name} is not supported by the local cloud")
@@ -425,3 +429,15 @@ def topological_order(template: Template, logical_ids: list[str]) -> list[str]:
     for logical_id in logical_ids:
         visit(logical_id)
     return order
+
+
+def _cidr(block: Any, count: Any, host_bits: Any) -> list[str]:
+    """Fn::Cidr: ``count`` consecutive subnets of ``block``, each with ``host_bits`` host bits."""
+    network = ipaddress.ip_network(str(block), strict=True)
+    prefix = network.max_prefixlen - int(host_bits)
+    if not network.prefixlen <= prefix <= network.max_prefixlen or not 1 <= int(count) <= 256:
+        raise TemplateError(f"Fn::Cidr cannot carve {count} /{prefix} subnets from {block}")
+    subnets = list(itertools.islice(network.subnets(new_prefix=prefix), int(count)))
+    if len(subnets) < int(count):
+        raise TemplateError(f"Fn::Cidr: {block} holds fewer than {count} /{prefix} subnets")
+    return [str(subnet) for subnet in subnets]

@@ -1,0 +1,1 @@
+"""The protected edge's deploy-time helpers (CloudFormation custom resources)."""

@@ -1,0 +1,54 @@
+"""Custom resource Custom::ManagedPrefixList: the id of an AWS-managed prefix list by name.
+
+CloudFormation has no lookup for managed prefix lists, and their ids differ per region, so
+the ALB's security group gets CloudFront's origin-facing list id at deploy time from
+EC2 DescribeManagedPrefixLists instead of a hard-coded pl- id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgeguard.edge.custom_resource import REQUIRED, respond
+
+CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+
+
+class PrefixListNotFound(RuntimeError):
+    """The prefix list does not exist in this region."""
+
+
+def find_prefix_list(ec2: Any, name: str) -> dict[str, str]:
+    """Id and ARN of the managed prefix list called ``name``."""
+    response = ec2.describe_managed_prefix_lists(
+        Filters=[{"Name": "prefix-list-name", "Values": [name]}]
+    )
+    lists = [p for p in response.get("PrefixLists", []) if p.get("PrefixListName") == name]
+    if not lists:
+        raise PrefixListNotFound(f"no managed prefix list named {name} in this region")
+    found = lists[0]
+    return {"PrefixListId": found["PrefixListId"], "PrefixListArn": found.get("PrefixListArn", "")}
+
+
+def handle(event: dict[str, Any], ec2: Any) -> str:
+    """Look the list up on Create/Update, do nothing on Delete; always answer. Returns status."""
+    missing = [key for key in REQUIRED if not event.get(key)]
+    if missing:
+        raise ValueError(f"not a CloudFormation custom resource request: missing {missing}")
+    kind = event["RequestType"]
+    previous = str(event.get("PhysicalResourceId") or "")
+    if kind == "Delete":
+        respond(event, "SUCCESS", previous or "none")
+        return "SUCCESS"
+    name = str((event.get("ResourceProperties") or {}).get("PrefixListName") or "")
+    name = name or CLOUDFRONT_ORIGIN_FACING
+    try:
+        data = find_prefix_list(ec2, name)
+    except Exception as error:
+        # A failed Create has no resource yet; keep the old id on a failed Update.
+        respond(
+            event, "FAILED", previous or "lookup-failed", reason=f"{type(error).__name__}: {error}"
+        )
+        return "FAILED"
+    respond(event, "SUCCESS", data["PrefixListId"], data=data)
+    return "SUCCESS"

@@ -1,0 +1,98 @@
+"""Application Load Balancer access logs: space-separated, some fields in double quotes.
+
+Documented order: type time elb client:port target:port request_processing_time
+target_processing_time response_processing_time elb_status_code target_status_code
+received_bytes sent_bytes "request" "user_agent" ssl_cipher ssl_protocol
+target_group_arn "trace_id" "domain_name" "chosen_cert_arn" matched_rule_priority
+request_creation_time "actions_executed" "redirect_url" "error_reason"
+"target:port_list" "target_status_code_list" "classification"
+"classification_reason" conn_trace_id ... — newer releases append fields, so
+anything after the ones read here is ignored.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import polars as pl
+
+from edgeguard.logs.frame import Parsed, conform
+from edgeguard.logs.gzipio import decompress
+from edgeguard.logs.textops import parse_iso_epoch
+
+TYPES = (b"http", b"https", b"h2", b"grpcs", b"ws", b"wss")
+_COLUMNS = 40  # documented fields plus room for later additions (ragged lines are fine)
+_REQUEST = r"^(\S+) (?:[A-Za-z][A-Za-z0-9+.-]*://[^/\s]*)?(/[^?\s]*)?(?:\?(\S*))? ?"
+_LINE = re.compile(r'"([^"]*)"|(\S+)')
+
+
+def looks_like(data: bytes | bytearray | memoryview) -> bool:
+    """True when the first line starts like an ALB access log entry."""
+    first = bytes(data[:2048]).split(b"\n", 1)[0]
+    parts = first.split(b" ", 2)
+    return len(parts) == 3 and parts[0] in TYPES and parts[1][:2] == b"20" and b"T" in parts[1]
+
+
+def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
+    """Parse a whole ALB access log (plain or gzip; polars inflates it); malformed lines
+    are counted and skipped."""
+    del head  # the format has no header to read first
+    try:
+        raw = _read(data)
+    except (pl.exceptions.PolarsError, OSError):
+        data = decompress(data)  # damage in a gzip raises CorruptObject here
+        try:
+            raw = _read(data)
+        except pl.exceptions.PolarsError:
+            raw = _python_split(data)
+    raw = raw.rename(
+        {"f0": "type", "f1": "time", "f3": "client", "f8": "status", "f12": "request", "f13": "ua"}
+    )
+    lines = raw.height
+    request = pl.col("request").fill_null("")
+    frame = raw.select(
+        parse_iso_epoch(pl.col("time")).alias("ts"),
+        pl.col("client").str.extract(r"^(.+):\d+$", 1).alias("client"),
+        request.str.extract(_REQUEST, 1).fill_null("-").alias("method"),
+        request.str.extract(_REQUEST, 2).fill_null("").alias("path"),
+        request.str.extract(_REQUEST, 3).fill_null("").alias("query"),
+        pl.col("status").cast(pl.Int32, strict=False).alias("status"),
+        pl.when(pl.col("ua") == "-")
+        .then(pl.lit(""))
+        .otherwise(pl.col("ua").fill_null(""))
+        .alias("ua"),
+        pl.lit(False).alias("blocked"),
+    ).filter(
+        pl.col("ts").is_not_null()
+        & pl.col("status").is_not_null()
+        & pl.col("client").str.contains(r"^[0-9A-Fa-f:.]{2,45}$").fill_null(False)
+    )
+    return Parsed("alb", conform(frame), lines, lines - frame.height)
+
+
+def _read(data: bytes | bytearray) -> pl.DataFrame:
+    return pl.read_csv(
+        data if isinstance(data, bytes) else io.BytesIO(data),
+        separator=" ",
+        has_header=False,
+        quote_char='"',
+        columns=[0, 1, 3, 8, 12, 13],
+        schema={f"f{i}": pl.String for i in range(_COLUMNS)},
+        truncate_ragged_lines=True,
+        encoding="utf8-lossy",
+        missing_columns="insert",
+    )
+
+
+def _python_split(data: bytes | bytearray | memoryview) -> pl.DataFrame:
+    """Fallback for lines the native reader refuses (e.g. stray quotes)."""
+    wanted = (0, 1, 3, 8, 12, 13)
+    columns: dict[str, list[str | None]] = {f"f{i}": [] for i in wanted}
+    for raw in bytes(data).split(b"\n"):
+        if not raw.strip():
+            continue
+        parts = [q if q or not b else b for q, b in _LINE.findall(raw.decode("utf-8", "replace"))]
+        for i in wanted:
+            columns[f"f{i}"].append(parts[i] if i < len(parts) else None)
+    return pl.DataFrame(columns, schema={name: pl.String for name in columns})

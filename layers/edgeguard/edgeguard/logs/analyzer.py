@@ -1,0 +1,166 @@
+"""From log objects to decisions: the code the Lambda function and ``edgeguard replay`` share.
+
+``analyze_object`` handles one object as it lands (Lambda): parse, observe, merge
+with the contributions of other files (StateStore), evaluate, record new
+decisions. ``Replay`` handles many local files in one process: it keeps every
+file's observations and evaluates once at the end. Both call the same
+``observe`` and ``evaluate``, with the same per-file tracking threshold, so they
+decide the same clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from edgeguard.clock import utcnow
+from edgeguard.decisions import DecisionRequest, DecisionSink, RecordOutcome
+from edgeguard.logs.bucket import Verdict, evaluate
+from edgeguard.logs.frame import Parsed
+from edgeguard.logs.reader import read_log
+from edgeguard.logs.scenarios import observe
+from edgeguard.logs.settings import DetectionSettings
+from edgeguard.logs.state import StateStore, key_of
+
+
+@dataclass
+class Outcome:
+    """One verdict and what the sink did with it."""
+
+    verdict: Verdict
+    request: DecisionRequest
+    result: RecordOutcome
+
+
+@dataclass
+class FileReport:
+    """What one object contributed (for logs, metrics and the function's response)."""
+
+    key: str
+    format: str
+    lines: int
+    skipped: int
+    tracked: int
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "format": self.format,
+            "lines": self.lines,
+            "skipped": self.skipped,
+            "tracked": self.tracked,
+            "decisions": [
+                {
+                    "value": o.verdict.client,
+                    "scenario": o.verdict.scenario,
+                    "status": o.result.status,
+                }
+                for o in self.outcomes
+            ],
+        }
+
+
+def request_for(verdict: Verdict, settings: DetectionSettings, sample: str = "") -> DecisionRequest:
+    """The DecisionRequest a verdict becomes (origin ``log``, the scenario as reason)."""
+    scenario = settings.get(verdict.scenario)
+    details: dict[str, Any] = {"source": verdict.source, "description": scenario.description}
+    if sample:
+        details["sample"] = sample
+    return DecisionRequest(
+        value=verdict.client,
+        action=scenario.action,
+        origin="log",
+        reason=verdict.scenario,
+        duration=scenario.duration,
+        events=verdict.events,
+        first_seen=verdict.first_seen,
+        last_seen=verdict.last_seen,
+        details=details,
+    )
+
+
+def _samples(samples: pl.DataFrame) -> dict[str, str]:
+    return {
+        key_of(source, client, scenario): sample
+        for source, client, scenario, sample in samples.iter_rows()
+    }
+
+
+def analyze_object(
+    body: bytes,
+    key: str,
+    *,
+    settings: DetectionSettings,
+    store: StateStore,
+    sink: DecisionSink,
+    file_id: str | None = None,
+    now: datetime | None = None,
+    skip_sources: frozenset[str] = frozenset(),
+) -> FileReport:
+    """One log object -> new decisions, aggregated with every other file's contributions.
+
+    Formats in ``skip_sources`` are parsed and counted but not judged: behind
+    CloudFront, an ALB log's client is a CloudFront edge server, not the viewer.
+    """
+    now = now or utcnow()
+    parsed = read_log(body, key)
+    report = FileReport(key, parsed.format, parsed.lines, parsed.skipped, 0)
+    if parsed.format in skip_sources:
+        return report
+    observations, samples = observe(parsed.frame, settings, source=parsed.format)
+    if observations.is_empty():
+        return report
+    report.tracked = observations.select("client", "scenario").unique().height
+    merged = store.merge(file_id or key, observations, now)
+    examples = _samples(samples)
+    for verdict in evaluate(merged, settings):
+        state_key = key_of(verdict.source, verdict.client, verdict.scenario)
+        if store.decided(state_key, now):
+            continue
+        request = request_for(verdict, settings, examples.get(state_key, ""))
+        result = sink.record(request, now)
+        report.outcomes.append(Outcome(verdict, request, result))
+        store.mark_decided(state_key, now + request.duration)
+    return report
+
+
+@dataclass
+class Replay:
+    """Many files in one process: observe each, evaluate all at the end (no AWS)."""
+
+    settings: DetectionSettings = field(default_factory=DetectionSettings)
+    lines: int = 0
+    skipped: int = 0
+    files: int = 0
+    _observations: list[pl.DataFrame] = field(default_factory=list)
+    _samples: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, parsed: Parsed) -> None:
+        observations, samples = observe(parsed.frame, self.settings, source=parsed.format)
+        self.files += 1
+        self.lines += parsed.lines
+        self.skipped += parsed.skipped
+        if not observations.is_empty():
+            self._observations.append(observations)
+            self._samples.append(samples)
+
+    def add_bytes(self, body: bytes, key: str = "", fmt: str = "auto") -> None:
+        self.add(read_log(body, key, fmt))
+
+    def decide(self, sink: DecisionSink) -> list[Outcome]:
+        """Evaluate every bucket; record each verdict at its overflow time (log time)."""
+        if not self._observations:
+            return []
+        examples: dict[str, str] = {}
+        for frame in reversed(self._samples):
+            examples.update(_samples(frame))
+        outcomes = []
+        for verdict in evaluate(pl.concat(self._observations), self.settings):
+            state_key = key_of(verdict.source, verdict.client, verdict.scenario)
+            request = request_for(verdict, self.settings, examples.get(state_key, ""))
+            outcomes.append(Outcome(verdict, request, sink.record(request, verdict.overflow_at)))
+        return outcomes

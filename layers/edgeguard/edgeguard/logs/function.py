@@ -1,0 +1,128 @@
+"""The log analyzer function's logic: SQS batch of S3 notifications -> decisions.
+
+Each SQS record carries one S3 event notification (possibly several objects) or
+S3's ``s3:TestEvent`` (ignored). A record whose object cannot be read or
+decompressed fails alone (partial batch response); SQS retries it and, after
+``maxReceiveCount``, moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from edgeguard.config import optional, require
+from edgeguard.decisions import DecisionSink
+from edgeguard.logs.analyzer import FileReport, analyze_object
+from edgeguard.logs.settings import DetectionSettings
+from edgeguard.logs.state import StateStore
+from edgeguard.notify.alert import Alert, publish
+
+
+@dataclass(frozen=True)
+class AnalyzerConfig:
+    """Environment of the function, read once at cold start."""
+
+    state_table: str
+    decisions_table: str
+    alerts_topic_arn: str
+    settings: DetectionSettings
+    skip_sources: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_env(cls) -> AnalyzerConfig:
+        return cls(
+            state_table=require("DETECTION_STATE_TABLE"),
+            decisions_table=require("DECISIONS_TABLE"),
+            alerts_topic_arn=optional("ALERTS_TOPIC_ARN"),
+            settings=DetectionSettings.from_json(optional("DETECTION_OVERRIDES")),
+            skip_sources=frozenset(
+                s.strip() for s in optional("DETECTION_SKIP_SOURCES").split(",") if s.strip()
+            ),
+        )
+
+
+@dataclass
+class Dependencies:
+    """What a record needs: the S3 client, the state store, the decision sink, SNS."""
+
+    s3: Any
+    store: StateStore
+    sink: DecisionSink
+    settings: DetectionSettings
+    sns: Any = None
+    alerts_topic_arn: str = ""
+    skip_sources: frozenset[str] = frozenset()
+
+
+def s3_objects(body: str) -> Iterator[tuple[str, str, str]]:
+    """(bucket, key, version-or-etag id) of each ObjectCreated record in an S3 notification."""
+    message = json.loads(body)
+    if message.get("Event") == "s3:TestEvent":
+        return
+    for record in message.get("Records", []):
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = record["s3"]
+        key = unquote_plus(s3["object"]["key"])
+        tag = (
+            s3["object"].get("versionId")
+            or s3["object"].get("eTag")
+            or s3["object"].get("sequencer", "")
+        )
+        yield s3["bucket"]["name"], key, f"{s3['bucket']['name']}/{key}@{tag}"
+
+
+def process_record(body: str, deps: Dependencies) -> list[FileReport]:
+    """Analyze every object of one SQS record; raises (failing this record only) on read errors."""
+    reports = []
+    for bucket, key, file_id in s3_objects(body):
+        data = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        report = analyze_object(
+            data,
+            key,
+            settings=deps.settings,
+            store=deps.store,
+            sink=deps.sink,
+            file_id=file_id,
+            skip_sources=deps.skip_sources,
+        )
+        reports.append(report)
+        _alert(report, deps)
+    return reports
+
+
+_DONE = {"ban": "banned", "captcha": "sent to CAPTCHA", "count": "counted (dry run)"}
+
+
+def _alert(report: FileReport, deps: Dependencies) -> None:
+    new = [o for o in report.outcomes if o.result.status in ("created", "extended")]
+    if not new or deps.sns is None or not deps.alerts_topic_arn:
+        return
+    clients = [
+        f"{o.result.decision.value} ({o.verdict.scenario})" for o in new if o.result.decision
+    ]
+    alert = Alert(
+        kind="log-ban",
+        title=f"{len(new)} client(s) {_DONE[new[0].request.action]} from {report.format} logs",
+        severity="medium",
+        fields={
+            "clients": clients,
+            "object": report.key,
+            "lines": report.lines,
+            "samples": [o.request.details.get("sample", "") for o in new][:10],
+        },
+    )
+    publish(deps.sns, deps.alerts_topic_arn, alert)
+
+
+def record_handler_for(deps: Dependencies, sink_reports: list[FileReport]) -> Callable[[Any], None]:
+    """A Powertools batch record handler bound to these dependencies."""
+
+    def handle(record: Any) -> None:
+        sink_reports.extend(process_record(record.body, deps))
+
+    return handle

@@ -1,0 +1,77 @@
+"""Turn one log object's bytes into a Parsed table: decompress, detect the format, parse.
+
+The format is decided by content; the object key is only a hint when content is
+ambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+
+from edgeguard.logs import alb, cloudfront, waf
+from edgeguard.logs.frame import Parsed, empty
+from edgeguard.logs.gzipio import CorruptObject, decompress, is_gzip, peek
+
+__all__ = [
+    "FORMATS",
+    "CorruptObject",
+    "UnknownFormat",
+    "decompress",
+    "detect",
+    "parse_text",
+    "read_log",
+]
+
+FORMATS = ("cloudfront", "alb", "waf")
+_PARSERS = {"cloudfront": cloudfront.parse, "alb": alb.parse, "waf": waf.parse}
+_KEY_HINTS = (
+    ("waf", re.compile(r"(^|/)AWSLogs/\d{12}/WAFLogs/|aws-waf-logs")),
+    ("alb", re.compile(r"(^|/)AWSLogs/\d{12}/elasticloadbalancing/")),
+    ("cloudfront", re.compile(r"(^|/)[A-Z0-9]{8,20}\.\d{4}-\d{2}-\d{2}-\d{2}\.[^/]+\.gz$")),
+)
+
+
+class UnknownFormat(ValueError):
+    """Neither the content nor the key says which log format this is."""
+
+
+def detect(data: bytes | bytearray | memoryview, key: str = "") -> str:
+    """The log format of decompressed text, from its content first, then the key."""
+    if waf.looks_like(data):
+        return "waf"
+    if cloudfront.looks_like(data):
+        return "cloudfront"
+    if alb.looks_like(data):
+        return "alb"
+    for name, pattern in _KEY_HINTS:
+        if pattern.search(key):
+            return name
+    raise UnknownFormat(f"cannot tell the log format of {key or 'this input'}")
+
+
+def read_log(data: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
+    """Parse one object, gzip or plain; ``fmt`` forces a format instead of detection.
+
+    CloudFront and ALB objects go to polars still compressed: it inflates while it
+    parses (and reads multi-member gzip); the format and the ``#Fields`` header are
+    read from the first 64 KB only. Damage found on the way raises CorruptObject.
+    """
+    if not is_gzip(data):
+        return parse_text(data, key, fmt)
+    head = peek(data)
+    if not head.strip():
+        return parse_text(decompress(data), key, fmt)
+    name = detect(head, key) if fmt == "auto" else fmt
+    if name in ("cloudfront", "alb"):
+        return _PARSERS[name](data, head=head)
+    return parse_text(decompress(data), key, name)
+
+
+def parse_text(text: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
+    """Parse decompressed log text (format detected unless ``fmt`` says)."""
+    if not text.strip():
+        return Parsed(fmt if fmt != "auto" else "empty", empty(), 0, 0)
+    name = detect(text, key) if fmt == "auto" else fmt
+    if name not in _PARSERS:
+        raise UnknownFormat(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
+    return _PARSERS[name](text, head=None)

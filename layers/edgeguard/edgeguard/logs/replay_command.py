@@ -1,0 +1,164 @@
+"""``edgeguard replay``: whom would edgeguard have banned, given these log files? Offline.
+
+Files or directories (searched recursively), gzip or plain, any of the three
+formats (detected per file unless ``--format`` says). Decisions go to stdout,
+one per line (``--json``: one object per line); counts and throughput to stderr,
+with a progress bar when stderr is a terminal. Exit code 0 even when decisions
+are found; 2 when an input cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TextIO
+
+from edgeguard.decisions import MemorySink
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="run log detection on local CloudFront/ALB/WAF log files, offline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="log files or directories")
+    parser.add_argument(
+        "--format", default="auto", choices=("auto", "cloudfront", "alb", "waf"), dest="fmt"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per decision")
+    parser.add_argument(
+        "--config", type=Path, help="JSON file of scenario overrides (see README, Log detection)"
+    )
+    parser.add_argument(
+        "--allow", action="append", default=[], metavar="CIDR", help="never ban this range"
+    )
+    parser.set_defaults(run=run)
+
+
+def files_of(paths: list[str]) -> Iterator[Path]:
+    """Every regular file named or under a named directory, in a stable order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+            )
+        else:
+            yield path
+
+
+def _load(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    files = list(files_of(args.paths))
+    # Reading runs one file ahead in a thread: the first file is read while polars is
+    # imported, the next while this one is parsed (polars inflates gzip as it parses).
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = pool.submit(_load, files[0]) if files else None
+    from edgeguard.decisions import BanPolicy  # noqa: PLC0415 - keep `edgeguard --help` fast
+    from edgeguard.logs.analyzer import Replay  # noqa: PLC0415
+    from edgeguard.logs.reader import CorruptObject, UnknownFormat, read_log  # noqa: PLC0415
+    from edgeguard.logs.settings import DetectionSettings, SettingsError  # noqa: PLC0415
+
+    try:
+        settings = DetectionSettings.from_json(args.config.read_text() if args.config else None)
+        policy = BanPolicy.from_cidrs(args.allow)
+    except (OSError, SettingsError, ValueError) as error:
+        print(f"edgeguard replay: {error}", file=sys.stderr)
+        pool.shutdown(cancel_futures=True)
+        return 2
+    total_bytes = sum(p.stat().st_size for p in files if p.exists())
+    replay = Replay(settings)
+    progress = Progress(sys.stderr, total_bytes) if sys.stderr.isatty() else None
+    failures = 0
+    for index, path in enumerate(files):
+        current = pending
+        pending = pool.submit(_load, files[index + 1]) if index + 1 < len(files) else None
+        try:
+            assert current is not None
+            replay.add(read_log(current.result(), str(path), args.fmt))
+        except (OSError, CorruptObject, UnknownFormat) as error:
+            failures += 1
+            print(f"edgeguard replay: {path}: {error}", file=sys.stderr)
+        if progress:
+            progress.advance(path.stat().st_size if path.exists() else 0, replay.lines)
+    pool.shutdown()
+    if progress:
+        progress.done()
+    sink = MemorySink(policy=policy)
+    outcomes = replay.decide(sink)
+    refused = 0
+    for outcome in outcomes:
+        if outcome.result.decision is None:
+            refused += 1
+            continue
+        print(_render(outcome, args.json), flush=False)
+    sys.stdout.flush()
+    elapsed = time.perf_counter() - started
+    rate = replay.lines / elapsed if elapsed > 0 else 0.0
+    print(
+        f"{replay.files} file(s), {replay.lines:,} lines, "
+        f"{replay.lines - replay.skipped:,} parsed, "
+        f"{replay.skipped:,} skipped; {len(outcomes) - refused} decision(s)"
+        f"{f', {refused} refused (private/allowlisted)' if refused else ''}; "
+        f"{elapsed:.2f} s, {rate:,.0f} lines/s",
+        file=sys.stderr,
+    )
+    return 2 if failures else 0
+
+
+def _render(outcome: Any, as_json: bool) -> str:
+    decision, verdict = outcome.result.decision, outcome.verdict
+    if as_json:
+        return json.dumps(
+            {
+                "value": decision.value,
+                "scope": decision.scope,
+                "action": outcome.request.action,
+                "scenario": verdict.scenario,
+                "source": verdict.source,
+                "events": verdict.events,
+                "first_seen": verdict.first_seen.isoformat(),
+                "last_seen": verdict.last_seen.isoformat(),
+                "decided_at": verdict.overflow_at.isoformat(),
+                "expires_at": (verdict.overflow_at + outcome.request.duration).isoformat(),
+                "sample": outcome.request.details.get("sample", ""),
+            }
+        )
+    return (
+        f"{outcome.request.action} {decision.value} {verdict.scenario} events={verdict.events} "
+        f"first_seen={verdict.first_seen:%Y-%m-%dT%H:%M:%SZ} "
+        f"last_seen={verdict.last_seen:%Y-%m-%dT%H:%M:%SZ} "
+        f"expires_at={verdict.overflow_at + outcome.request.duration:%Y-%m-%dT%H:%M:%SZ} "
+        f"source={verdict.source}"
+    )
+
+
+class Progress:
+    """A one-line progress bar on stderr (bytes read, lines parsed)."""
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream, self.total, self.done_bytes = stream, max(total, 1), 0
+        self.started = time.perf_counter()
+
+    def advance(self, size: int, lines: int) -> None:
+        self.done_bytes += size
+        share = min(self.done_bytes / self.total, 1.0)
+        bar = "#" * int(share * 30)
+        rate = lines / max(time.perf_counter() - self.started, 1e-9)
+        self.stream.write(f"\r[{bar:<30}] {share:4.0%} {lines:,} lines {rate:,.0f}/s")
+        self.stream.flush()
+
+    def done(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()

@@ -1,0 +1,324 @@
+"""Which requests are events of which scenario: one native pass over the parsed table.
+
+The output is small: per (client, scenario) the number of events in each second
+(``observations``) and one example request (``samples``), only for clients whose
+events in this file reach the scenario's ``track_min_per_file``. Everything else
+(benign traffic, the bulk of any log) never leaves native code.
+
+Matching runs on the URL-decoded path and query (decoded twice, so double
+encoding does not hide a payload); rows without ``%`` or ``+`` are already decoded.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+import polars as pl
+
+from edgeguard.logs.settings import DetectionSettings
+from edgeguard.logs.textops import url_decode
+
+STATIC = (
+    r"(?i)\.(?:css|js|mjs|map|png|jpe?g|gif|webp|avif|svg|ico|bmp|woff2?|ttf|otf|eot"
+    r"|mp4|webm|mp3|m4a|wav|ogg)$"
+)
+PROBE_STATUSES = (400, 403, 404, 405, 410)
+
+SENSITIVE = (
+    r"(?i)(?:/\.(?:env|git|svn|hg|bzr|aws|ssh|docker|npmrc|pypirc|netrc|htpasswd|htaccess|"
+    r"ds_store|vscode|idea|kube|bash_history|mysql_history|boto)(?:[/.~_-]|$|\?)"
+    r"|/(?:wp-config\.php|configuration\.php|config\.inc\.php|localsettings\.php|database\.yml|"
+    r"secrets?\.(?:ya?ml|json)|credentials(?:\.json|\.xml)?|id_(?:rsa|dsa|ecdsa|ed25519)|"
+    r"web\.config|server-(?:status|info)|phpinfo\.php|info\.php|docker-compose\.ya?ml|"
+    r"actuator/(?:env|heapdump|configprops|mappings|threaddump)|elmah\.axd|trace\.axd|"
+    r"sftp-config\.json|\.?bash_history)(?:$|[/?.~])"
+    r"|/(?:backups?|db|dump|database|site|www|wwwroot|web|html|public_html|htdocs|data|archive|"
+    r"old|src|source|sql)[\w.-]*\.(?:zip|rar|7z|tar|tar\.gz|tgz|gz|sql|bak)(?:$|\?)"
+    r"|\.(?:sql|bak|backup|old|orig|save|swp|sqlite3?|pem|key|p12|pfx|kdbx|tfstate)(?:$|\?))"
+)
+TRAVERSAL = (
+    r"(?i)(?:\.\.[/\\]|[/\\]\.\.(?:$|[/\\?&])|=\.\.(?:$|[/\\&])|\x00|%c0%a[ef]|%e0%80%ae"
+    r"|/etc/(?:passwd|shadow|hosts|group)\b|(?:^|[/\\=])(?:win\.ini|boot\.ini)\b"
+    r"|windows[/\\]system32|proc/self/(?:environ|cmdline))"
+)
+SQLI = (
+    r"(?i)(?:\bunion\b[\s(]+(?:all\s+|distinct\s+)?select\b"
+    r"|\bselect\b.{1,120}?\bfrom\b.{1,120}?(?:information_schema|pg_catalog|sysobjects|mysql\.user|\bdual\b)"
+    r"|['\"`]\s*(?:or|and|\|\||&&)\s*['\"(]?\s*\w+\s*['\"]?\s*(?:=|<|>|\blike\b)"
+    r"|['\"`]\s*(?:or|and)\s+\d+\s*=\s*\d+|\bor\s+1\s*=\s*1\b"
+    r"|\b(?:sleep|benchmark|pg_sleep)\s*\(|\bwaitfor\s+delay\b|\b(?:extractvalue|updatexml|load_file)\s*\("
+    r"|\binto\s+(?:out|dump)file\b|['\"`]\s*(?:--|#|/\*)|;\s*(?:drop|shutdown|exec|truncate)\s"
+    r"|@@version|\bxp_cmdshell\b)"
+)
+XSS = (
+    r"(?i)(?:<\s*/?\s*(?:script|iframe|svg|img|body|object|embed|math|details|marquee|video|audio|"
+    r"link|meta|style|base|form|input)\b|\b(?:java|vb)script\s*:|\bon(?:error|load|mouseover|focus|"
+    r"click|toggle|begin|animationstart|pointerenter)\s*=|\b(?:alert|prompt|confirm)\s*\("
+    r"|document\.(?:cookie|domain|location)|string\.fromcharcode|\beval\s*\()"
+)
+SCANNERS = (
+    r"(?i)(?:sqlmap|nikto|\bnmap\b|masscan|zgrab|nuclei|gobuster|dirbuster|\bdirb\b|wpscan|"
+    r"acunetix|netsparker|nessus|openvas|\bw3af\b|whatweb|feroxbuster|\bffuf\b|jaeles|zmeu|morfeus|"
+    r"fimap|havij|commix|jorgee|l9explore|l9tcpid|xsstrike|arachni|skipfish|wfuzz|appscan|"
+    r"burpcollaborator|interactsh|projectdiscovery|struts-pwn|webshag|censysinspect)"
+)
+
+OBSERVATION_SCHEMA: dict[Any, Any] = {
+    "source": pl.String(),
+    "client": pl.String(),
+    "scenario": pl.String(),
+    "ts": pl.Int64(),
+    "n": pl.Int64(),
+}
+SAMPLE_SCHEMA: dict[Any, Any] = {
+    "source": pl.String(),
+    "client": pl.String(),
+    "scenario": pl.String(),
+    "sample": pl.String(),
+}
+
+
+# Every payload pattern above needs one of these substrings in the raw path or query
+# (an encoded character always brings a "%"), so the patterns only run on the few
+# rows that have one; the bulk of a log is skipped by one native literal scan.
+PAYLOAD_TOKENS = [
+    "%",
+    "+",
+    "..",
+    "\x00",
+    "\\",
+    "/.",
+    "/etc/",
+    "win.ini",
+    "boot.ini",
+    "system32",
+    "proc/self",
+    "union",
+    "select",
+    "'",
+    '"',
+    "`",
+    "sleep",
+    "benchmark",
+    "waitfor",
+    "extractvalue",
+    "updatexml",
+    "load_file",
+    "outfile",
+    "dumpfile",
+    ";",
+    "@@",
+    "xp_cmdshell",
+    "<",
+    "(",
+    "script",
+    "onerror",
+    "onload",
+    "onmouseover",
+    "onfocus",
+    "onclick",
+    "ontoggle",
+    "onbegin",
+    "onanimationstart",
+    "onpointerenter",
+    "document.",
+    "fromcharcode",
+    "config",
+    "localsettings",
+    "database.yml",
+    "secret",
+    "credentials",
+    "id_",
+    "server-",
+    "phpinfo",
+    "info.php",
+    "docker-compose",
+    "actuator",
+    "elmah",
+    "trace.axd",
+    "history",
+    ".zip",
+    ".rar",
+    ".7z",
+    ".tar",
+    ".tgz",
+    ".gz",
+    ".sql",
+    ".bak",
+    ".backup",
+    ".old",
+    ".orig",
+    ".save",
+    ".swp",
+    ".sqlite",
+    ".pem",
+    ".key",
+    ".p12",
+    ".pfx",
+    ".kdbx",
+    ".tfstate",
+]
+# One case-sensitive alternation of the tokens in lower, UPPER and Capitalized form:
+# the regex engine scans for it natively several times faster than a case-insensitive
+# match. An attack written only in letters of mixed case (no encoded or special
+# character at all) is not inspected; every payload pattern needs such a character
+# except the sensitive-file names.
+PAYLOAD_PREFILTER = "|".join(
+    re.escape(variant)
+    for variant in sorted(
+        {v for token in PAYLOAD_TOKENS for v in (token, token.upper(), token.capitalize())}
+    )
+)
+PAYLOAD_PATTERNS = {
+    "sensitive_files": SENSITIVE,
+    "path_traversal": TRAVERSAL,
+    "sqli_probing": SQLI,
+    "xss_probing": XSS,
+}
+
+
+def _target(decoded: bool) -> pl.Expr:
+    """path?query, URL-decoded twice when ``decoded`` (plus as space in the query)."""
+    path, query = pl.col("path"), pl.col("query")
+    if decoded:
+        path = url_decode(path, plus_is_space=False, passes=2)
+        query = url_decode(query, plus_is_space=True, passes=2)
+    separator = pl.when(pl.col("query") == "").then(pl.lit("")).otherwise(pl.lit("?"))
+    return pl.concat_str([path, separator, query]).alias("target")
+
+
+def events_by_scenario(frame: pl.DataFrame, settings: DetectionSettings) -> dict[str, pl.DataFrame]:
+    """The rows that are events of each enabled scenario (columns of frame plus target)."""
+    enabled = {s.name for s in settings.enabled}
+    frame = frame.with_columns(pl.col("path").str.contains(STATIC).fill_null(False).alias("static"))
+    events: dict[str, pl.DataFrame] = {}
+    if "path_probing" in enabled:
+        events["path_probing"] = frame.filter(
+            pl.col("status").is_in(PROBE_STATUSES) & ~pl.col("static")
+        )
+    if "request_flood" in enabled:
+        counted = ~pl.col("static") & (pl.col("status") != 304)
+        minimum = settings.get("request_flood").track_min_per_file
+        if minimum > 1:
+            # Count per client on a narrow hash column first; copy only heavy clients' rows.
+            hashes = frame.select(pl.col("client").hash().alias("h"), counted.alias("m"))
+            heavy = (
+                hashes.filter(pl.col("m")).group_by("h").len().filter(pl.col("len") >= minimum)
+            )["h"]
+            counted = counted & pl.col("client").hash().is_in(heavy.implode())
+        events["request_flood"] = frame.filter(counted)
+    if "scanner_user_agent" in enabled:
+        # Few distinct user agents in any log: match those, then select their rows.
+        agents = frame["ua"].unique()
+        scanners = agents.filter(agents.str.contains(SCANNERS).fill_null(False))
+        events["scanner_user_agent"] = frame.filter(pl.col("ua").is_in(scanners.implode()))
+    if "waf_blocked" in enabled:
+        events["waf_blocked"] = frame.filter(pl.col("blocked"))
+    payload = [name for name in PAYLOAD_PATTERNS if name in enabled]
+    if payload:
+        candidates = frame.filter(
+            pl.col("path").str.contains(PAYLOAD_PREFILTER)
+            | pl.col("query").str.contains(PAYLOAD_PREFILTER)
+        ).with_columns(_target(decoded=True))
+        candidates = candidates.with_columns(
+            [
+                pl.col("target").str.contains(PAYLOAD_PATTERNS[n]).fill_null(False).alias(n)
+                for n in payload
+            ]
+        )
+        for name in payload:
+            events[name] = candidates.filter(pl.col(name)).drop(payload)
+    return events
+
+
+def observe(
+    frame: pl.DataFrame, settings: DetectionSettings, source: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per-second event counts and one sample per (client, scenario) worth tracking."""
+    if frame.is_empty():
+        return pl.DataFrame(schema=OBSERVATION_SCHEMA), pl.DataFrame(schema=SAMPLE_SCHEMA)
+    frame = _client_keys(frame)
+    observations, samples = [], []
+    for name, matched in events_by_scenario(frame, settings).items():
+        events = matched
+        scenario = settings.get(name)
+        if events.height < scenario.track_min_per_file:
+            continue
+        if scenario.track_min_per_file > 1:
+            # Cheap pre-count on a hash of the client: only heavy clients go on.
+            counts = events.group_by(pl.col("client").hash().alias("h")).len()
+            heavy = counts.filter(pl.col("len") >= scenario.track_min_per_file)["h"]
+            events = events.filter(pl.col("client").hash().is_in(heavy.implode()))
+            if events.is_empty():
+                continue
+        if name == "path_probing":
+            # Distinct path shapes: /api/items/123 and /api/items/456 are one path.
+            events = (
+                events.with_columns(
+                    pl.col("path")
+                    .str.to_lowercase()
+                    .str.replace_all(
+                        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{12,}|\d+",
+                        "#",
+                    )
+                    .alias("shape")
+                )
+                .sort("ts")
+                .unique(subset=["client", "shape"], keep="first", maintain_order=True)
+            )
+        per_second = events.group_by("client", "ts").agg(pl.len().cast(pl.Int64).alias("n"))
+        totals = per_second.group_by("client").agg(pl.col("n").sum().alias("total"))
+        tracked = totals.filter(pl.col("total") >= scenario.track_min_per_file).select("client")
+        if tracked.is_empty():
+            continue
+        observations.append(
+            per_second.join(tracked, on="client").select(
+                pl.lit(source).alias("source"),
+                "client",
+                pl.lit(name).alias("scenario"),
+                "ts",
+                "n",
+            )
+        )
+        mine = events.join(tracked, on="client")
+        if "target" not in mine.columns:
+            mine = mine.with_columns(_target(decoded=True))
+        sample = pl.col("target")
+        if name == "scanner_user_agent":
+            sample = url_decode(pl.col("ua"), plus_is_space=False)
+        elif name == "request_flood":
+            sample = pl.format("{} {}", pl.col("method"), pl.col("target"))
+        samples.append(
+            mine.group_by("client")
+            .agg(sample.sort_by("ts").first().str.slice(0, 200).alias("sample"))
+            .select(
+                pl.lit(source).alias("source"), "client", pl.lit(name).alias("scenario"), "sample"
+            )
+        )
+    if not observations:
+        return pl.DataFrame(schema=OBSERVATION_SCHEMA), pl.DataFrame(schema=SAMPLE_SCHEMA)
+    return (
+        pl.concat(observations).cast(OBSERVATION_SCHEMA),
+        pl.concat(samples).cast(SAMPLE_SCHEMA),
+    )
+
+
+def _client_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """IPv6 clients are aggregated per /64 (one subscriber); IPv4 per address."""
+    clients = frame["client"]
+    v6 = clients.filter(clients.str.contains(":", literal=True)).unique()
+    if v6.is_empty():
+        return frame
+    mapping = {}
+    for text in v6.to_list():
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            mapping[text] = str(address.ipv4_mapped)
+        else:
+            mapping[text] = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return frame.with_columns(pl.col("client").replace(mapping))

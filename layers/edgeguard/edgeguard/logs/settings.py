@@ -1,0 +1,189 @@
+"""Detection scenarios and their shipped defaults; an operator overrides any of them.
+
+Every scenario is a leaky bucket per client over the log's own timestamps: each
+matching request pours ``1`` in, the bucket drains ``leak_per_minute`` per minute,
+and the client is decided against once the level exceeds ``capacity``. So
+``capacity + 1`` matching requests in a burst trigger, and a client that stays
+below the drain rate never does, however long it keeps going.
+
+Overrides are JSON, e.g. ``{"flood": {"capacity": 12000}, "scanner_ua": {"enabled":
+false}, "sqli": {"action": "captcha"}}``: from the ``DETECTION_OVERRIDES``
+environment variable (template parameter ``LogDetectionOverrides``) in Lambda, or
+``edgeguard replay --config FILE``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
+from typing import Any
+
+from edgeguard.decisions import ACTIONS
+
+
+class SettingsError(ValueError):
+    """Overrides that cannot be applied; the message names the scenario and field."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One detection scenario's tunables."""
+
+    name: str
+    description: str
+    capacity: float
+    leak_per_minute: float
+    ban_minutes: int
+    action: str = "ban"
+    enabled: bool = True
+    # A client's events in one file are kept for cross-file aggregation only from
+    # this many on (1 = always; the flood scenario would otherwise track everyone).
+    track_min_per_file: int = 1
+
+    @property
+    def leak_per_second(self) -> float:
+        return self.leak_per_minute / 60.0
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.ban_minutes)
+
+
+DEFAULT_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "path_probing",
+        "many distinct 4xx paths (not static assets) in a short time: content discovery",
+        capacity=30,
+        leak_per_minute=6,
+        ban_minutes=240,
+    ),
+    Scenario(
+        "sensitive_files",
+        "requests for secrets and internals: /.env, /.git/, backups, credentials, status pages",
+        capacity=2,
+        leak_per_minute=0.2,
+        ban_minutes=1440,
+    ),
+    Scenario(
+        "path_traversal",
+        "../ sequences (plain, encoded, double-encoded) or OS files in path or query",
+        capacity=1,
+        leak_per_minute=0.1,
+        ban_minutes=1440,
+    ),
+    Scenario(
+        "sqli_probing",
+        "SQL injection payloads in path or query",
+        capacity=2,
+        leak_per_minute=0.2,
+        ban_minutes=1440,
+    ),
+    Scenario(
+        "xss_probing",
+        "cross-site scripting payloads in path or query",
+        capacity=2,
+        leak_per_minute=0.2,
+        ban_minutes=1440,
+    ),
+    Scenario(
+        "scanner_user_agent",
+        "user agent of a known vulnerability scanner (sqlmap, Nikto, Nuclei, ...)",
+        capacity=2,
+        leak_per_minute=1,
+        ban_minutes=1440,
+    ),
+    Scenario(
+        "request_flood",
+        "sustained request rate far above a busy office or API client (static and 304 excluded)",
+        capacity=6000,
+        leak_per_minute=3000,
+        ban_minutes=60,
+        track_min_per_file=1000,
+    ),
+    Scenario(
+        "waf_blocked",
+        "a client that WAF keeps blocking (WAF logs, action BLOCK)",
+        capacity=10,
+        leak_per_minute=2,
+        ban_minutes=240,
+    ),
+)
+
+_TUNABLE = {"capacity", "leak_per_minute", "ban_minutes", "action", "enabled", "track_min_per_file"}
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """The scenarios in force (defaults merged with overrides)."""
+
+    scenarios: tuple[Scenario, ...] = field(default=DEFAULT_SCENARIOS)
+
+    def get(self, name: str) -> Scenario:
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(name)
+
+    @property
+    def enabled(self) -> tuple[Scenario, ...]:
+        return tuple(s for s in self.scenarios if s.enabled)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> DetectionSettings:
+        """Defaults with the JSON overrides applied; empty text means defaults."""
+        if not text or not text.strip():
+            return cls()
+        try:
+            overrides = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"detection overrides are not valid JSON: {error}") from None
+        return cls().with_overrides(overrides)
+
+    def with_overrides(self, overrides: Any) -> DetectionSettings:
+        if not isinstance(overrides, dict):
+            raise SettingsError("detection overrides must be a JSON object of scenario names")
+        known = {s.name for s in self.scenarios}
+        unknown = set(overrides) - known
+        if unknown:
+            raise SettingsError(
+                f"unknown scenario(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        result = []
+        for scenario in self.scenarios:
+            change = overrides.get(scenario.name, {})
+            if not isinstance(change, dict):
+                raise SettingsError(f"{scenario.name}: overrides must be an object")
+            result.append(_apply(scenario, change))
+        return DetectionSettings(tuple(result))
+
+    def table(self) -> list[dict[str, Any]]:
+        """The settings as rows (README, ``replay --show-settings``)."""
+        return [{f.name: getattr(s, f.name) for f in fields(s)} for s in self.scenarios]
+
+
+def _apply(scenario: Scenario, change: dict[str, Any]) -> Scenario:
+    bad = set(change) - _TUNABLE
+    if bad:
+        raise SettingsError(
+            f"{scenario.name}: cannot set {', '.join(sorted(bad))}; "
+            f"tunable: {', '.join(sorted(_TUNABLE))}"
+        )
+    values: dict[str, Any] = {}
+    for key, value in change.items():
+        if key == "action":
+            if value not in ACTIONS:
+                raise SettingsError(f"{scenario.name}.action must be one of {', '.join(ACTIONS)}")
+        elif key == "enabled":
+            if not isinstance(value, bool):
+                raise SettingsError(f"{scenario.name}.enabled must be true or false")
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value <= 0
+            or (key in {"ban_minutes", "track_min_per_file"} and int(value) != value)
+        ):
+            raise SettingsError(f"{scenario.name}.{key} must be a positive number")
+        values[key] = int(value) if key in {"ban_minutes", "track_min_per_file"} else value
+    return replace(scenario, **values)
