@@ -202,6 +202,15 @@ def test_iam_callers_from_outside_are_banned_affiliated_accounts_are_not(cloud):
     assert _last(cloud, "GuardDutyBlockFunction")["affiliated_not_banned"] == ["198.51.100.38"]
 
 
+def test_a_policy_finding_never_bans_the_own_admin(cloud):
+    # Root credential usage from the admin's laptop (at or above GuardDutyMinSeverity).
+    event = _gd_event("Policy:IAMUser/RootCredentialUsage", _api_call("198.51.100.39"))
+    event["detail"]["severity"] = 4
+    assert cloud.put_event(event) == ["GuardDutyBlockFunction"]
+    assert _active(cloud, "198.51.100.39/32") == []
+    assert _last(cloud, "GuardDutyBlockFunction")["not_actionable"].startswith("policy finding")
+
+
 def test_ipv6_remote_of_an_inbound_probe_is_banned_as_its_64(cloud):
     action = {
         "actionType": "PORT_PROBE",

@@ -24,6 +24,9 @@ What is never banned (each is reported in the alert instead):
   edge's WAF cannot stop the outbound traffic and may lock a victim out of the site.
 - the caller of an ``awsApiCallAction`` whose ``remoteAccountDetails.affiliated`` is
   true: an account of the organisation itself.
+- everything of a ``Policy:*`` finding (root credential usage, S3 block public access
+  disabled, Kubernetes dashboard exposed, ...): GuardDuty reports a best-practice
+  violation by one of the account's own principals; its address is usually an admin's.
 - everything of a sample finding (``service.additionalInfo.sample``, made by
   "Generate sample findings") or an archived one (``service.archived``).
 """
@@ -78,6 +81,8 @@ def not_actionable(finding: dict[str, Any]) -> str:
         return "sample finding (Generate sample findings): nothing banned"
     if is_true(lookup(finding, "service", "archived")):
         return "archived finding: nothing banned"
+    if str(lookup(finding, "type") or "").startswith("Policy:"):
+        return "policy finding (the caller is one of your own principals): nothing banned"
     return ""
 
 
