@@ -148,6 +148,8 @@ def test_outbound_ssh_brute_force_never_bans_the_victim(cloud):
     assert result["recorded"] == [] and result["outbound_not_banned"] == ["198.51.100.32"]
     text = "\n".join(str(m["text"]) for m in cloud.telegram_messages[before:])
     assert "198.51.100.32" in text and "not banned" in text
+    # The news is the compromised instance: as urgent as GuardDuty's severity 8 says.
+    assert "connects out" in text and "\U0001f534" in text  # high
 
 
 @pytest.mark.parametrize(

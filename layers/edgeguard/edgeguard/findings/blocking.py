@@ -150,6 +150,12 @@ def _covering_own(
     return ""
 
 
+def _acts_outbound(outcomes: list[FindingOutcome]) -> bool:
+    return any(
+        o.extraction.outbound_addresses() and not o.extraction.not_actionable for o in outcomes
+    )
+
+
 def alert_severity(finding_severity: float, banned: bool) -> str:
     """GuardDuty's scale: 7.0-8.9 high, 9.0+ critical, 4.0-6.9 medium."""
     if not banned:
@@ -176,6 +182,12 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
         title = f"{source}: {len(values)} address{'es' if len(values) != 1 else ''} {verb}"
     elif outcomes and all(o.extraction.not_actionable for o in outcomes):
         title = f"{source}: {outcomes[0].extraction.not_actionable}"
+    elif any(
+        o.extraction.outbound_addresses() for o in outcomes if not o.extraction.not_actionable
+    ):
+        # A resource of yours connects out (C&C, mining pool, brute force on others): the
+        # news is the resource, and it is as urgent as the finding says.
+        title = f"{source}: a resource of yours connects out to a suspicious address (not banned)"
     else:
         title = f"{source}: finding with no bannable address"
     fields: dict[str, Any] = {
@@ -211,6 +223,6 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
     return Alert(
         kind=f"{origin}-block",
         title=title,
-        severity=alert_severity(top, bool(values)),
+        severity=alert_severity(top, bool(values) or _acts_outbound(outcomes)),
         fields=fields,
     )
