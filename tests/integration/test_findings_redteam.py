@@ -153,13 +153,32 @@ def test_outbound_ssh_brute_force_never_bans_the_victim(cloud):
 
 
 @pytest.mark.parametrize(
-    "finding_type",
-    ["Backdoor:EC2/C&CActivity.B", "CryptoCurrency:EC2/BitcoinTool.B", "Recon:EC2/Portscan"],
+    ("finding_type", "address"),
+    [
+        ("Recon:EC2/Portscan", "203.0.113.33"),
+        ("Backdoor:EC2/DenialOfService.Tcp", "203.0.113.36"),
+        ("Backdoor:EC2/Spambot", "203.0.113.37"),
+    ],
 )
-def test_outbound_destinations_c2_pools_scan_targets_are_reported_not_banned(cloud, finding_type):
-    event = _gd_event(finding_type, _network("OUTBOUND", "203.0.113.33", 443), resourceRole="ACTOR")
+def test_outbound_victims_scan_targets_are_reported_not_banned(cloud, finding_type, address):
+    event = _gd_event(finding_type, _network("OUTBOUND", address, 443), resourceRole="ACTOR")
     cloud.put_event(event)
-    assert _active(cloud, "203.0.113.33/32") == []
+    assert _active(cloud, f"{address}/32") == []
+
+
+@pytest.mark.parametrize(
+    ("finding_type", "address"),
+    [
+        ("Backdoor:EC2/C&CActivity.B", "203.0.113.38"),
+        ("CryptoCurrency:EC2/BitcoinTool.B", "203.0.113.39"),
+        ("Trojan:EC2/DropPoint", "203.0.113.40"),
+    ],
+)
+def test_threat_listed_outbound_destinations_are_banned(cloud, finding_type, address):
+    """GuardDuty says the destination itself is a C&C server / pool / drop point."""
+    event = _gd_event(finding_type, _network("OUTBOUND", address, 443), resourceRole="ACTOR")
+    cloud.put_event(event)
+    assert _active(cloud, f"{address}/32") != []
 
 
 def test_unknown_direction_is_not_taken_for_an_attacker(cloud):
@@ -286,7 +305,7 @@ def test_a_batch_from_many_products_bans_only_inbound_sources(cloud):
     }
     gd_outbound = copy.deepcopy(gd)
     gd_outbound["Id"] = gd["Id"] + "-c2"
-    gd_outbound["Types"] = ["TTPs/Command and Control/Backdoor:EC2-C&CActivity.B"]
+    gd_outbound["Types"] = ["TTPs/Impact/Backdoor:EC2-DenialOfService.Tcp"]
     gd_outbound["Action"] = {
         "ActionType": "NETWORK_CONNECTION",
         "NetworkConnectionAction": {

@@ -10,7 +10,7 @@ from edgeguard.events import load_event
 from edgeguard.findings.addresses import parse_networks
 from edgeguard.findings.asff import extract_asff, findings_from_custom_action
 from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
-from edgeguard.findings.guardduty import extract_guardduty
+from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
 
 NOW = datetime(2026, 11, 21, 23, 55, tzinfo=UTC)
 
@@ -81,19 +81,20 @@ def test_the_same_finding_again_changes_nothing_it_is_idempotent():
 
 def test_alert_lists_bans_domains_and_refusals():
     sink = MemorySink()
-    outcomes = [
-        block_finding(sink, _gd(name), "guardduty", BlockSettings(), NOW)
-        for name in (
-            "guardduty_network_connection",
-            "guardduty_runtime_network",
-            "guardduty_dns_request",
-        )
+    # the runtime sample, as a finding whose destinations are victims (not threat-listed)
+    victim = load_event("guardduty_runtime_network")
+    victim["detail"]["type"] = "Backdoor:Runtime/DenialOfService.Tcp"
+    extractions = [
+        _gd("guardduty_network_connection"),
+        extract_guardduty(finding_from_event(victim)),
+        _gd("guardduty_dns_request"),
     ]
+    outcomes = [block_finding(sink, x, "guardduty", BlockSettings(), NOW) for x in extractions]
     alert = findings_alert(outcomes, "guardduty", "ban")
     assert alert.title == "GuardDuty: 1 address banned"
     assert alert.severity == "high"
     assert alert.fields["banned"] == ["198.51.100.23/32"]
-    assert alert.fields["outbound destinations (victim or C&C, not banned)"] == [
+    assert alert.fields["outbound destinations (victims, not banned)"] == [
         "2001:db8:f00d::77",
         "203.0.113.150",
     ]

@@ -35,9 +35,13 @@ def _gd(name: str):
             ["198.51.100.250"],
             "CredentialAccess:RDS/MaliciousIPCaller.FailedLogin",
         ),
-        # Outbound connections: the remote is a C&C server / mining pool, never banned.
-        ("guardduty_lambda_network", [], "Backdoor:Lambda/C&CActivity.B"),
-        ("guardduty_runtime_network", [], "CryptoCurrency:Runtime/BitcoinTool.B"),
+        # Outbound to a threat-listed C&C server / mining pool: the destination is banned.
+        ("guardduty_lambda_network", ["2001:db8:bad:c0de::10"], "Backdoor:Lambda/C&CActivity.B"),
+        (
+            "guardduty_runtime_network",
+            ["203.0.113.150", "2001:db8:f00d::77"],
+            "CryptoCurrency:Runtime/BitcoinTool.B",
+        ),
         (
             "guardduty_attack_sequence",
             ["203.0.113.90", "2001:db8:77::1"],
@@ -60,10 +64,27 @@ def test_every_guardduty_shape_yields_its_remote_addresses(event, remote, findin
         ("guardduty_runtime_network", ["203.0.113.150", "2001:db8:f00d::77"]),
     ],
 )
-def test_outbound_connection_remotes_are_reported_not_banned(event, outbound):
+def test_outbound_destinations_are_banned_only_when_threat_listed(event, outbound):
     extraction = _gd(event)
+    assert [a.ip for a in extraction.addresses()] == outbound
+    assert extraction.outbound_addresses() == []
+    # the same connection in a finding that makes the destination a victim: not banned
+    victim = load_event(event)
+    victim["detail"]["type"] = "UnauthorizedAccess:EC2/SSHBruteForce"
+    extraction = extract_guardduty(finding_from_event(victim))
     assert extraction.addresses() == []
     assert extraction.outbound_addresses() == outbound
+
+
+def test_threat_intelligence_evidence_makes_an_outbound_destination_bannable():
+    event = load_event("guardduty_runtime_network")
+    event["detail"]["type"] = "UnauthorizedAccess:EC2/TorClient"
+    assert extract_guardduty(finding_from_event(event)).addresses() == []
+    event["detail"]["service"]["evidence"] = {
+        "threatIntelligenceDetails": [{"threatListName": "ProofPoint", "threatNames": ["x"]}]
+    }
+    ips = [a.ip for a in extract_guardduty(finding_from_event(event)).addresses()]
+    assert ips == ["203.0.113.150", "2001:db8:f00d::77"]
 
 
 def test_port_probe_lists_a_repeated_prober_once_with_every_place_it_appeared():

@@ -74,6 +74,10 @@ class Extraction:
     problems: list[str] = field(default_factory=list)
     # Why nothing of this finding may be banned (a sample or archived finding), if so.
     not_actionable: str = ""
+    # GuardDuty says the outbound destination itself is known-bad (a threat list: C&C
+    # server, drop point, malicious caller): then it is banned like a caller, because
+    # a threat-listed address has no business on the site either.
+    outbound_known_malicious: bool = False
 
     def add_remote(self, raw: Any, where: str) -> None:
         self._add(self.remote, raw, where)
@@ -105,15 +109,42 @@ class Extraction:
         not an affiliated account's; none at all for a sample or archived finding."""
         if self.not_actionable:
             return []
+        candidates = dict(self.remote)
+        if self.outbound_known_malicious:
+            for ip, where in self.outbound.items():
+                candidates.setdefault(ip, []).extend(where)
         return [
             RemoteAddress(ip, tuple(where))
-            for ip, where in self.remote.items()
-            if ip not in self.own and ip not in self.outbound and ip not in self.affiliated
+            for ip, where in candidates.items()
+            if ip not in self.own
+            and ip not in self.affiliated
+            and (ip not in self.outbound or self.outbound_known_malicious)
         ]
 
     def outbound_addresses(self) -> list[str]:
-        """Outbound destinations that are not also seen as a remote caller elsewhere."""
+        """Outbound destinations that are not banned (victims, or not known-bad)."""
+        if self.outbound_known_malicious:
+            return []
         return [ip for ip in self.outbound if ip not in self.own]
+
+
+# Finding types whose outbound destination is itself on a threat list (GuardDuty finding
+# types reference); the instance is the victim or the bot. Not DenialOfService, Spambot,
+# Portscan or outbound brute force: there the destination is a victim.
+KNOWN_MALICIOUS_DESTINATION_TYPES = (
+    "C&CActivity",
+    "BitcoinTool",
+    "BlackholeTraffic",
+    "DropPoint",
+    "MaliciousIPCaller",
+)
+
+
+def names_known_malicious_destination(finding_types: list[str]) -> bool:
+    """Whether a finding type says the remote side is a known-bad address."""
+    return any(
+        marker in str(t) for t in finding_types for marker in KNOWN_MALICIOUS_DESTINATION_TYPES
+    )
 
 
 def parse_address(raw: Any) -> IpAddress | None:

@@ -29,7 +29,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from edgeguard.findings.addresses import Extraction, as_list, is_true, lookup
+from edgeguard.findings.addresses import (
+    Extraction,
+    as_list,
+    is_true,
+    lookup,
+    names_known_malicious_destination,
+)
 
 _PRODUCT_REMOTE = re.compile(
     r"^aws/guardduty/service/action/.*(remoteIpDetails/ipAddressV[46]|sourceIPs(\.\d+_?)?)$",
@@ -63,6 +69,15 @@ def extract_asff(finding: dict[str, Any]) -> Extraction:
     for index, endpoint in enumerate(endpoints):
         extraction.add_remote(lookup(endpoint, "Ip"), f"Detection.Sequence.Endpoints[{index}].Ip")
     _resources(extraction, as_list(lookup(finding, "Resources")))
+    indicators = as_list(lookup(finding, "ThreatIntelIndicators"))
+    listed = any(
+        str(lookup(item, "Type") or "").upper() in ("IPV4_ADDRESS", "IPV6_ADDRESS")
+        for item in indicators
+    )
+    extraction.outbound_known_malicious = listed or names_known_malicious_destination(
+        [str(t) for t in types]
+        + [str(lookup(finding, "ProductFields", "aws/guardduty/type") or "")]
+    )
     return extraction
 
 

@@ -60,9 +60,8 @@ class FindingOutcome:
             text = "edgeguard blocked nothing: no bannable remote address"
         outbound = extraction.outbound_addresses()
         if outbound:
-            text += (
-                "; outbound destinations not banned (victim or C&C, not a client): "
-                + ", ".join(outbound)
+            text += "; outbound destinations not banned (a victim, not a client): " + ", ".join(
+                outbound
             )
         if extraction.affiliated:
             text += "; affiliated account callers not banned: " + ", ".join(extraction.affiliated)
@@ -207,7 +206,7 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
         fields["domains (not blockable in WAF)"] = domains
     outbound = sorted({ip for o in outcomes for ip in o.extraction.outbound_addresses()})
     if outbound:
-        fields["outbound destinations (victim or C&C, not banned)"] = outbound
+        fields["outbound destinations (victims, not banned)"] = outbound
     affiliated = sorted({ip for o in outcomes for ip in o.extraction.affiliated})
     if affiliated:
         fields["affiliated account callers (not banned)"] = affiliated

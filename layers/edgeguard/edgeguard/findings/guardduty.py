@@ -18,10 +18,12 @@ collected so that they are never taken for an attacker's.
 
 What is never banned (each is reported in the alert instead):
 - the remote side of an OUTBOUND or UNKNOWN-direction ``networkConnectionAction``
-  (``connectionDirection``): the resource connected out to it, so it is the victim
-  (UnauthorizedAccess:EC2/SSHBruteForce outbound) or a C&C server / mining pool
-  (Backdoor:*/C&CActivity.B, CryptoCurrency:*/BitcoinTool.B). Banning it in the
-  edge's WAF cannot stop the outbound traffic and may lock a victim out of the site.
+  (``connectionDirection``): the resource connected out to it, so it is usually the
+  victim (UnauthorizedAccess:EC2/SSHBruteForce outbound, Backdoor:EC2/DenialOfService,
+  Recon:EC2/Portscan). Exception: when GuardDuty says the destination is itself
+  known-bad (``service.evidence.threatIntelligenceDetails``, or a type such as
+  Backdoor:*/C&CActivity.B, CryptoCurrency:*/BitcoinTool.B, Trojan:*/DropPoint,
+  *MaliciousIPCaller*), it is banned: a threat-listed address has no business on the site.
 - the caller of an ``awsApiCallAction`` whose ``remoteAccountDetails.affiliated`` is
   true: an account of the organisation itself.
 - everything of a ``Policy:*`` finding (root credential usage, S3 block public access
@@ -35,7 +37,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgeguard.findings.addresses import Extraction, as_list, is_true, lookup
+from edgeguard.findings.addresses import (
+    Extraction,
+    as_list,
+    is_true,
+    lookup,
+    names_known_malicious_destination,
+)
 
 # actionType values whose action object carries a remote address.
 REMOTE_ACTIONS = {
@@ -135,6 +143,10 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
 
     _own_interfaces(extraction, finding)
     extraction.not_actionable = not_actionable(finding)
+    threat_intel = as_list(lookup(finding, "service", "evidence", "threatIntelligenceDetails"))
+    extraction.outbound_known_malicious = bool(threat_intel) or names_known_malicious_destination(
+        [extraction.finding_type]
+    )
     return extraction
 
 
