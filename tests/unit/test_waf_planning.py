@@ -237,3 +237,10 @@ def test_enforcer_settings_name_what_is_wrong():
         EnforcerSettings.from_env({**base, "IP_SET_CAPACITY": "20000"})
     with pytest.raises(ConfigError, match="WAF_SCOPE"):
         EnforcerSettings.from_env({**base, "WAF_SCOPE": "GLOBAL"})
+
+
+def test_tenant_template_is_matched_in_lower_case_like_the_web_acl_sees_paths():
+    """The web ACL's rule lower-cases (and normalises) the URI path before matching."""
+    [regex] = tenants.pack("/Account/{tenant}/", ["acc-1"])
+    assert re.search(regex, "/Account//ACC-1/orders".lower().replace("//", "/"))
+    assert not re.search(regex, "/Account/acc-1/")  # the raw path never reaches the regex

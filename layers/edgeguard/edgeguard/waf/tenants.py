@@ -34,7 +34,9 @@ def affixes(template: str) -> tuple[str, str]:
     """(regex before the ids, regex after them) for a path template like /account/{tenant}/."""
     if template.count(PLACEHOLDER) != 1 or not template.startswith("/"):
         raise ValueError(f"tenant path template needs one {PLACEHOLDER} and a leading /")
-    before, after = template.split(PLACEHOLDER)
+    # The web ACL lower-cases the path before matching (see template.yaml), so the
+    # literal parts are matched in lower case too; tenant ids are lower case already.
+    before, after = template.lower().split(PLACEHOLDER)
     # A trailing "/" also matches the bare tenant path (/account/acc-1) but never a
     # longer id (/account/acc-12): the id must end at a "/" or at the end of the path.
     tail = escape(after[:-1]) + "(?:/|$)" if after.endswith("/") else escape(after) + "(?:/|$)"
