@@ -63,7 +63,9 @@ def _sam_policy_template(name: str, parameters: dict[str, Any]) -> list[dict[str
             {
                 "Effect": "Allow",
                 "Action": ["lambda:InvokeFunction"],
-                "Resource": {"Fn::Sub": ["arn:...:function:${functionName}*", {"functionName": function}]},
+                "Resource": {
+                    "Fn::Sub": ["arn:...:function:${functionName}*", {"functionName": function}]
+                },
             }
         ]
     raise AssertionError(f"SAM policy template {name} is not expanded by this test; add it")
@@ -191,7 +193,11 @@ def test_the_check_catches_what_it_is_for() -> None:
                                 {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:x"},
                                 {"Effect": "Allow", "Action": "sns:Publish", "Resource": ["*"]},
                                 {"Effect": "Allow", "Action": "wafv2:ListWebACLs", "Resource": "*"},
-                                {"Effect": "Allow", "Action": "xray:PutTraceSegments", "Resource": "*"},
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "xray:PutTraceSegments",
+                                    "Resource": "*",
+                                },
                                 {"Effect": "Deny", "Action": "*", "Resource": "*"},
                             ]
                         }
