@@ -42,11 +42,17 @@ class CollectSettings:
             ) from None
         if min_requests < 1 or max_offenders < 1:
             raise ConfigError("MIN_BLOCKED_REQUESTS and MAX_OFFENDERS must be at least 1")
+        # An explicit ARN wins; otherwise the web ACL is found by name (the protected
+        # edge's edgeguard-<env>-edge). Neither set can never work: refuse at cold start.
+        web_acl_arn = optional("WEB_ACL_ARN", "", environ)
+        web_acl_name = optional("WEB_ACL_NAME", "", environ)
+        if not web_acl_arn and not web_acl_name:
+            raise ConfigError(
+                "environment variable WEB_ACL_NAME (or WEB_ACL_ARN) is required but not set"
+            )
         return cls(
-            # An explicit ARN wins; otherwise the web ACL is found by name (the protected
-            # edge's edgeguard-<env>-edge). Neither found: a notified failure naming both.
-            web_acl_arn=optional("WEB_ACL_ARN", "", environ),
-            web_acl_name=optional("WEB_ACL_NAME", "", environ),
+            web_acl_arn=web_acl_arn,
+            web_acl_name=web_acl_name,
             rate_rule_name=optional("RATE_RULE_NAME", "edgeguard-rate", environ),
             min_requests=min_requests,
             max_offenders=max_offenders,
