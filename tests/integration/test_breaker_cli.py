@@ -173,6 +173,9 @@ def test_unblocking_one_tenant_keeps_the_others(world, capsys):
         (["block", "203.0.113.7", "--for", "0m", "--reason", "x"], "more than 0"),
         (["block", "203.0.113.7", "--for", "1h", "--reason", "  "], "reason is required"),
         (["unblock", "example.com"], "not an IP address"),
+        # A typo away from taking a continent offline: an operator may ban /8 and /16 at most.
+        (["block", "2a00::/8", "--for", "1h", "--reason", "x"], "wider than /16"),
+        (["block", "2.0.0.0/7", "--for", "1h", "--reason", "x"], "wider than /8"),
     ],
 )
 def test_malformed_input_is_refused_clearly_with_exit_2(world, capsys, argv, message):

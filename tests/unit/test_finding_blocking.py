@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from edgeguard.decisions import BanPolicy, MemorySink
 from edgeguard.events import load_event
+from edgeguard.findings.addresses import parse_networks
 from edgeguard.findings.asff import extract_asff, findings_from_custom_action
 from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
-from edgeguard.findings.guardduty import extract_guardduty
+from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
 
 NOW = datetime(2026, 11, 21, 23, 55, tzinfo=UTC)
 
@@ -80,14 +81,23 @@ def test_the_same_finding_again_changes_nothing_it_is_idempotent():
 
 def test_alert_lists_bans_domains_and_refusals():
     sink = MemorySink()
-    outcomes = [
-        block_finding(sink, _gd(name), "guardduty", BlockSettings(), NOW)
-        for name in ("guardduty_runtime_network", "guardduty_dns_request")
+    # the runtime sample, as a finding whose destinations are victims (not threat-listed)
+    victim = load_event("guardduty_runtime_network")
+    victim["detail"]["type"] = "Backdoor:Runtime/DenialOfService.Tcp"
+    extractions = [
+        _gd("guardduty_network_connection"),
+        extract_guardduty(finding_from_event(victim)),
+        _gd("guardduty_dns_request"),
     ]
+    outcomes = [block_finding(sink, x, "guardduty", BlockSettings(), NOW) for x in extractions]
     alert = findings_alert(outcomes, "guardduty", "ban")
-    assert alert.title == "GuardDuty: 2 addresses banned"
+    assert alert.title == "GuardDuty: 1 address banned"
     assert alert.severity == "high"
-    assert alert.fields["banned"] == ["2001:db8:f00d::/64", "203.0.113.150/32"]
+    assert alert.fields["banned"] == ["198.51.100.23/32"]
+    assert alert.fields["outbound destinations (victims, not banned)"] == [
+        "2001:db8:f00d::77",
+        "203.0.113.150",
+    ]
     assert alert.fields["domains (not blockable in WAF)"] == ["c2.malicious.example.com"]
 
 
@@ -110,3 +120,57 @@ def test_security_hub_note_says_what_was_blocked_and_until_when():
     assert note.startswith("edgeguard banned in WAF until 2026-11-22T23:55:00+00:00: ")
     assert "192.0.2.61/32" in note and "2001:db8:4f1::/64" in note
     assert len(note) <= 512
+
+
+def _probe_from(remote_v6: str, own_v6: str) -> dict:
+    """A GuardDuty port probe (documented camelCase shape) on an instance with an IPv6."""
+    return {
+        "id": "probe-v6",
+        "type": "Recon:EC2/PortProbeUnprotectedPort",
+        "severity": 5,
+        "resource": {
+            "instanceDetails": {"networkInterfaces": [{"ipv6Addresses": [own_v6]}]},
+        },
+        "service": {
+            "action": {
+                "actionType": "PORT_PROBE",
+                "portProbeAction": {
+                    "portProbeDetails": [
+                        {
+                            "localPortDetails": {"port": 22},
+                            "remoteIpDetails": {"ipAddressV6": remote_v6},
+                        }
+                    ]
+                },
+            }
+        },
+    }
+
+
+def test_an_ipv6_neighbour_in_the_resources_own_64_never_bans_that_64():
+    finding = _probe_from("2600:1f18:4a3:6e00::99", "2600:1f18:4a3:6e00::15")
+    sink = MemorySink()
+    outcome = block_finding(sink, extract_guardduty(finding), "guardduty", BlockSettings(), NOW)
+    assert outcome.banned == [] and sink.decisions == {}
+    assert "2600:1f18:4a3:6e00::15" in outcome.refused[0][1]
+
+
+def test_an_ipv6_remote_whose_64_overlaps_an_own_range_is_refused():
+    finding = _probe_from("2600:1f18:4a3:6e00::99", "2600:1f18:ffff::1")
+    own = parse_networks(["2600:1f18:4a3:6e00::8000/120"])
+    outcome = block_finding(
+        MemorySink(),
+        extract_guardduty(finding),
+        "guardduty",
+        BlockSettings(own_networks=own),
+        NOW,
+    )
+    assert outcome.banned == [] and "overlaps the own range" in outcome.refused[0][1]
+
+
+def test_an_ipv6_remote_elsewhere_is_still_banned_as_its_64():
+    finding = _probe_from("2001:db8:77:1::99", "2600:1f18:4a3:6e00::15")
+    outcome = block_finding(
+        MemorySink(), extract_guardduty(finding), "guardduty", BlockSettings(), NOW
+    )
+    assert outcome.values == ["2001:db8:77:1::/64"]

@@ -35,6 +35,7 @@ def _gd(name: str):
             ["198.51.100.250"],
             "CredentialAccess:RDS/MaliciousIPCaller.FailedLogin",
         ),
+        # Outbound to a threat-listed C&C server / mining pool: the destination is banned.
         ("guardduty_lambda_network", ["2001:db8:bad:c0de::10"], "Backdoor:Lambda/C&CActivity.B"),
         (
             "guardduty_runtime_network",
@@ -54,6 +55,36 @@ def test_every_guardduty_shape_yields_its_remote_addresses(event, remote, findin
     assert [a.ip for a in extraction.addresses()] == remote
     assert extraction.finding_type == finding_type
     assert extraction.problems == []
+
+
+@pytest.mark.parametrize(
+    ("event", "outbound"),
+    [
+        ("guardduty_lambda_network", ["2001:db8:bad:c0de::10"]),
+        ("guardduty_runtime_network", ["203.0.113.150", "2001:db8:f00d::77"]),
+    ],
+)
+def test_outbound_destinations_are_banned_only_when_threat_listed(event, outbound):
+    extraction = _gd(event)
+    assert [a.ip for a in extraction.addresses()] == outbound
+    assert extraction.outbound_addresses() == []
+    # the same connection in a finding that makes the destination a victim: not banned
+    victim = load_event(event)
+    victim["detail"]["type"] = "UnauthorizedAccess:EC2/SSHBruteForce"
+    extraction = extract_guardduty(finding_from_event(victim))
+    assert extraction.addresses() == []
+    assert extraction.outbound_addresses() == outbound
+
+
+def test_threat_intelligence_evidence_makes_an_outbound_destination_bannable():
+    event = load_event("guardduty_runtime_network")
+    event["detail"]["type"] = "UnauthorizedAccess:EC2/TorClient"
+    assert extract_guardduty(finding_from_event(event)).addresses() == []
+    event["detail"]["service"]["evidence"] = {
+        "threatIntelligenceDetails": [{"threatListName": "ProofPoint", "threatNames": ["x"]}]
+    }
+    ips = [a.ip for a in extract_guardduty(finding_from_event(event)).addresses()]
+    assert ips == ["203.0.113.150", "2001:db8:f00d::77"]
 
 
 def test_port_probe_lists_a_repeated_prober_once_with_every_place_it_appeared():
@@ -123,8 +154,9 @@ def test_a_finding_with_no_service_at_all_is_empty_not_an_error():
 
 
 def test_ipv4_mapped_ipv6_becomes_ipv4():
-    event = load_event("guardduty_lambda_network")
+    event = load_event("guardduty_network_connection")
     details = event["detail"]["service"]["action"]["networkConnectionAction"]["remoteIpDetails"]
+    details["ipAddressV4"] = None
     details["ipAddressV6"] = "::ffff:203.0.113.5"
     assert [a.ip for a in extract_guardduty(event["detail"]).addresses()] == ["203.0.113.5"]
 
@@ -160,7 +192,7 @@ def test_asff_network_direction_in_takes_the_source_as_remote():
     assert "10.0.1.23" in extraction.own
 
 
-def test_asff_network_direction_out_takes_the_destination_as_remote():
+def test_asff_network_direction_out_reports_the_destination_and_bans_nothing():
     finding = {
         "Id": "f",
         "ProductArn": "arn:aws:securityhub:us-east-1::product/vendor/ids",
@@ -174,7 +206,9 @@ def test_asff_network_direction_out_takes_the_destination_as_remote():
         },
     }
     extraction = extract_asff(finding)
-    assert [a.ip for a in extraction.addresses()] == ["2001:db8:abcd::5"]
+    # The destination of an outbound flow is a victim or a C&C server, not a client.
+    assert extraction.addresses() == []
+    assert extraction.outbound_addresses() == ["2001:db8:abcd::5"]
     assert extraction.own == {"10.0.9.9": ["Network.SourceIpV4"]}
     assert extraction.domains == ["evil.example.org"]
     assert extraction.severity == 7

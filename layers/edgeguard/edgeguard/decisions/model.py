@@ -73,6 +73,9 @@ def normalize_ip(raw: str, ipv6_host_prefix: int = 64) -> tuple[str, Scope]:
     text = (raw or "").strip()
     if not text:
         raise InvalidValue("empty address")
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]" or "[2001:db8::1]/64"
+        closing = text.index("]")
+        text = text[1:closing] + text[closing + 1 :]
     try:
         if "/" in text:
             network = ipaddress.ip_network(text, strict=True)
@@ -206,6 +209,24 @@ def never_bannable() -> tuple[tuple[Network, str], ...]:
     return _NEVER_BANNABLE
 
 
+# The widest range one decision may cover, by origin: (IPv4 prefix, IPv6 prefix). Automated
+# paths never need more than a /16 (IPv4) or /32 (IPv6) - anything wider is a bug or a
+# poisoned input taking a country offline. An operator or an imported blocklist (Spamhaus
+# DROP lists /10s) may go to /8 and /16; wider is always a typo.
+WIDEST_PREFIX = {"manual": (8, 16), "blocklist": (8, 16)}
+WIDEST_AUTOMATED = (16, 32)
+
+
+def too_wide(cidr: str, origin: str) -> str | None:
+    """Why a range is too wide for this origin to ban, or None."""
+    network = ipaddress.ip_network(cidr, strict=False)
+    v4, v6 = WIDEST_PREFIX.get(origin, WIDEST_AUTOMATED)
+    widest = v4 if network.version == 4 else v6
+    if network.prefixlen < widest:
+        return f"{cidr} is wider than /{widest}, the widest range a {origin} decision may ban"
+    return None
+
+
 def prepare(request: DecisionRequest, policy: BanPolicy) -> tuple[str, Scope] | RecordOutcome:
     """Normalise the request's value and apply the policy: (value, scope) or a refusal."""
     try:
@@ -214,7 +235,7 @@ def prepare(request: DecisionRequest, policy: BanPolicy) -> tuple[str, Scope] | 
         value, scope = normalize_ip(request.value, policy.ipv6_host_prefix)
     except InvalidValue as error:
         return RecordOutcome("refused", reason=str(error))
-    refusal = policy.refusal(value)
+    refusal = policy.refusal(value) or too_wide(value, request.origin)
     if refusal:
         return RecordOutcome("refused", reason=refusal)
     return value, request.scope or scope

@@ -64,11 +64,29 @@ class Extraction:
     product: str = ""
     remote: dict[str, list[str]] = field(default_factory=dict)  # ip -> where
     own: dict[str, list[str]] = field(default_factory=dict)
+    # Remote addresses the resource itself connected OUT to (the victim of an outbound
+    # brute force, a C&C server, a mining pool): reported, never banned - the edge's
+    # WAF filters requests coming in, and a victim must not be locked out of the site.
+    outbound: dict[str, list[str]] = field(default_factory=dict)
+    # Remote addresses of accounts GuardDuty marks as affiliated (the org's own).
+    affiliated: dict[str, list[str]] = field(default_factory=dict)
     domains: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Why nothing of this finding may be banned (a sample or archived finding), if so.
+    not_actionable: str = ""
+    # GuardDuty says the outbound destination itself is known-bad (a threat list: C&C
+    # server, drop point, malicious caller): then it is banned like a caller, because
+    # a threat-listed address has no business on the site either.
+    outbound_known_malicious: bool = False
 
     def add_remote(self, raw: Any, where: str) -> None:
         self._add(self.remote, raw, where)
+
+    def add_outbound(self, raw: Any, where: str) -> None:
+        self._add(self.outbound, raw, where)
+
+    def add_affiliated(self, raw: Any, where: str) -> None:
+        self._add(self.affiliated, raw, where)
 
     def add_own(self, raw: Any, where: str) -> None:
         self._add(self.own, raw, where)
@@ -87,12 +105,46 @@ class Extraction:
         target.setdefault(address.compressed, []).append(where)
 
     def addresses(self) -> list[RemoteAddress]:
-        """Remote addresses that are not the resource's own, in order of appearance."""
+        """Bannable remote addresses: not the resource's own, not an outbound destination,
+        not an affiliated account's; none at all for a sample or archived finding."""
+        if self.not_actionable:
+            return []
+        candidates = dict(self.remote)
+        if self.outbound_known_malicious:
+            for ip, where in self.outbound.items():
+                candidates.setdefault(ip, []).extend(where)
         return [
             RemoteAddress(ip, tuple(where))
-            for ip, where in self.remote.items()
+            for ip, where in candidates.items()
             if ip not in self.own
+            and ip not in self.affiliated
+            and (ip not in self.outbound or self.outbound_known_malicious)
         ]
+
+    def outbound_addresses(self) -> list[str]:
+        """Outbound destinations that are not banned (victims, or not known-bad)."""
+        if self.outbound_known_malicious:
+            return []
+        return [ip for ip in self.outbound if ip not in self.own]
+
+
+# Finding types whose outbound destination is itself on a threat list (GuardDuty finding
+# types reference); the instance is the victim or the bot. Not DenialOfService, Spambot,
+# Portscan or outbound brute force: there the destination is a victim.
+KNOWN_MALICIOUS_DESTINATION_TYPES = (
+    "C&CActivity",
+    "BitcoinTool",
+    "BlackholeTraffic",
+    "DropPoint",
+    "MaliciousIPCaller",
+)
+
+
+def names_known_malicious_destination(finding_types: list[str]) -> bool:
+    """Whether a finding type says the remote side is a known-bad address."""
+    return any(
+        marker in str(t) for t in finding_types for marker in KNOWN_MALICIOUS_DESTINATION_TYPES
+    )
 
 
 def parse_address(raw: Any) -> IpAddress | None:
@@ -135,3 +187,10 @@ def in_networks(ip: str, networks: Iterable[Network]) -> Network | None:
         if network.version == address.version and address in network:
             return network
     return None
+
+
+def is_true(value: Any) -> bool:
+    """A boolean finding field: JSON true, or "true" as ASFF ProductFields spell it."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() == "true"

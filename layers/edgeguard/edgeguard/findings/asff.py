@@ -15,6 +15,13 @@ What ASFF offers (Security Hub API reference: AwsSecurityFinding):
 - ``Detection.Sequence.Endpoints[].Ip`` (GuardDuty attack sequences).
 - ``Resources[].Details``: the affected EC2 instance or network interface - its
   addresses are the resource's own and are never banned.
+
+Never banned, reported instead (the same rules as GuardDuty's own format): the
+destination of an outbound connection (``Network.Direction`` OUT,
+``NetworkConnectionAction.ConnectionDirection`` OUTBOUND/UNKNOWN, or GuardDuty's
+``.../networkConnectionAction/connectionDirection`` product field) - a victim or a C&C
+server, not a client of the site; an affiliated account's caller; and every address
+of a sample finding (``Sample`` true, or GuardDuty's ``.../additionalInfo/sample``).
 """
 
 from __future__ import annotations
@@ -22,7 +29,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from edgeguard.findings.addresses import Extraction, as_list, lookup
+from edgeguard.findings.addresses import (
+    Extraction,
+    as_list,
+    is_true,
+    lookup,
+    names_known_malicious_destination,
+)
 
 _PRODUCT_REMOTE = re.compile(
     r"^aws/guardduty/service/action/.*(remoteIpDetails/ipAddressV[46]|sourceIPs(\.\d+_?)?)$",
@@ -33,6 +46,8 @@ _PRODUCT_OWN = re.compile(
 )
 _PRODUCT_DOMAIN = re.compile(r"^aws/guardduty/service/action/dnsRequestAction/domain$", re.I)
 _SIMPLE_ACTIONS = ("NetworkConnectionAction", "AwsApiCallAction")
+_OUTBOUND = ("OUT", "OUTBOUND", "UNKNOWN")
+_GD = "aws/guardduty/service/"
 
 
 def extract_asff(finding: dict[str, Any]) -> Extraction:
@@ -49,20 +64,29 @@ def extract_asff(finding: dict[str, Any]) -> Extraction:
     _network(extraction, lookup(finding, "Network") or {})
     _action(extraction, lookup(finding, "Action") or {})
     _product_fields(extraction, lookup(finding, "ProductFields") or {})
+    extraction.not_actionable = _not_actionable(finding)
     endpoints = as_list(lookup(finding, "Detection", "Sequence", "Endpoints"))
     for index, endpoint in enumerate(endpoints):
         extraction.add_remote(lookup(endpoint, "Ip"), f"Detection.Sequence.Endpoints[{index}].Ip")
     _resources(extraction, as_list(lookup(finding, "Resources")))
+    indicators = as_list(lookup(finding, "ThreatIntelIndicators"))
+    listed = any(
+        str(lookup(item, "Type") or "").upper() in ("IPV4_ADDRESS", "IPV6_ADDRESS")
+        for item in indicators
+    )
+    extraction.outbound_known_malicious = listed or names_known_malicious_destination(
+        [str(t) for t in types]
+        + [str(lookup(finding, "ProductFields", "aws/guardduty/type") or "")]
+    )
     return extraction
 
 
 def _network(extraction: Extraction, network: dict[str, Any]) -> None:
-    direction = str(lookup(network, "Direction") or "").upper()
+    direction = str(lookup(network, "Direction") or "").strip().upper()
     remote, own = ("Destination", "Source") if direction == "OUT" else ("Source", "Destination")
+    add = extraction.add_outbound if direction == "OUT" else extraction.add_remote
     for version in ("V4", "V6"):
-        extraction.add_remote(
-            lookup(network, f"{remote}Ip{version}"), f"Network.{remote}Ip{version}"
-        )
+        add(lookup(network, f"{remote}Ip{version}"), f"Network.{remote}Ip{version}")
         if direction in ("IN", "OUT"):
             extraction.add_own(lookup(network, f"{own}Ip{version}"), f"Network.{own}Ip{version}")
     domain = lookup(network, f"{remote}Domain")
@@ -73,9 +97,15 @@ def _network(extraction: Extraction, network: dict[str, Any]) -> None:
 def _action(extraction: Extraction, action: dict[str, Any]) -> None:
     for name in _SIMPLE_ACTIONS:
         details = lookup(action, name, "RemoteIpDetails")
-        extraction.add_remote(
-            lookup(details, "IpAddressV4"), f"Action.{name}.RemoteIpDetails.IpAddressV4"
-        )
+        direction = str(lookup(action, name, "ConnectionDirection") or "").strip().upper()
+        add = extraction.add_remote
+        if name == "NetworkConnectionAction" and direction in _OUTBOUND:
+            add = extraction.add_outbound
+        elif name == "AwsApiCallAction" and is_true(
+            lookup(action, name, "RemoteAccountDetails", "Affiliated")
+        ):
+            add = extraction.add_affiliated
+        add(lookup(details, "IpAddressV4"), f"Action.{name}.RemoteIpDetails.IpAddressV4")
     probes = as_list(lookup(action, "PortProbeAction", "PortProbeDetails"))
     for index, probe in enumerate(probes):
         where = f"Action.PortProbeAction.PortProbeDetails[{index}]"
@@ -94,14 +124,39 @@ def _action(extraction: Extraction, action: dict[str, Any]) -> None:
 def _product_fields(extraction: Extraction, fields: dict[str, Any]) -> None:
     if not isinstance(fields, dict):
         return
+    lowered = {str(k).lower(): v for k, v in fields.items()}
+    direction = str(
+        lowered.get(f"{_GD}action/networkconnectionaction/connectiondirection") or ""
+    ).upper()
+    outbound_connection = direction in _OUTBOUND
+    affiliated = is_true(
+        lowered.get(f"{_GD}action/awsapicallaction/remoteaccountdetails/affiliated")
+    )
     for key, value in fields.items():
         name = str(key)
+        low = name.lower()
         if _PRODUCT_OWN.match(name):
             extraction.add_own(value, f"ProductFields[{name}]")
         elif _PRODUCT_REMOTE.match(name):
-            extraction.add_remote(value, f"ProductFields[{name}]")
+            if outbound_connection and "/networkconnectionaction/" in low:
+                extraction.add_outbound(value, f"ProductFields[{name}]")
+            elif affiliated and "/awsapicallaction/" in low:
+                extraction.add_affiliated(value, f"ProductFields[{name}]")
+            else:
+                extraction.add_remote(value, f"ProductFields[{name}]")
         elif _PRODUCT_DOMAIN.match(name):
             extraction.add_domain(value)
+
+
+def _not_actionable(finding: dict[str, Any]) -> str:
+    fields = lookup(finding, "ProductFields")
+    sample = is_true(lookup(finding, "Sample"))
+    if isinstance(fields, dict):
+        sample = sample or any(
+            str(k).lower() == f"{_GD}additionalinfo/sample" and is_true(v)
+            for k, v in fields.items()
+        )
+    return "sample finding: nothing banned" if sample else ""
 
 
 def _resources(extraction: Extraction, resources: list[Any]) -> None:

@@ -8,6 +8,7 @@ allowlisted ranges, and dry run records ``count`` decisions instead of bans.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,11 +50,21 @@ class FindingOutcome:
     def note(self, action: str) -> str:
         """The sentence written on a Security Hub finding (Note.Text, at most 512 chars)."""
         verb = "counted (dry run)" if action == "count" else "banned in WAF"
+        extraction = self.extraction
         if self.banned:
             until = max(entry["expires_at"] for entry in self.banned)
             text = f"edgeguard {verb} until {until}: {', '.join(self.values)}"
+        elif extraction.not_actionable:
+            text = f"edgeguard blocked nothing: {extraction.not_actionable}"
         else:
             text = "edgeguard blocked nothing: no bannable remote address"
+        outbound = extraction.outbound_addresses()
+        if outbound:
+            text += "; outbound destinations not banned (a victim, not a client): " + ", ".join(
+                outbound
+            )
+        if extraction.affiliated:
+            text += "; affiliated account callers not banned: " + ", ".join(extraction.affiliated)
         if self.refused:
             text += "; refused: " + ", ".join(f"{ip} ({why})" for ip, why in self.refused)
         if self.own:
@@ -71,10 +82,20 @@ def block_finding(
     """Record one decision per remote address of the finding; idempotent (longest wins)."""
     now = now or utcnow()
     outcome = FindingOutcome(extraction)
+    policy = getattr(sink, "policy", None)
+    v6_prefix = int(getattr(policy, "ipv6_host_prefix", 64))
+    own_addresses = [ipaddress.ip_address(ip) for ip in extraction.own]
     for address in extraction.addresses():
         owned = in_networks(address.ip, settings.own_networks)
         if owned is not None:
             outcome.own.append(address.ip)
+            continue
+        # An IPv6 host is banned as its /64 (Ipv6HostPrefix): never when that range holds
+        # the resource's own address or one of the operator's own ranges (a neighbour in
+        # the same subnet must not take the subnet off the site).
+        covering = _covering_own(address.ip, v6_prefix, own_addresses, settings.own_networks)
+        if covering:
+            outcome.refused.append((address.ip, covering))
             continue
         try:
             request = DecisionRequest(
@@ -108,6 +129,32 @@ def block_finding(
     return outcome
 
 
+def _covering_own(
+    ip: str,
+    v6_prefix: int,
+    own_addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address],
+    own_networks: tuple[Network, ...],
+) -> str:
+    """Why the decision range of ``ip`` would cover something of our own, or ""."""
+    address = ipaddress.ip_address(ip)
+    if address.version != 6:
+        return ""
+    banned = ipaddress.ip_network(f"{address}/{v6_prefix}", strict=False)
+    for own in own_addresses:
+        if own.version == 6 and own in banned:
+            return f"its /{v6_prefix} ({banned}) holds the resource's own address {own}"
+    for network in own_networks:
+        if network.version == 6 and banned.overlaps(network):
+            return f"its /{v6_prefix} ({banned}) overlaps the own range {network}"
+    return ""
+
+
+def _acts_outbound(outcomes: list[FindingOutcome]) -> bool:
+    return any(
+        o.extraction.outbound_addresses() and not o.extraction.not_actionable for o in outcomes
+    )
+
+
 def alert_severity(finding_severity: float, banned: bool) -> str:
     """GuardDuty's scale: 7.0-8.9 high, 9.0+ critical, 4.0-6.9 medium."""
     if not banned:
@@ -132,6 +179,14 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
     verb = "counted (dry run)" if action == "count" else "banned"
     if values:
         title = f"{source}: {len(values)} address{'es' if len(values) != 1 else ''} {verb}"
+    elif outcomes and all(o.extraction.not_actionable for o in outcomes):
+        title = f"{source}: {outcomes[0].extraction.not_actionable}"
+    elif any(
+        o.extraction.outbound_addresses() for o in outcomes if not o.extraction.not_actionable
+    ):
+        # A resource of yours connects out (C&C, mining pool, brute force on others): the
+        # news is the resource, and it is as urgent as the finding says.
+        title = f"{source}: a resource of yours connects out to a suspicious address (not banned)"
     else:
         title = f"{source}: finding with no bannable address"
     fields: dict[str, Any] = {
@@ -149,6 +204,15 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
         fields["own addresses skipped"] = own
     if domains:
         fields["domains (not blockable in WAF)"] = domains
+    outbound = sorted({ip for o in outcomes for ip in o.extraction.outbound_addresses()})
+    if outbound:
+        fields["outbound destinations (victims, not banned)"] = outbound
+    affiliated = sorted({ip for o in outcomes for ip in o.extraction.affiliated})
+    if affiliated:
+        fields["affiliated account callers (not banned)"] = affiliated
+    not_actionable = sorted({o.extraction.not_actionable for o in outcomes} - {""})
+    if not_actionable:
+        fields["not acted on"] = not_actionable
     problems = [p for outcome in outcomes for p in outcome.extraction.problems]
     if problems:
         fields["malformed values skipped"] = problems[:10]
@@ -158,6 +222,6 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
     return Alert(
         kind=f"{origin}-block",
         title=title,
-        severity=alert_severity(top, bool(values)),
+        severity=alert_severity(top, bool(values) or _acts_outbound(outcomes)),
         fields=fields,
     )

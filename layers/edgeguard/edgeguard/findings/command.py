@@ -64,6 +64,9 @@ def describe(extraction: Extraction, policy: BanPolicy) -> dict[str, Any]:
         "severity": extraction.severity,
         "addresses": addresses,
         "own_addresses": sorted(extraction.own),
+        "outbound_not_banned": extraction.outbound_addresses(),
+        "affiliated_not_banned": sorted(extraction.affiliated),
+        "not_actionable": extraction.not_actionable,
         "domains": extraction.domains,
         "problems": extraction.problems,
     }

@@ -15,13 +15,35 @@ The finding format (GuardDuty API reference: Finding, Service, Action, Detection
 Every ``remoteIpDetails`` may carry ``ipAddressV4`` and/or ``ipAddressV6``. The
 resource's own addresses (``resource.instanceDetails.networkInterfaces[]``) are
 collected so that they are never taken for an attacker's.
+
+What is never banned (each is reported in the alert instead):
+- the remote side of an OUTBOUND or UNKNOWN-direction ``networkConnectionAction``
+  (``connectionDirection``): the resource connected out to it, so it is usually the
+  victim (UnauthorizedAccess:EC2/SSHBruteForce outbound, Backdoor:EC2/DenialOfService,
+  Recon:EC2/Portscan). Exception: when GuardDuty says the destination is itself
+  known-bad (``service.evidence.threatIntelligenceDetails``, or a type such as
+  Backdoor:*/C&CActivity.B, CryptoCurrency:*/BitcoinTool.B, Trojan:*/DropPoint,
+  *MaliciousIPCaller*), it is banned: a threat-listed address has no business on the site.
+- the caller of an ``awsApiCallAction`` whose ``remoteAccountDetails.affiliated`` is
+  true: an account of the organisation itself.
+- everything of a ``Policy:*`` finding (root credential usage, S3 block public access
+  disabled, Kubernetes dashboard exposed, ...): GuardDuty reports a best-practice
+  violation by one of the account's own principals; its address is usually an admin's.
+- everything of a sample finding (``service.additionalInfo.sample``, made by
+  "Generate sample findings") or an archived one (``service.archived``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from edgeguard.findings.addresses import Extraction, as_list, lookup
+from edgeguard.findings.addresses import (
+    Extraction,
+    as_list,
+    is_true,
+    lookup,
+    names_known_malicious_destination,
+)
 
 # actionType values whose action object carries a remote address.
 REMOTE_ACTIONS = {
@@ -39,13 +61,37 @@ _SIMPLE_ACTIONS = (
 )
 
 
-def _ip_details(extraction: Extraction, details: Any, where: str, own: bool = False) -> None:
+def _ip_details(extraction: Extraction, details: Any, where: str, kind: str = "remote") -> None:
+    add = {
+        "remote": extraction.add_remote,
+        "own": extraction.add_own,
+        "outbound": extraction.add_outbound,
+        "affiliated": extraction.add_affiliated,
+    }[kind]
     for key in ("ipAddressV4", "ipAddressV6"):
-        value = lookup(details, key)
-        if own:
-            extraction.add_own(value, f"{where}.{key}")
-        else:
-            extraction.add_remote(value, f"{where}.{key}")
+        add(lookup(details, key), f"{where}.{key}")
+
+
+def _remote_kind(name: str, block: Any) -> str:
+    """Whether the remote side of an action block is a caller (remote) or not."""
+    if name == "networkConnectionAction":
+        direction = str(lookup(block, "connectionDirection") or "").strip().upper()
+        if direction in ("OUTBOUND", "UNKNOWN"):
+            return "outbound"
+    if name == "awsApiCallAction" and is_true(lookup(block, "remoteAccountDetails", "affiliated")):
+        return "affiliated"
+    return "remote"
+
+
+def not_actionable(finding: dict[str, Any]) -> str:
+    """Why a GuardDuty finding must ban nothing (sample, archived), or ""."""
+    if is_true(lookup(finding, "service", "additionalInfo", "sample")):
+        return "sample finding (Generate sample findings): nothing banned"
+    if is_true(lookup(finding, "service", "archived")):
+        return "archived finding: nothing banned"
+    if str(lookup(finding, "type") or "").startswith("Policy:"):
+        return "policy finding (the caller is one of your own principals): nothing banned"
+    return ""
 
 
 def extract_guardduty(finding: dict[str, Any]) -> Extraction:
@@ -65,9 +111,14 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
         block = lookup(action, name)
         if not block:
             continue
-        _ip_details(extraction, lookup(block, "remoteIpDetails"), f"{base}.{name}.remoteIpDetails")
         _ip_details(
-            extraction, lookup(block, "localIpDetails"), f"{base}.{name}.localIpDetails", own=True
+            extraction,
+            lookup(block, "remoteIpDetails"),
+            f"{base}.{name}.remoteIpDetails",
+            _remote_kind(name, block),
+        )
+        _ip_details(
+            extraction, lookup(block, "localIpDetails"), f"{base}.{name}.localIpDetails", "own"
         )
 
     kubernetes = lookup(action, "kubernetesApiCallAction") or {}
@@ -78,7 +129,7 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
     for index, probe in enumerate(probes):
         where = f"{base}.portProbeAction.portProbeDetails[{index}]"
         _ip_details(extraction, lookup(probe, "remoteIpDetails"), f"{where}.remoteIpDetails")
-        _ip_details(extraction, lookup(probe, "localIpDetails"), f"{where}.localIpDetails", True)
+        _ip_details(extraction, lookup(probe, "localIpDetails"), f"{where}.localIpDetails", "own")
 
     dns = lookup(action, "dnsRequestAction")
     if dns:
@@ -91,6 +142,11 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
         )
 
     _own_interfaces(extraction, finding)
+    extraction.not_actionable = not_actionable(finding)
+    threat_intel = as_list(lookup(finding, "service", "evidence", "threatIntelligenceDetails"))
+    extraction.outbound_known_malicious = bool(threat_intel) or names_known_malicious_destination(
+        [extraction.finding_type]
+    )
     return extraction
 
 

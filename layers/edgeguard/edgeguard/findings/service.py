@@ -103,6 +103,9 @@ def handle_guardduty_event(
         "recorded": outcome.banned,
         "refused": [{"ip": ip, "reason": why} for ip, why in outcome.refused],
         "own_skipped": outcome.own,
+        "outbound_not_banned": extraction.outbound_addresses(),
+        "affiliated_not_banned": list(extraction.affiliated),
+        "not_actionable": extraction.not_actionable,
         "domains": extraction.domains,
         "problems": extraction.problems,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -29,9 +30,22 @@ Segment = tuple[str | None, str]
 Block = list[Segment]
 
 
+# Lone UTF-16 surrogates (JSON allows "\ud800"; a URL-decoded user agent can carry one)
+# cannot be encoded at all, and C0 control characters other than tab and newline make
+# Telegram refuse the message: both become U+FFFD before anything is rendered.
+_UNSENDABLE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _sendable(text: str) -> str:
+    return _UNSENDABLE.sub("\ufffd", text)
+
+
 def render(message: str, subject: str | None = None) -> list[str]:
     """Render one SNS message body into one or more Telegram HTML messages."""
-    parsed = _try_json(message)
+    message = _sendable(str(message))
+    subject = _sendable(str(subject)) if subject else subject
+    # json.loads turns "\ud800" escapes back into surrogates: clean what it returns too.
+    parsed = _clean(_try_json(message))
     if isinstance(parsed, dict) and "kind" in parsed and "title" in parsed:
         blocks = _edgeguard_blocks(parsed)
     elif isinstance(parsed, dict) and "AlarmName" in parsed and "NewStateValue" in parsed:
@@ -41,6 +55,16 @@ def render(message: str, subject: str | None = None) -> list[str]:
     else:
         blocks = _text_blocks(message, subject)
     return pack(blocks)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _sendable(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
 
 
 def _try_json(message: str) -> Any:
@@ -112,6 +136,10 @@ def _alarm_blocks(alarm: dict[str, Any]) -> list[Block]:
         blocks.append(_field("Description", alarm.get("AlarmDescription")))
     if metric:
         blocks.append(_field("Metric", metric))
+    elif isinstance(trigger.get("Metrics"), list):  # metric-math alarm: no MetricName
+        blocks.append(_field("Metrics", _math_metrics(trigger["Metrics"])))
+    if alarm.get("AlarmRule"):  # composite alarm
+        blocks.append(_field("Rule", alarm.get("AlarmRule")))
     blocks += [
         _field("Account", alarm.get("AWSAccountId")),
         _field("Region", alarm.get("Region")),
@@ -125,6 +153,21 @@ def _alarm_blocks(alarm: dict[str, Any]) -> list[Block]:
         )
         blocks += [[], [("a:" + url, "Open alarm")]]
     return blocks
+
+
+def _math_metrics(metrics: list[Any]) -> list[str]:
+    """Each query of a metric-math alarm: its expression, or namespace/metric name."""
+    shown = []
+    for item in metrics:
+        if not isinstance(item, dict):
+            continue
+        stat = item.get("MetricStat") if isinstance(item.get("MetricStat"), dict) else {}
+        metric = stat.get("Metric") if isinstance(stat.get("Metric"), dict) else {}
+        what = item.get("Expression") or "/".join(
+            str(metric.get(k)) for k in ("Namespace", "MetricName") if metric.get(k)
+        )
+        shown.append(f"{item.get('Id', '?')}: {what or '?'}")
+    return shown
 
 
 def _region_from_arn(arn: Any) -> str | None:

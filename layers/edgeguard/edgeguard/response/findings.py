@@ -76,7 +76,11 @@ def plan(event: Any) -> Plan:
         raise NotAFindingEvent(f"{detail_type!r} event without a detail object")
     event_id = str(event.get("id") or "")
     if detail_type == GUARDDUTY and event.get("source") == "aws.guardduty":
-        return Plan([_guardduty_task(detail, event_id)], [])
+        task = _guardduty_task(detail, event_id)
+        why_not = _guardduty_not_real(detail)
+        if why_not:
+            return Plan([], [{"finding": task.finding_id, "reason": why_not}])
+        return Plan([task], [])
     if detail_type not in (IMPORTED, CUSTOM_ACTION) or event.get("source") != "aws.securityhub":
         raise NotAFindingEvent(f"not a finding delivery edgeguard serves: {detail_type!r}")
     findings = detail.get("findings")
@@ -90,7 +94,7 @@ def plan(event: Any) -> Plan:
             skipped.append({"finding": "?", "reason": "not an ASFF finding (no Id)"})
             continue
         task = _asff_task(finding, event_id, custom)
-        why_not = None if custom else _not_new(finding)
+        why_not = _asff_sample(finding) or (None if custom else _not_new(finding))
         if why_not:
             skipped.append({"finding": task.finding_id, "reason": why_not})
             continue
@@ -99,6 +103,32 @@ def plan(event: Any) -> Plan:
             continue
         tasks.append(task)
     return Plan(tasks, skipped)
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _guardduty_not_real(detail: dict[str, Any]) -> str | None:
+    """Sample findings ("Generate sample findings") name made-up trails; archived ones
+    were dismissed. Neither may restart anything or raise a critical alert."""
+    service = detail.get("service")
+    service = service if isinstance(service, dict) else {}
+    info = service.get("additionalInfo")
+    if isinstance(info, dict) and _is_true(info.get("sample")):
+        return "sample finding (Generate sample findings): nothing to remediate"
+    if _is_true(service.get("archived")):
+        return "archived finding: nothing to remediate"
+    return None
+
+
+def _asff_sample(finding: dict[str, Any]) -> str | None:
+    fields = finding.get("ProductFields")
+    fields = fields if isinstance(fields, dict) else {}
+    sample = _is_true(finding.get("Sample")) or any(
+        str(k).lower().endswith("additionalinfo/sample") and _is_true(v) for k, v in fields.items()
+    )
+    return "sample finding: nothing to remediate" if sample else None
 
 
 def _not_new(finding: dict[str, Any]) -> str | None:
@@ -156,7 +186,10 @@ def _asff_task(finding: dict[str, Any], event_id: str, custom: bool) -> Task:
 
 def _guardduty_task(detail: dict[str, Any], event_id: str) -> Task:
     finding_type = str(detail.get("type") or "")
-    action = ((detail.get("service") or {}).get("action") or {}).get("awsApiCallAction") or {}
+    service = detail.get("service") if isinstance(detail.get("service"), dict) else {}
+    action_block = service.get("action") if isinstance(service.get("action"), dict) else {}
+    action = action_block.get("awsApiCallAction") or {}
+    action = action if isinstance(action, dict) else {}
     affected = action.get("affectedResources") or {}
     trail = _first_trail(
         [affected.get(AFFECTED_TRAIL)], [detail.get("title"), detail.get("description")]

@@ -71,7 +71,10 @@ def respond(
         report.not_undone.append(f"nothing changed: the call was refused ({call.error_code})")
         report.alert = _alert(call, report, "medium", f"Refused attempt: {call.event_name}")
         return report
-    home = call.trail.region
+    # A trail given by name lives in the region the call was made in (StopLogging and
+    # friends only work in a trail's home region); a forwarded event from another region
+    # must not touch this region's trail of the same name.
+    home = call.trail.region or call.region
     if home and home != settings.region:
         report.not_undone.append(
             f"the trail lives in {home}; edgeguard in {settings.region} cannot change it"

@@ -33,16 +33,20 @@ def remediate(task: dict[str, Any], client: Any, settings: StepSettings) -> dict
     if task.get("playbook") != PLAYBOOK:
         return _outcome("skipped", [], task.get("reason") or "no playbook for this finding")
     named = str(task.get("trail") or "")
+    # A finding aggregated from another region (Security Hub cross-region aggregation)
+    # is about that region's trails: never restart this region's trail of the same name.
+    finding_region = str(task.get("region") or "")
     if named:
         try:
             trail = TrailRef.parse(named)
         except InvalidTrail as error:
             return _outcome("failed", [], str(error))
-        if trail.region and trail.region != settings.region:
+        home = trail.region or finding_region
+        if home and home != settings.region:
             return _outcome(
                 "failed",
                 [trail.name],
-                f"the trail lives in {trail.region}; "
+                f"the trail lives in {home}; "
                 f"edgeguard runs in {settings.region} and cannot restart it",
             )
         if not settings.protected.covers(trail):
@@ -53,6 +57,13 @@ def remediate(task: dict[str, Any], client: Any, settings: StepSettings) -> dict
                 f"(protected: {settings.protected.describe()}); left as it is",
             )
         targets = [trail]
+    elif finding_region and finding_region != settings.region:
+        return _outcome(
+            "failed",
+            [],
+            f"the finding is from {finding_region}; "
+            f"edgeguard runs in {settings.region} and cannot restart trails there",
+        )
     else:
         targets = protected_trails(client, settings.protected, settings.region)
         if not targets:
