@@ -11,12 +11,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
 from edgeguard import idempotency
 from edgeguard.notify.alert import publish
 from edgeguard.response.api_call import NotATrailCall, parse_api_call
 from edgeguard.response.guard import GuardSettings, respond
+from edgeguard.response.identity import own_role_arns
 from edgeguard.response.settings import ResponseSettings
 from edgeguard.response.snapshots import DynamoSnapshots, record_all
 
@@ -32,23 +32,10 @@ SNAPSHOTS = (
     if SETTINGS.snapshot_table
     else None
 )
-
-
-def _own_role() -> frozenset[str]:
-    """This function's role (its restores raise UpdateTrail/PutEventSelectors events)."""
-    try:
-        return frozenset({boto3.client("sts", config=RETRIES).get_caller_identity()["Arn"]})
-    except (BotoCoreError, ClientError) as error:
-        logger.warning(
-            "own role unknown; only SUITE_ROLE_ARNS are ignored", extra={"cause": str(error)}
-        )
-        return frozenset()
-
-
 GUARD = GuardSettings(
     region=SETTINGS.region,
     protected=SETTINGS.protected,
-    suite_role_arns=SETTINGS.suite_role_arns | _own_role(),
+    suite_role_arns=SETTINGS.suite_role_arns | own_role_arns(boto3.client("sts", config=RETRIES)),
     restore_configuration=SETTINGS.restore_configuration,
 )
 IDEMPOTENCY = idempotency.config("detail.eventID")

@@ -14,6 +14,7 @@ from edgeguard import clock
 from edgeguard.alarms.collect import WafThrottled, WebAclNotConfigured
 from edgeguard.alarms.record import AlarmSettings
 from edgeguard.alarms.service import CollectSettings, collect_step, record_step
+from edgeguard.config import ConfigError
 from edgeguard.decisions import BanPolicy, MemorySink
 from edgeguard.events import load_event
 from edgeguard.local import moto_ext
@@ -125,6 +126,12 @@ def test_without_a_web_acl_the_step_fails_naming_the_setting(waf):
             client,
             CollectSettings("", web_acl_name="edgeguard-prod-edge"),
         )
+
+
+def test_without_a_web_acl_setting_the_function_refuses_to_start():
+    with pytest.raises(ConfigError, match="WEB_ACL_NAME"):
+        CollectSettings.from_env({"RATE_RULE_NAME": "edgeguard-rate"})
+    assert CollectSettings.from_env({"WEB_ACL_NAME": "edgeguard-dev-edge"}).web_acl_name
 
 
 def test_the_web_acl_is_found_by_name_without_an_arn(waf):

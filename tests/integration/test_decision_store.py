@@ -185,5 +185,9 @@ def test_from_env_reads_settings_and_names_what_is_missing(world):
     )
     assert store.escalation == Escalation(timedelta(hours=12), timedelta(hours=48))
     assert store.record(ban("203.0.113.1"), now=T0).status == "refused"
-    with pytest.raises(ConfigError, match="invalid decisions setting"):
+    with pytest.raises(ConfigError, match="MAX_BAN_HOURS"):
         DynamoDecisionStore.from_env({"DECISIONS_TABLE": "t", "MAX_BAN_HOURS": "soon"})
+    with pytest.raises(ConfigError, match="IPV6_HOST_PREFIX"):
+        DynamoDecisionStore.from_env({"DECISIONS_TABLE": "t", "IPV6_HOST_PREFIX": "/64"})
+    with pytest.raises(ConfigError, match="invalid decisions setting"):
+        DynamoDecisionStore.from_env({"DECISIONS_TABLE": "t", "MAX_BAN_HOURS": "0"})

@@ -17,6 +17,7 @@ from edgeguard.local import moto_ext
 from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.response import securityhub
 from edgeguard.response.cloudtrail import NotLoggingYet, Throttled
+from tests.template_tables import create_table
 
 REGION = "us-east-1"
 TRAIL = "management-events"
@@ -46,12 +47,7 @@ def cloud() -> Iterator[Cloud]:
         boto3.client("s3", region_name=REGION).create_bucket(Bucket="org-audit-logs")
         cloudtrail = boto3.client("cloudtrail", region_name=REGION)
         cloudtrail.create_trail(Name=TRAIL, S3BucketName="org-audit-logs")
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName="idem",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
+        create_table(boto3.client("dynamodb", region_name=REGION), "IdempotencyTable", "idem")
         sns = boto3.client("sns", region_name=REGION)
         topic = sns.create_topic(Name="alerts")["TopicArn"]
         sqs = boto3.client("sqs", region_name=REGION)

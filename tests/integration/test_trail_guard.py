@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from edgeguard.events import load_event
 from edgeguard.local.handlers import LocalContext, environment, load_handler
+from tests.template_tables import create_table
 
 REGION = "us-east-1"
 TRAIL = "management-events"
@@ -65,13 +66,8 @@ def _cloud(protected: str = "*") -> Iterator[Cloud]:
         cloudtrail.put_event_selectors(TrailName=TRAIL, EventSelectors=DEFAULT_SELECTORS)
         cloudtrail.start_logging(Name=TRAIL)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        for table, key in (("idem", "id"), ("snapshots", "trail")):
-            dynamodb.create_table(
-                TableName=table,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            )
+        create_table(dynamodb, "IdempotencyTable", "idem")
+        create_table(dynamodb, "TrailSnapshotTable", "snapshots")
         sns = boto3.client("sns", region_name=REGION)
         topic = sns.create_topic(Name="alerts")["TopicArn"]
         sqs = boto3.client("sqs", region_name=REGION)

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
 )
 
-from edgeguard.config import optional, require
+from edgeguard.config import integer, require
 
 TABLE_ENV = "IDEMPOTENCY_TABLE"
 TTL_ENV = "IDEMPOTENCY_TTL_SECONDS"
@@ -38,7 +38,7 @@ def persistence(table_name: str | None = None, boto3_client: Any = None) -> Any:
 
 def config(key_jmespath: str, expires_after_seconds: int | None = None) -> Any:
     """An IdempotencyConfig keyed on ``key_jmespath``; a missing key is an error, not a pass."""
-    ttl = expires_after_seconds or int(optional(TTL_ENV, str(DEFAULT_TTL_SECONDS)))
+    ttl = expires_after_seconds or integer(TTL_ENV, DEFAULT_TTL_SECONDS, minimum=1)
     return IdempotencyConfig(
         event_key_jmespath=key_jmespath,
         raise_on_no_idempotency_key=True,

@@ -18,7 +18,7 @@ from edgeguard.alarms.collect import (
 from edgeguard.alarms.record import AlarmSettings, nothing_to_do, record_offenders
 from edgeguard.alarms.window import alarm_window
 from edgeguard.clock import utcnow
-from edgeguard.config import ConfigError, optional
+from edgeguard.config import ConfigError, integer, optional
 from edgeguard.decisions import DecisionSink
 from edgeguard.findings.service import parse_bool, parse_minutes
 
@@ -33,20 +33,19 @@ class CollectSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CollectSettings:
-        try:
-            min_requests = int(optional("MIN_BLOCKED_REQUESTS", "20", environ))
-            max_offenders = int(optional("MAX_OFFENDERS", "1000", environ))
-        except ValueError:
+        min_requests = integer("MIN_BLOCKED_REQUESTS", 20, environ, minimum=1)
+        max_offenders = integer("MAX_OFFENDERS", 1000, environ, minimum=1)
+        # An explicit ARN wins; otherwise the web ACL is found by name (the protected
+        # edge's edgeguard-<env>-edge). Neither set can never work: refuse at cold start.
+        web_acl_arn = optional("WEB_ACL_ARN", "", environ)
+        web_acl_name = optional("WEB_ACL_NAME", "", environ)
+        if not web_acl_arn and not web_acl_name:
             raise ConfigError(
-                "environment variables MIN_BLOCKED_REQUESTS and MAX_OFFENDERS must be integers"
-            ) from None
-        if min_requests < 1 or max_offenders < 1:
-            raise ConfigError("MIN_BLOCKED_REQUESTS and MAX_OFFENDERS must be at least 1")
+                "environment variable WEB_ACL_NAME (or WEB_ACL_ARN) is required but not set"
+            )
         return cls(
-            # An explicit ARN wins; otherwise the web ACL is found by name (the protected
-            # edge's edgeguard-<env>-edge). Neither found: a notified failure naming both.
-            web_acl_arn=optional("WEB_ACL_ARN", "", environ),
-            web_acl_name=optional("WEB_ACL_NAME", "", environ),
+            web_acl_arn=web_acl_arn,
+            web_acl_name=web_acl_name,
             rate_rule_name=optional("RATE_RULE_NAME", "edgeguard-rate", environ),
             min_requests=min_requests,
             max_offenders=max_offenders,

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from edgeguard.clock import utcnow
-from edgeguard.config import ConfigError, optional, require
+from edgeguard.config import ConfigError, integer, number, optional, require
 from edgeguard.decisions.model import (
     ACTIONS,
     BanPolicy,
@@ -157,12 +157,11 @@ class DynamoDecisionStore:
         """DECISIONS_TABLE (required); ESCALATION_WINDOW_HOURS, MAX_BAN_HOURS,
         IPV6_HOST_PREFIX and ALLOWLIST_CIDRS (comma-separated) are optional."""
         table = require("DECISIONS_TABLE", environ)
+        prefix = integer("IPV6_HOST_PREFIX", 64, environ, minimum=0, maximum=128)
+        window_hours = number("ESCALATION_WINDOW_HOURS", 24.0, environ)
+        max_ban_hours = number("MAX_BAN_HOURS", 168.0, environ)
         try:
-            prefix = int(optional("IPV6_HOST_PREFIX", "64", environ))
-            escalation = Escalation.from_hours(
-                float(optional("ESCALATION_WINDOW_HOURS", "24", environ)),
-                float(optional("MAX_BAN_HOURS", "168", environ)),
-            )
+            escalation = Escalation.from_hours(window_hours, max_ban_hours)
             policy = BanPolicy.from_cidrs(
                 optional("ALLOWLIST_CIDRS", "", environ).split(","), ipv6_host_prefix=prefix
             )

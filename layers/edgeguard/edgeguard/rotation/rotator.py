@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgeguard.config import optional, require
+from edgeguard.config import number, optional, require
 from edgeguard.notify.alert import Alert, publish
 from edgeguard.rotation import cloudfront_header, origin_rule, probe
 from edgeguard.rotation.errors import LockoutRisk, NotReady, RotationError, redact
@@ -62,8 +62,8 @@ class RotationSettings:
             alerts_topic_arn=require("ALERTS_TOPIC_ARN"),
             origin_url=optional("ORIGIN_URL"),
             health_path=optional("HEALTH_CHECK_PATH", "/"),
-            probe_timeout=float(optional("PROBE_TIMEOUT_SECONDS", "5")),
-            propagation_seconds=float(optional("WAF_PROPAGATION_SECONDS", "0")),
+            probe_timeout=number("PROBE_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+            propagation_seconds=number("WAF_PROPAGATION_SECONDS", 0.0, minimum=0),
         )
 
     @property

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from edgeguard.clock import utcnow
-from edgeguard.config import ConfigError, optional, require
+from edgeguard.config import ConfigError, integer, optional, require
 from edgeguard.decisions.model import Decision, never_bannable
 from edgeguard.notify.alert import Alert, publish
 from edgeguard.waf import capacity, shard, tenants
@@ -83,11 +83,11 @@ class EnforcerSettings:
         template = optional("TENANT_PATH_TEMPLATE", "/account/{tenant}/", environ)
         try:
             tenants.affixes(template)
-            set_capacity = int(optional("IP_SET_CAPACITY", str(WAF_SET_LIMIT), environ))
         except ValueError as error:
             raise ConfigError(f"invalid enforcer setting: {error}") from None
-        if not 1 <= set_capacity <= WAF_SET_LIMIT:
-            raise ConfigError(f"IP_SET_CAPACITY must be 1..{WAF_SET_LIMIT}")
+        set_capacity = integer(
+            "IP_SET_CAPACITY", WAF_SET_LIMIT, environ, minimum=1, maximum=WAF_SET_LIMIT
+        )
         return cls(
             ban_v4=shards(4),
             ban_v6=shards(6),
