@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -23,49 +22,27 @@ from edgeguard.decisions import MemorySink
 from edgeguard.decisions.store import DynamoDecisionStore
 from edgeguard.events import load_event, project_root
 from edgeguard.local.handlers import LocalContext, environment, load_handler
+from edgeguard.local.template import default_template_path, load_template
 from edgeguard.logs import samples
 from edgeguard.logs.analyzer import Replay, analyze_object
 from edgeguard.logs.function import Dependencies, record_handler_for
 from edgeguard.logs.settings import DetectionSettings
 from edgeguard.logs.state import DynamoStateStore, MemoryStateStore
 from tests.decisions_support import alerts_seen, create_world
+from tests.template_tables import create_table
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {f"Fn::{suffix}" if suffix != "Ref" else "Ref": value}
-
-
-_Loader.add_multi_constructor("!", _tag)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return yaml.load((project_root() / "template.yaml").read_text(), Loader=_Loader)
+    return load_template(default_template_path())
 
 
 def create_state_table(dynamodb: Any, template: dict[str, Any]) -> str:
-    """The DetectionStateTable exactly as template.yaml declares its keys."""
-    props = template["Resources"]["DetectionStateTable"]["Properties"]
-    dynamodb.create_table(
-        TableName="detection-state",
-        KeySchema=props["KeySchema"],
-        AttributeDefinitions=props["AttributeDefinitions"],
-        BillingMode=props["BillingMode"],
-    )
-    return "detection-state"
+    """The DetectionStateTable exactly as template.yaml declares it."""
+    return create_table(dynamodb, "DetectionStateTable", "detection-state")
 
 
 def at(seconds: float) -> datetime:
@@ -84,14 +61,17 @@ def test_template_wires_buckets_queue_dlq_and_function(template):
     assert function["Layers"] == [{"Ref": "DetectionLayer"}]
     assert res["DetectionLayer"]["Properties"]["ContentUri"] == "layers/detection/"
     assert queue["KmsMasterKeyId"] == {"Ref": "EdgeguardKey"}
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": "LogDeadLetterQueue.Arn"}
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["LogDeadLetterQueue", "Arn"]
+    }
     event = function["Events"]["LogObject"]["Properties"]
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     prefixes = {
         (bucket, rule["Filter"]["S3Key"]["Rules"][0]["Value"])
         for bucket in ("LogBucket", "WafLogBucket")
         for rule in res[bucket]["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-        if rule["Queue"] == {"Fn::GetAtt": "LogQueue.Arn"} and rule["Event"] == "s3:ObjectCreated:*"
+        if rule["Queue"] == {"Fn::GetAtt": ["LogQueue", "Arn"]}
+        and rule["Event"] == "s3:ObjectCreated:*"
     }
     assert prefixes == {
         ("LogBucket", "cloudfront/"),
