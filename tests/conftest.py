@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from edgeguard.local import moto_ext
 from edgeguard.local.telegram_server import TelegramStandIn
@@ -32,3 +34,10 @@ def telegram():
     """A running local Telegram Bot API stand-in on 127.0.0.1."""
     with TelegramStandIn(token="123456789:AAH-secret-token-value-xyz", chat_ids=("42",)) as server:
         yield server
+
+
+@pytest.fixture
+def waf():
+    """A wafv2 client on moto (with edgeguard's gap fills, installed above)."""
+    with mock_aws():
+        yield boto3.client("wafv2", region_name="us-east-1")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from edgeguard import clock
 from edgeguard.local import moto_ext
@@ -44,13 +42,6 @@ KEYED_RULE = {
     "Action": {"Block": {}},
     "VisibilityConfig": _visibility("PerPath"),
 }
-
-
-@pytest.fixture
-def waf():
-    moto_ext.install()
-    with mock_aws():
-        yield boto3.client("wafv2", region_name="us-east-1")
 
 
 @pytest.fixture

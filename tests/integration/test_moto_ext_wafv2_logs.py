@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from edgeguard import clock
 from edgeguard.local import moto_ext
@@ -14,13 +12,6 @@ from edgeguard.local import moto_ext
 
 def _visibility(name: str) -> dict:
     return {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": name}
-
-
-@pytest.fixture
-def waf():
-    moto_ext.install()
-    with mock_aws():
-        yield boto3.client("wafv2", region_name="us-east-1")
 
 
 @pytest.fixture

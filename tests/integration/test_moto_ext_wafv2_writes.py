@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
-
-from edgeguard.local import moto_ext
 
 VISIBILITY = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "m"}
 VERIFY_RULE = {
@@ -35,13 +31,6 @@ MUTABLE = (
     "TokenDomains",
     "AssociationConfig",
 )
-
-
-@pytest.fixture
-def waf():
-    moto_ext.install()
-    with mock_aws():
-        yield boto3.client("wafv2", region_name="us-east-1")
 
 
 @pytest.fixture
