@@ -26,7 +26,7 @@ from edgeguard.decisions.model import (
 )
 from edgeguard.waf import shard
 from edgeguard.waf.aggregate import parse
-from edgeguard.waf.enforcer import Enforcer, EnforcerSettings, plan_ip_group
+from edgeguard.waf.service import Enforcer, EnforcerSettings, plan_ip_group
 from edgeguard.waf.sets import Retry, SetRef
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

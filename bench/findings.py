@@ -11,10 +11,10 @@ from moto import mock_aws
 from edgeguard import clock
 from edgeguard.alarms.collect import WebAclRef, collect_offenders
 from edgeguard.alarms.window import AlarmWindow
-from edgeguard.events import load_event, project_root
 from edgeguard.findings.asff import extract_asff, findings_from_custom_action
 from edgeguard.findings.guardduty import extract_guardduty
-from edgeguard.local import moto_ext
+from edgeguard_tools.events import load_event, project_root
+from edgeguard_tools.local import moto_ext
 
 
 def _per_second(count: int, seconds: float) -> str:

@@ -11,10 +11,10 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
 
-from edgeguard.events import load_event
-from edgeguard.local.cloud import LocalCloud
-from edgeguard.local.patterns import matches
 from edgeguard.notify.alert import Alert, publish
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.cloud import LocalCloud
+from edgeguard_tools.local.patterns import matches
 
 
 def _ms(seconds: float) -> str:

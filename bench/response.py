@@ -7,9 +7,9 @@ from __future__ import annotations
 import copy
 import time
 
-from edgeguard.events import load_event
-from edgeguard.local.cloud import LocalCloud
 from edgeguard.response.findings import plan
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.cloud import LocalCloud
 
 TRAIL = "management-events"
 

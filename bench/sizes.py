@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from edgeguard.local.template import load_template
+from edgeguard_tools.local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".aws-sam" / "build"
@@ -75,7 +75,7 @@ def _environments(logical_ids: list[str]) -> dict[str, dict[str, str]]:
     import boto3  # noqa: PLC0415
     from moto import mock_aws  # noqa: PLC0415 - moto only when benchmarking
 
-    from edgeguard.local.cloud import LocalCloud  # noqa: PLC0415
+    from edgeguard_tools.local.cloud import LocalCloud  # noqa: PLC0415
 
     # optional functions switched on, so that each one is measured (Security Hub must be
     # enabled before the stack creates its custom action, as in an account)

@@ -6,7 +6,7 @@ import copy
 import json
 
 from edgeguard.alarms.collect import WebAclRef, blocking_rules
-from edgeguard.events import load_event
+from edgeguard_tools.events import load_event
 
 
 def visibility(name):

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from edgeguard.local import moto_ext
-from edgeguard.local.telegram_server import TelegramStandIn
+from edgeguard_tools.local import moto_ext
+from edgeguard_tools.local.telegram_server import TelegramStandIn
 
 # Set before any boto3 client exists: moto intercepts, and a missed mock fails closed.
 os.environ.update(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from edgeguard.local.template import default_template_path, load_template
+from edgeguard_tools.local.template import default_template_path, load_template
 
 
 def create_table(dynamodb: Any, logical_id: str, table_name: str) -> str:

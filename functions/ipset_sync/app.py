@@ -1,5 +1,5 @@
 """Decision changes (DynamoDB stream) and a one-minute schedule -> WAF sets equal to the
-active decisions. Thin handler; the logic is edgeguard.waf.enforcer. Reserved
+active decisions. Thin handler; the logic is edgeguard.waf.service. Reserved
 concurrency 1 makes it the single writer."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from edgeguard.decisions.store import DynamoDecisionStore
-from edgeguard.waf.enforcer import Enforcer, EnforcerSettings
+from edgeguard.waf.service import Enforcer, EnforcerSettings
 
 logger = Logger()
 tracer = Tracer()

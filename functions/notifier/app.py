@@ -1,4 +1,4 @@
-"""Alerts topic -> Telegram. Thin handler; the logic is edgeguard.notify.notifier."""
+"""Alerts topic -> Telegram. Thin handler; the logic is edgeguard.notify.service."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from edgeguard.notify.notifier import NotifierSettings, bot_token_from_secret, deliver
+from edgeguard.notify.service import NotifierSettings, bot_token_from_secret, deliver
 from edgeguard.notify.telegram_client import TelegramError
 
 logger = Logger()

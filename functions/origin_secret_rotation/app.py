@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from edgeguard.rotation.errors import NotReady
 from edgeguard.rotation.origin_rule import WebAclRef
-from edgeguard.rotation.rotator import Clients, OriginSecretRotator, RotationSettings
+from edgeguard.rotation.service import Clients, OriginSecretRotator, RotationSettings
 
 logger = Logger()
 tracer = Tracer()

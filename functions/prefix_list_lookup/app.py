@@ -8,7 +8,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from edgeguard.edge.prefix_list import handle
+from edgeguard.edge.service import handle
 
 logger = Logger()
 

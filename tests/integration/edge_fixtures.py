@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 from moto.backends import get_backend
 
-from edgeguard.local import moto_ext
 from edgeguard.rotation import origin_rule
-from edgeguard.rotation.rotator import Clients, OriginSecretRotator, RotationSettings
+from edgeguard.rotation.service import Clients, OriginSecretRotator, RotationSettings
+from edgeguard_tools.local import moto_ext
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -16,8 +16,8 @@ from edgeguard.alarms.record import AlarmSettings
 from edgeguard.alarms.service import CollectSettings, collect_step, record_step
 from edgeguard.config import ConfigError
 from edgeguard.decisions import BanPolicy, MemorySink
-from edgeguard.events import load_event
-from edgeguard.local import moto_ext
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local import moto_ext
 from tests.alarm_support import create_edge_web_acl
 
 NOW = datetime(2026, 11, 21, 23, 56, tzinfo=UTC)

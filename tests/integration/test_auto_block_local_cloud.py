@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 
 from edgeguard.clock import utcnow
 from edgeguard.decisions import DynamoDecisionStore
-from edgeguard.local import moto_ext
-from edgeguard.local.cloud import LocalCloud
-from edgeguard.local.stepfunctions import failed_states, output
+from edgeguard_tools.local import moto_ext
+from edgeguard_tools.local.cloud import LocalCloud
+from edgeguard_tools.local.stepfunctions import failed_states, output
 from tests.alarm_support import alarm_event, create_edge_web_acl, managed_group_metric
 
 

@@ -11,12 +11,12 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from edgeguard.cli import main
+from edgeguard.breaker.service import CircuitBreaker
 from edgeguard.decisions import DynamoDecisionStore, InvalidValue
-from edgeguard.decisions.backends import BackendError, stack_backend
-from edgeguard.decisions.breaker import CircuitBreaker
-from edgeguard.local.cloud import LocalCloud
 from edgeguard.waf.sets import SetRef
+from edgeguard_tools.backends import BackendError, stack_backend
+from edgeguard_tools.cli import main
+from edgeguard_tools.local.cloud import LocalCloud
 
 
 class World:

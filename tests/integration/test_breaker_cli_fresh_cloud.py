@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgeguard.cli import main
+from edgeguard_tools.cli import main
 
 
 def test_local_starts_a_cloud_for_one_command(capsys):

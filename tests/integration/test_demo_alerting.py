@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from edgeguard.cli import main
-from edgeguard.local.cloud import LocalCloud
+from edgeguard_tools.cli import main
+from edgeguard_tools.local.cloud import LocalCloud
 
 
 def test_alerting_chapter_passes_and_closes_its_cloud(capsys):

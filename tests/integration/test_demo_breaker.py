@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgeguard.cli import main
+from edgeguard_tools.cli import main
 
 
 def test_breaker_chapter_passes(capsys):

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from edgeguard.decisions import Decision, DecisionRequest, DynamoDecisionStore
-from edgeguard.waf.enforcer import Enforcer, EnforcerSettings
+from edgeguard.waf.service import Enforcer, EnforcerSettings
 from edgeguard.waf.sets import EnforcementError, Retry, SetRef
 from tests.decisions_support import alerts_seen, create_world, function_environment
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from edgeguard.decisions import DecisionRequest, DynamoDecisionStore
-from edgeguard.local.cloud import LocalCloud
 from edgeguard.waf.sets import SetRef
+from edgeguard_tools.local.cloud import LocalCloud
 
 
 @pytest.fixture(scope="module")

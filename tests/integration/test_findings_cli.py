@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from edgeguard.cli import main
-from edgeguard.events import load_event, project_root
+from edgeguard_tools.cli import main
+from edgeguard_tools.events import load_event, project_root
 
 EVENTS = project_root() / "events"
 

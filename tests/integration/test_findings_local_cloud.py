@@ -11,8 +11,8 @@ import pytest
 from moto import mock_aws
 
 from edgeguard.decisions import DynamoDecisionStore
-from edgeguard.events import load_event
-from edgeguard.local.cloud import LocalCloud
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.cloud import LocalCloud
 
 
 def _store(cloud):

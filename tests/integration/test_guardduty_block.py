@@ -11,8 +11,8 @@ from moto import mock_aws
 
 from edgeguard.config import ConfigError
 from edgeguard.decisions import MemorySink
-from edgeguard.events import load_event
 from edgeguard.findings.service import FindingSettings, handle_guardduty_event
+from edgeguard_tools.events import load_event
 
 NOW = datetime(2026, 11, 21, 23, 55, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ from moto import mock_aws
 
 from edgeguard.config import ConfigError
 from edgeguard.decisions import DecisionRequest, DynamoDecisionStore
-from edgeguard.events import load_event
-from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.waf.sets import SetRef
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.handlers import LocalContext, environment, load_handler
 from tests.decisions_support import create_world, function_environment
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edgeguard.local.cloud import LocalCloud
-from edgeguard.local.stepfunctions import output
+from edgeguard_tools.local.cloud import LocalCloud
+from edgeguard_tools.local.stepfunctions import output
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "wiring" / "cfn_forms.yaml"
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from edgeguard.decisions import DecisionRequest, DynamoDecisionStore
-from edgeguard.local.cloud import DeliveryError, LocalCloud
-from edgeguard.local.telegram_server import Fault
 from edgeguard.notify.alert import Alert, publish
+from edgeguard_tools.local.cloud import DeliveryError, LocalCloud
+from edgeguard_tools.local.telegram_server import Fault
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from edgeguard.events import load_event, project_root
-from edgeguard.local.cloud import LocalCloud, RotationFailed
-from edgeguard.local.stepfunctions import failed_states, output
+from edgeguard_tools.events import load_event, project_root
+from edgeguard_tools.local.cloud import LocalCloud, RotationFailed
+from edgeguard_tools.local.stepfunctions import failed_states, output
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "wiring" / "template.yaml"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edgeguard.cli import main
+from edgeguard_tools.cli import main
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "wiring" / "template.yaml"
 

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from edgeguard.local.cloud import LocalCloud
-from edgeguard.local.origin import OriginStandIn, origin_acl_from_template
+from edgeguard_tools.local.cloud import LocalCloud
+from edgeguard_tools.local.origin import OriginStandIn, origin_acl_from_template
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "wiring" / "template.yaml"
 VISIBILITY = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}

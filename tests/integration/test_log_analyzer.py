@@ -20,14 +20,14 @@ from moto import mock_aws
 
 from edgeguard.decisions import MemorySink
 from edgeguard.decisions.store import DynamoDecisionStore
-from edgeguard.events import load_event, project_root
-from edgeguard.local.handlers import LocalContext, environment, load_handler
-from edgeguard.local.template import default_template_path, load_template
-from edgeguard.logs import samples
 from edgeguard.logs.analyzer import Replay, analyze_object
-from edgeguard.logs.function import Dependencies, record_handler_for
+from edgeguard.logs.service import Dependencies, record_handler_for
 from edgeguard.logs.settings import DetectionSettings
 from edgeguard.logs.state import DynamoStateStore, MemoryStateStore
+from edgeguard_tools import log_samples as samples
+from edgeguard_tools.events import load_event, project_root
+from edgeguard_tools.local.handlers import LocalContext, environment, load_handler
+from edgeguard_tools.local.template import default_template_path, load_template
 from tests.decisions_support import alerts_seen, create_world
 from tests.template_tables import create_table
 

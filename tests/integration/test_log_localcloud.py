@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
-from edgeguard.local.cloud import LocalCloud
-from edgeguard.logs import samples
+from edgeguard_tools import log_samples as samples
+from edgeguard_tools.local.cloud import LocalCloud
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 CF_KEY = "cloudfront/E2EXAMPLE1234.2026-11-20-14.{}.gz"

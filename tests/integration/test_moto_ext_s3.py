@@ -7,7 +7,7 @@ import json
 import boto3
 from moto import mock_aws
 
-from edgeguard.local import moto_ext
+from edgeguard_tools.local import moto_ext
 
 
 @mock_aws

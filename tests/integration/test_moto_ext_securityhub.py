@@ -7,7 +7,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from edgeguard.local import moto_ext
+from edgeguard_tools.local import moto_ext
 
 GUARDDUTY = "arn:aws:securityhub:us-east-1::product/aws/guardduty"
 

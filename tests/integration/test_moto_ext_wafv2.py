@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from edgeguard import clock
-from edgeguard.local import moto_ext
+from edgeguard_tools.local import moto_ext
 
 
 def _visibility(name: str, sampled: bool = True) -> dict:

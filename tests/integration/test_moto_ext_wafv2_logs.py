@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from edgeguard import clock
-from edgeguard.local import moto_ext
+from edgeguard_tools.local import moto_ext
 
 
 def _visibility(name: str) -> dict:

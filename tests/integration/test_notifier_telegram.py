@@ -10,16 +10,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from edgeguard.events import load_event
-from edgeguard.local.handlers import LocalContext, environment, load_handler
-from edgeguard.local.telegram_server import Fault
-from edgeguard.notify.notifier import NotifierSettings, deliver
+from edgeguard.notify.service import NotifierSettings, deliver
 from edgeguard.notify.telegram_client import (
     TelegramClient,
     TelegramError,
     TelegramRejected,
     TelegramUnavailable,
 )
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.handlers import LocalContext, environment, load_handler
+from edgeguard_tools.local.telegram_server import Fault
 
 
 def _client(telegram, **kwargs) -> TelegramClient:

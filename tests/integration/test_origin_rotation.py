@@ -17,13 +17,13 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from edgeguard.config import ConfigError
-from edgeguard.events import load_event
-from edgeguard.local import moto_ext
-from edgeguard.local.handlers import LocalContext, environment, load_handler
-from edgeguard.local.origin_watch import watch
 from edgeguard.rotation import origin_rule, probe
 from edgeguard.rotation.errors import Conflict, NotReady, RotationError
 from edgeguard.rotation.secret_versions import RotationEvent
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local import moto_ext
+from edgeguard_tools.local.handlers import LocalContext, environment, load_handler
+from edgeguard_tools.local.origin_watch import watch
 from tests.integration.edge_fixtures import INITIAL, REGION, Edge, build_edge, run_rotation
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")

@@ -17,10 +17,10 @@ from moto.core.exceptions import JsonRESTError
 from moto.secretsmanager.models import SecretsManagerBackend
 from moto.wafv2.models import WAFV2Backend
 
-from edgeguard.local import moto_ext
-from edgeguard.local.cloud import LocalCloud, RotationFailed
-from edgeguard.local.origin_watch import InvariantWatch, watch
 from edgeguard.rotation import origin_rule
+from edgeguard_tools.local import moto_ext
+from edgeguard_tools.local.cloud import LocalCloud, RotationFailed
+from edgeguard_tools.local.origin_watch import InvariantWatch, watch
 
 FUNCTION = "OriginSecretRotationFunction"
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")

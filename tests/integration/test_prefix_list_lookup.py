@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from edgeguard.events import load_event
-from edgeguard.local.handlers import LocalContext, load_handler
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.handlers import LocalContext, load_handler
 
 
 class _Recorder(BaseHTTPRequestHandler):

@@ -12,11 +12,11 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from edgeguard.events import load_event
-from edgeguard.local import moto_ext
-from edgeguard.local.handlers import LocalContext, environment, load_handler
 from edgeguard.response import securityhub
 from edgeguard.response.cloudtrail import NotLoggingYet, Throttled
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local import moto_ext
+from edgeguard_tools.local.handlers import LocalContext, environment, load_handler
 from tests.template_tables import create_table
 
 REGION = "us-east-1"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from edgeguard.events import load_event
-from edgeguard.local.cloud import LocalCloud
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.cloud import LocalCloud
 
 TRAIL = "management-events"
 

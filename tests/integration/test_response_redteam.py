@@ -12,13 +12,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from edgeguard.events import load_event
-from edgeguard.local.cloud import LocalCloud
 from edgeguard.response.api_call import parse_api_call
 from edgeguard.response.findings import plan
-from edgeguard.response.guard import GuardSettings, respond
+from edgeguard.response.service import GuardSettings, respond
 from edgeguard.response.steps import StepSettings, remediate
 from edgeguard.response.trail import ProtectedTrails
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.cloud import LocalCloud
 
 REGION = "us-east-1"
 TRAIL = "management-events"

@@ -11,9 +11,9 @@ import pytest
 from moto import mock_aws
 
 from edgeguard.decisions import MemorySink
-from edgeguard.events import load_event
 from edgeguard.findings.service import FindingSettings, handle_custom_action_event
-from edgeguard.local import moto_ext
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local import moto_ext
 
 NOW = datetime(2026, 11, 21, 23, 55, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from edgeguard.events import load_event
-from edgeguard.local.handlers import LocalContext, environment, load_handler
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.handlers import LocalContext, environment, load_handler
 from tests.template_tables import create_table
 
 REGION = "us-east-1"

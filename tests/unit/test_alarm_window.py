@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from edgeguard.alarms.window import NotAnAlarmEvent, alarm_window, parse_time
-from edgeguard.events import load_event
+from edgeguard_tools.events import load_event
 
 NOW = datetime(2026, 11, 21, 23, 59, tzinfo=UTC)
 

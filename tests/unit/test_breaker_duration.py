@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from edgeguard.breaker.service import parse_duration
 from edgeguard.decisions import InvalidValue
-from edgeguard.decisions.breaker import parse_duration
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import pytest
 from edgeguard.alarms.service import CollectSettings
 from edgeguard.config import ConfigError, integer, number
 from edgeguard.idempotency import config as idempotency_config
-from edgeguard.local.handlers import environment
-from edgeguard.rotation.rotator import RotationSettings
+from edgeguard.rotation.service import RotationSettings
+from edgeguard_tools.local.handlers import environment
 
 
 def test_numbers_default_parse_and_refuse_with_the_name() -> None:

@@ -6,11 +6,11 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from edgeguard.decisions import BanPolicy, MemorySink
-from edgeguard.events import load_event
 from edgeguard.findings.addresses import parse_networks
 from edgeguard.findings.asff import extract_asff, findings_from_custom_action
 from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
 from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
+from edgeguard_tools.events import load_event
 
 NOW = datetime(2026, 11, 21, 23, 55, tzinfo=UTC)
 

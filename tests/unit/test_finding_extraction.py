@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from edgeguard.events import load_event
 from edgeguard.findings.asff import extract_asff, findings_from_custom_action
 from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
+from edgeguard_tools.events import load_event
 
 
 def _gd(name: str):

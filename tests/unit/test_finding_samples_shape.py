@@ -13,7 +13,7 @@ from pathlib import Path
 import botocore.session
 import pytest
 
-from edgeguard.events import load_event, project_root
+from edgeguard_tools.events import load_event, project_root
 
 _SESSION = botocore.session.get_session()
 GUARDDUTY_SAMPLES = sorted(p.stem for p in (project_root() / "events").glob("guardduty_*.json"))

@@ -3,7 +3,7 @@
 Each check runs in a fresh interpreter with an empty environment, ``AWS_CONFIG_FILE``
 pointing nowhere, boto3 client creation patched to raise, and ``os.environ`` replaced by a
 spy that records reads made by edgeguard's own code (not by libraries it imports).
-``edgeguard.local*`` and ``edgeguard.demo*`` are dev-only and not checked.
+``edgeguard_tools.local*`` and ``edgeguard_tools.demo*`` are dev-only and not checked.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 import edgeguard
-from edgeguard.local.template import default_template_path, load_template
+from edgeguard_tools.local.template import default_template_path, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(edgeguard.__file__).resolve().parent
-DEV_ONLY = ("edgeguard.local", "edgeguard.demo")
+DEV_ONLY = ("edgeguard_tools.local", "edgeguard_tools.demo")
 FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
 
 # Runs in the child interpreter: argv[1] is a JSON list of modules to import (or of
@@ -126,7 +126,7 @@ def package_modules() -> list[str]:
 
 def test_every_package_module_imports_without_aws_or_environment() -> None:
     modules = package_modules()
-    assert len(modules) > 40 and "edgeguard.waf.enforcer" in modules
+    assert len(modules) > 40 and "edgeguard.waf.service" in modules
     results = _probe("module", modules)
     failed = {name: result["error"] for name, result in results.items() if result["error"]}
     reads = {name: result["env_reads"] for name, result in results.items() if result["env_reads"]}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgeguard.local.cloud import transform_input
+from edgeguard_tools.local.cloud import transform_input
 
 EVENT = {
     "detail-type": "EC2 Instance State-change Notification",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgeguard.events import load_event
-from edgeguard.local.patterns import PatternError, matches
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.patterns import PatternError, matches
 
 EC2 = {
     "version": "0",

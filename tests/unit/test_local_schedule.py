@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edgeguard.local.schedule import Schedule, ScheduleError
+from edgeguard_tools.local.schedule import Schedule, ScheduleError
 
 START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday
 

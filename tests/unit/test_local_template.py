@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgeguard.local.template import Template, TemplateError, topological_order
+from edgeguard_tools.local.template import Template, TemplateError, topological_order
 
 TEMPLATE = """
 Parameters:

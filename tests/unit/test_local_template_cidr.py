@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edgeguard.local.template import TemplateError, _cidr
+from edgeguard_tools.local.template import TemplateError, _cidr
 
 
 def test_cidr_carves_consecutive_subnets_with_the_given_host_bits():

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edgeguard.logs import alb, cloudfront, samples, waf
+from edgeguard.logs import alb, cloudfront, waf
 from edgeguard.logs.analyzer import Replay
 from edgeguard.logs.reader import CorruptObject, UnknownFormat, decompress, detect, read_log
+from edgeguard_tools import log_samples as samples
 
 WHEN = datetime(2026, 11, 20, 14, 5, 9, tzinfo=UTC)
 EPOCH = int(WHEN.timestamp())

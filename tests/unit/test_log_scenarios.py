@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from edgeguard.decisions import MemorySink
-from edgeguard.logs import samples
 from edgeguard.logs.analyzer import Replay
 from edgeguard.logs.settings import DetectionSettings, SettingsError
+from edgeguard_tools import log_samples as samples
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 ATTACKER = "203.0.113.66"

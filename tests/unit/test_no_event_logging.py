@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from edgeguard.local.template import default_template_path, load_template
+from edgeguard_tools.local.template import default_template_path, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 

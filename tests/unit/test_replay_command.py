@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from edgeguard.cli import main
-from edgeguard.logs import samples
+from edgeguard_tools import log_samples as samples
+from edgeguard_tools.cli import main
 
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 

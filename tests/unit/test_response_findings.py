@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from edgeguard.events import load_event
 from edgeguard.response.api_call import NotATrailCall, is_suite_call, parse_api_call
 from edgeguard.response.findings import NO_PLAYBOOK, PLAYBOOK, NotAFindingEvent, plan
 from edgeguard.response.trail import InvalidTrail, ProtectedTrails, TrailRef
+from edgeguard_tools.events import load_event
 
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
 

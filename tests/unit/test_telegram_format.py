@@ -7,10 +7,10 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edgeguard.events import load_event
-from edgeguard.local.telegram_server import check_entities
 from edgeguard.notify.alert import Alert
 from edgeguard.notify.telegram_format import TELEGRAM_MESSAGE_LIMIT, render, telegram_length
+from edgeguard_tools.events import load_event
+from edgeguard_tools.local.telegram_server import check_entities
 
 
 def _message(name: str) -> tuple[str, str | None]:

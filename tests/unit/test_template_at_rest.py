@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from edgeguard.local.template import default_template_path, load_template
+from edgeguard_tools.local.template import default_template_path, load_template
 
 
 def _sns(props: dict[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from edgeguard.local.template import default_template_path, load_template
+from edgeguard_tools.local.template import default_template_path, load_template
 
 # Mutating actions that AWS does not let a policy scope to a resource; each needs "*".
 UNSCOPABLE_WRITES = {

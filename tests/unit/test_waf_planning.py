@@ -14,7 +14,7 @@ from edgeguard.config import ConfigError
 from edgeguard.decisions import Decision, InvalidValue
 from edgeguard.waf import capacity, shard, tenants
 from edgeguard.waf.aggregate import Holes, _summarize, aggregate
-from edgeguard.waf.enforcer import EnforcerSettings
+from edgeguard.waf.service import EnforcerSettings
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

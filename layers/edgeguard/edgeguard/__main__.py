@@ -1,5 +1,0 @@
-import sys
-
-from edgeguard.cli import main
-
-sys.exit(main())

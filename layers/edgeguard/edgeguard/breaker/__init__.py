@@ -1,0 +1,1 @@
+"""The emergency circuit breaker: validate, record, audit and announce a block or lift."""
