@@ -20,7 +20,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 import boto3
 from moto import mock_aws
 
-from edgeguard.decisions.model import (
+from edgeguard.decisions import (
     Decision,
     never_bannable,
 )

@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from edgeguard.decisions.store import DynamoDecisionStore
+from edgeguard.decisions import DynamoDecisionStore
 from edgeguard.waf.service import Enforcer, EnforcerSettings
 
 logger = Logger()

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from edgeguard.decisions.store import DynamoDecisionStore
+from edgeguard.decisions import DynamoDecisionStore
 from edgeguard.logs.analyzer import FileReport
 from edgeguard.logs.service import AnalyzerConfig, Dependencies, record_handler_for
 from edgeguard.logs.state import DynamoStateStore

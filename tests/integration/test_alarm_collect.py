@@ -15,7 +15,7 @@ from edgeguard.alarms.collect import WafThrottled, WebAclNotConfigured
 from edgeguard.alarms.record import AlarmSettings
 from edgeguard.alarms.service import CollectSettings, collect_step, record_step
 from edgeguard.config import ConfigError
-from edgeguard.decisions import BanPolicy, MemorySink
+from edgeguard.decisions import BanPolicy, MemoryStore
 from edgeguard_tools.events import load_event
 from edgeguard_tools.local import moto_ext
 from tests.alarm_support import create_edge_web_acl
@@ -147,7 +147,7 @@ def test_offenders_become_alarm_decisions_allowlist_honoured(waf):
     client, arn = waf
     moto_ext.seed_rate_limited(arn, "edgeguard-rate", ["203.0.113.7", "198.51.100.77"])
     collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
-    sink = MemorySink(policy=BanPolicy.from_cidrs(["198.51.100.0/24"]))
+    sink = MemoryStore(policy=BanPolicy.from_cidrs(["198.51.100.0/24"]))
     result = record_step(collected, sink, AlarmSettings(duration=timedelta(hours=4)), NOW)
     assert [r["value"] for r in result["recorded"]] == ["203.0.113.7/32"]
     assert result["refused"][0]["ip"] == "198.51.100.77"
@@ -164,7 +164,7 @@ def test_dry_run_records_count(waf):
     client, arn = waf
     moto_ext.seed_rate_limited(arn, "edgeguard-rate", ["203.0.113.7"])
     collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
-    sink = MemorySink()
+    sink = MemoryStore()
     result = record_step(collected, sink, AlarmSettings(dry_run=True), NOW)
     assert list(sink.decisions) == [("203.0.113.7/32", "count")]
     assert result["notification"]["Subject"].startswith("edgeguard MEDIUM: WAF alarm")
@@ -181,6 +181,6 @@ def test_offenders_over_the_cap_are_counted_and_reported(waf):
     assert collected["count"] == 3
     assert collected["truncated"] == 3
     assert all(o["rate_limited"] for o in collected["offenders"])  # rate-limited come first
-    result = record_step(collected, MemorySink(), AlarmSettings(), NOW)
+    result = record_step(collected, MemoryStore(), AlarmSettings(), NOW)
     alert = json.loads(json.loads(result["notification"]["Message"])["default"])
     assert alert["fields"]["offenders over the per-run cap, not banned"] == 3

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from edgeguard.config import ConfigError
-from edgeguard.decisions import MemorySink
+from edgeguard.decisions import MemoryStore
 from edgeguard.findings.service import FindingSettings, handle_guardduty_event
 from edgeguard_tools.events import load_event
 
@@ -44,7 +44,7 @@ def _settings(arn, **env):
 
 def test_ssh_brute_force_finding_bans_the_attacker_and_alerts(topic):
     sns, arn, alerts = topic
-    sink = MemorySink()
+    sink = MemoryStore()
     result = handle_guardduty_event(
         load_event("guardduty_network_connection"), sink, sns, _settings(arn), NOW
     )
@@ -62,7 +62,7 @@ def test_ssh_brute_force_finding_bans_the_attacker_and_alerts(topic):
 
 def test_settings_durations_dry_run_and_own_ranges_apply(topic):
     sns, arn, alerts = topic
-    sink = MemorySink()
+    sink = MemoryStore()
     settings = _settings(
         arn, BAN_MINUTES="90", DRY_RUN="true", OWN_CIDRS="198.51.100.128/25, 2001:db8:4f1::/48"
     )
@@ -77,7 +77,7 @@ def test_settings_durations_dry_run_and_own_ranges_apply(topic):
 
 def test_findings_below_the_minimum_severity_are_left_alone(topic):
     sns, arn, alerts = topic
-    sink = MemorySink()
+    sink = MemoryStore()
     result = handle_guardduty_event(
         load_event("guardduty_port_probe"), sink, sns, _settings(arn, MIN_SEVERITY="4"), NOW
     )

@@ -18,8 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from moto import mock_aws
 
-from edgeguard.decisions import MemorySink
-from edgeguard.decisions.store import DynamoDecisionStore
+from edgeguard.decisions import DynamoDecisionStore, MemoryStore
 from edgeguard.logs.analyzer import Replay, analyze_object
 from edgeguard.logs.service import Dependencies, record_handler_for
 from edgeguard.logs.settings import DetectionSettings
@@ -132,7 +131,7 @@ def test_twenty_shuffled_files_give_the_same_decisions_as_one(template):
     lines = spread_attack()
     one = Replay()
     one.add_bytes(samples.cloudfront_object(lines))
-    expected = decided(one.decide(MemorySink()))
+    expected = decided(one.decide(MemoryStore()))
     assert expected == {
         ("203.0.113.77", "path_probing", "ban"),
         ("203.0.113.77", "sensitive_files", "ban"),
@@ -141,7 +140,7 @@ def test_twenty_shuffled_files_give_the_same_decisions_as_one(template):
 
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     store = DynamoStateStore(dynamodb, create_state_table(dynamodb, template))
-    sink = MemorySink()
+    sink = MemoryStore()
     files = into_files(lines, 20, seed=3)
     order = list(range(20))
     random.Random(9).shuffle(order)
@@ -171,7 +170,7 @@ def test_twenty_shuffled_files_give_the_same_decisions_as_one(template):
 
 def test_memory_state_store_gives_the_same_answer():
     lines = spread_attack()
-    store, sink, outcomes = MemoryStateStore(), MemorySink(), []
+    store, sink, outcomes = MemoryStateStore(), MemoryStore(), []
     for index, body in reversed(list(enumerate(into_files(lines, 20, seed=5)))):
         outcomes += analyze_object(
             body, f"f{index}", settings=DetectionSettings(), store=store, sink=sink, now=NOW
@@ -244,7 +243,7 @@ def test_sqs_batch_partial_failure_and_test_events(template):
             sqs_record(shape, bucket, spaced, "spaced"),
         ]
     }
-    sink = MemorySink()
+    sink = MemoryStore()
     deps = Dependencies(
         s3=s3,
         store=DynamoStateStore(dynamodb, create_state_table(dynamodb, template)),

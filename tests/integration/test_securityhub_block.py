@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from edgeguard.decisions import MemorySink
+from edgeguard.decisions import MemoryStore
 from edgeguard.findings.service import FindingSettings, handle_custom_action_event
 from edgeguard_tools.events import load_event
 from edgeguard_tools.local import moto_ext
@@ -54,7 +54,7 @@ def test_selected_findings_are_banned_and_each_gets_a_note(aws):
     sns, hub, settings, alerts = aws
     event = load_event("securityhub_custom_action_block_ip")
     _import(hub, copy.deepcopy(event["detail"]["findings"]))
-    sink = MemorySink()
+    sink = MemoryStore()
     result = handle_custom_action_event(event, sink, sns, hub, settings, now=NOW)
 
     assert result["recorded"] == [
@@ -80,7 +80,7 @@ def test_a_note_security_hub_refuses_is_reported_and_the_bans_stand(aws):
     sns, hub, settings, alerts = aws
     event = load_event("securityhub_custom_action_block_ip")
     _import(hub, copy.deepcopy(event["detail"]["findings"][:1]))  # the second is unknown to the hub
-    sink = MemorySink()
+    sink = MemoryStore()
     result = handle_custom_action_event(event, sink, sns, hub, settings, now=NOW)
     assert ("198.51.100.23/32", "ban") in sink.decisions
     assert result["notes_written"] == 1
@@ -98,7 +98,7 @@ def test_dry_run_notes_say_counted(aws):
     sns.create_topic(Name="alerts")
     event = load_event("securityhub_custom_action_block_ip")
     _import(hub, copy.deepcopy(event["detail"]["findings"]))
-    handle_custom_action_event(event, MemorySink(), sns, hub, settings, now=NOW)
+    handle_custom_action_event(event, MemoryStore(), sns, hub, settings, now=NOW)
     assert all("counted (dry run)" in note["Text"] for note in _notes(hub).values())
 
 
@@ -107,7 +107,7 @@ def test_a_refused_note_call_still_alerts_about_the_bans(aws):
     event = load_event("securityhub_custom_action_block_ip")
     event["detail"]["findings"].append("not a finding")
     hub.disable_security_hub()  # BatchUpdateFindings now answers InvalidAccessException
-    sink = MemorySink()
+    sink = MemoryStore()
     result = handle_custom_action_event(event, sink, sns, hub, settings, now=NOW)
     assert ("198.51.100.23/32", "ban") in sink.decisions
     assert result["malformed_findings_skipped"] == 1

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edgeguard.decisions import DecisionRequest, MemorySink, normalize_ip
+from edgeguard.decisions import DecisionRequest, MemoryStore, normalize_ip
 
 NOW = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
 
@@ -28,7 +28,7 @@ def test_spellings_of_one_address_normalise_alike(raw, value):
 
 def _record(value: str, origin: str):
     request = DecisionRequest(value, "ban", origin, "test", timedelta(hours=1))
-    return MemorySink().record(request, NOW)
+    return MemoryStore().record(request, NOW)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import UTC, datetime, timedelta
 
-from edgeguard.decisions import BanPolicy, MemorySink
+from edgeguard.decisions import BanPolicy, MemoryStore
 from edgeguard.findings.addresses import parse_networks
 from edgeguard.findings.asff import extract_asff, findings_from_custom_action
 from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
@@ -20,7 +20,7 @@ def _gd(name):
 
 
 def test_port_probe_bans_every_prober_v4_and_v6_until_the_duration():
-    sink = MemorySink()
+    sink = MemoryStore()
     outcome = block_finding(
         sink, _gd("guardduty_port_probe"), "guardduty", BlockSettings(timedelta(hours=24)), NOW
     )
@@ -51,7 +51,7 @@ def test_private_allowlisted_and_own_ranges_are_never_banned():
             },
         }
     )
-    sink = MemorySink(policy=BanPolicy.from_cidrs(["198.51.100.0/24"]))
+    sink = MemoryStore(policy=BanPolicy.from_cidrs(["198.51.100.0/24"]))
     settings = BlockSettings(own_networks=(ipaddress.ip_network("203.0.113.0/25"),))
     outcome = block_finding(sink, extraction, "guardduty", settings, NOW)
     assert outcome.values == ["192.0.2.200/32"]
@@ -63,7 +63,7 @@ def test_private_allowlisted_and_own_ranges_are_never_banned():
 
 
 def test_dry_run_records_count_decisions_not_bans():
-    sink = MemorySink()
+    sink = MemoryStore()
     block_finding(
         sink, _gd("guardduty_network_connection"), "guardduty", BlockSettings(dry_run=True), NOW
     )
@@ -71,7 +71,7 @@ def test_dry_run_records_count_decisions_not_bans():
 
 
 def test_the_same_finding_again_changes_nothing_it_is_idempotent():
-    sink = MemorySink()
+    sink = MemoryStore()
     extraction = _gd("guardduty_network_connection")
     block_finding(sink, extraction, "guardduty", BlockSettings(), NOW)
     again = block_finding(sink, extraction, "guardduty", BlockSettings(), NOW)
@@ -80,7 +80,7 @@ def test_the_same_finding_again_changes_nothing_it_is_idempotent():
 
 
 def test_alert_lists_bans_domains_and_refusals():
-    sink = MemorySink()
+    sink = MemoryStore()
     # the runtime sample, as a finding whose destinations are victims (not threat-listed)
     victim = load_event("guardduty_runtime_network")
     victim["detail"]["type"] = "Backdoor:Runtime/DenialOfService.Tcp"
@@ -103,7 +103,7 @@ def test_alert_lists_bans_domains_and_refusals():
 
 def test_finding_without_bannable_address_still_alerts_at_low_severity():
     outcome = block_finding(
-        MemorySink(), _gd("guardduty_port_probe"), "guardduty", BlockSettings(), NOW
+        MemoryStore(), _gd("guardduty_port_probe"), "guardduty", BlockSettings(), NOW
     )
     outcome.banned.clear()
     alert = findings_alert([outcome], "guardduty", "ban")
@@ -114,7 +114,7 @@ def test_finding_without_bannable_address_still_alerts_at_low_severity():
 def test_security_hub_note_says_what_was_blocked_and_until_when():
     finding = findings_from_custom_action(load_event("securityhub_custom_action_block_ip"))[0]
     outcome = block_finding(
-        MemorySink(), extract_asff(finding), "securityhub", BlockSettings(), NOW
+        MemoryStore(), extract_asff(finding), "securityhub", BlockSettings(), NOW
     )
     note = outcome.note("ban")
     assert note.startswith("edgeguard banned in WAF until 2026-11-22T23:55:00+00:00: ")
@@ -149,7 +149,7 @@ def _probe_from(remote_v6: str, own_v6: str) -> dict:
 
 def test_an_ipv6_neighbour_in_the_resources_own_64_never_bans_that_64():
     finding = _probe_from("2600:1f18:4a3:6e00::99", "2600:1f18:4a3:6e00::15")
-    sink = MemorySink()
+    sink = MemoryStore()
     outcome = block_finding(sink, extract_guardduty(finding), "guardduty", BlockSettings(), NOW)
     assert outcome.banned == [] and sink.decisions == {}
     assert "2600:1f18:4a3:6e00::15" in outcome.refused[0][1]
@@ -159,7 +159,7 @@ def test_an_ipv6_remote_whose_64_overlaps_an_own_range_is_refused():
     finding = _probe_from("2600:1f18:4a3:6e00::99", "2600:1f18:ffff::1")
     own = parse_networks(["2600:1f18:4a3:6e00::8000/120"])
     outcome = block_finding(
-        MemorySink(),
+        MemoryStore(),
         extract_guardduty(finding),
         "guardduty",
         BlockSettings(own_networks=own),
@@ -171,6 +171,6 @@ def test_an_ipv6_remote_whose_64_overlaps_an_own_range_is_refused():
 def test_an_ipv6_remote_elsewhere_is_still_banned_as_its_64():
     finding = _probe_from("2001:db8:77:1::99", "2600:1f18:4a3:6e00::15")
     outcome = block_finding(
-        MemorySink(), extract_guardduty(finding), "guardduty", BlockSettings(), NOW
+        MemoryStore(), extract_guardduty(finding), "guardduty", BlockSettings(), NOW
     )
     assert outcome.values == ["2001:db8:77:1::/64"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edgeguard.decisions import MemorySink
+from edgeguard.decisions import MemoryStore
 from edgeguard.logs.analyzer import Replay
 from edgeguard.logs.settings import DetectionSettings, SettingsError
 from edgeguard_tools import log_samples as samples
@@ -36,7 +36,7 @@ def replay(*objects: bytes, settings: DetectionSettings | None = None):
     run = Replay(settings or DetectionSettings())
     for body in objects:
         run.add_bytes(body)
-    sink = MemorySink()
+    sink = MemoryStore()
     outcomes = run.decide(sink)
     return {(o.verdict.client, o.verdict.scenario) for o in outcomes}, outcomes, run
 

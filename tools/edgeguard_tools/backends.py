@@ -18,8 +18,7 @@ from typing import Any
 
 from edgeguard.breaker.service import Backend
 from edgeguard.config import ConfigError
-from edgeguard.decisions.model import BanPolicy
-from edgeguard.decisions.store import DynamoDecisionStore, Escalation
+from edgeguard.decisions import BanPolicy, DynamoDecisionStore, Escalation
 from edgeguard.notify.alert import Alert, publish
 from edgeguard.waf.aggregate import parse
 from edgeguard.waf.service import EnforcerSettings

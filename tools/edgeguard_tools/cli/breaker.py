@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from edgeguard.clock import utcnow
-from edgeguard.decisions.model import Decision, InvalidValue, normalize_ip, normalize_tenant
+from edgeguard.decisions import Decision, InvalidValue, normalize_ip, normalize_tenant
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 

@@ -15,10 +15,11 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from edgeguard.decisions import MemorySink
+from edgeguard.decisions import MemoryStore
 
 
 def register(subparsers: Any) -> None:
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     pool.shutdown()
     if progress:
         progress.done()
-    sink = MemorySink(policy=policy)
+    sink = MemoryStore(policy=policy)
     outcomes = replay.decide(sink)
     refused = 0
     for outcome in outcomes:
@@ -131,7 +132,10 @@ def _render(outcome: Any, as_json: bool) -> str:
                 "first_seen": verdict.first_seen.isoformat(),
                 "last_seen": verdict.last_seen.isoformat(),
                 "decided_at": verdict.overflow_at.isoformat(),
-                "expires_at": (verdict.overflow_at + outcome.request.duration).isoformat(),
+                "expires_at": decision.expires_at.isoformat(),
+                "duration_seconds": int(decision.duration.total_seconds()),
+                "strikes": decision.strikes,
+                "status": outcome.result.status,
                 "sample": outcome.request.details.get("sample", ""),
             }
         )
@@ -139,9 +143,15 @@ def _render(outcome: Any, as_json: bool) -> str:
         f"{outcome.request.action} {decision.value} {verdict.scenario} events={verdict.events} "
         f"first_seen={verdict.first_seen:%Y-%m-%dT%H:%M:%SZ} "
         f"last_seen={verdict.last_seen:%Y-%m-%dT%H:%M:%SZ} "
-        f"expires_at={verdict.overflow_at + outcome.request.duration:%Y-%m-%dT%H:%M:%SZ} "
-        f"source={verdict.source}"
+        f"expires_at={decision.expires_at:%Y-%m-%dT%H:%M:%SZ} "
+        f"duration={_hours(decision.duration)} strikes={decision.strikes} "
+        f"status={outcome.result.status} source={verdict.source}"
     )
+
+
+def _hours(duration: timedelta) -> str:
+    hours = duration.total_seconds() / 3600
+    return f"{hours:g}h"
 
 
 class Progress:

@@ -41,7 +41,7 @@ def attack_log(start: datetime) -> bytes:
 
 
 def run(story: Story) -> None:
-    from edgeguard.decisions import MemorySink  # noqa: PLC0415
+    from edgeguard.decisions import MemoryStore  # noqa: PLC0415
     from edgeguard.logs.analyzer import Replay  # noqa: PLC0415
 
     body = attack_log(datetime(2026, 11, 20, 14, 0, tzinfo=UTC))
@@ -73,7 +73,7 @@ def run(story: Story) -> None:
     replay.add_bytes(body)
     offline = {
         (o.result.decision.value, o.verdict.scenario)
-        for o in replay.decide(MemorySink())
+        for o in replay.decide(MemoryStore())
         if o.result.decision
     }
     online = {(v, reason) for v, _, _, reason in found}

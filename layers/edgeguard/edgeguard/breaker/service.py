@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from edgeguard.clock import utcnow
-from edgeguard.decisions.model import (
+from edgeguard.decisions import (
     Decision,
     DecisionRequest,
+    DecisionStore,
     InvalidValue,
     normalize_ip,
     normalize_tenant,
 )
-from edgeguard.decisions.store import DynamoDecisionStore
 from edgeguard.notify.alert import Alert
 
 Target = Literal["ip", "tenant"]
@@ -47,7 +47,7 @@ def parse_duration(text: str) -> timedelta:
 class Backend:
     """Where the breaker acts: the decision store, the alerts topic, the enforcer, the caller."""
 
-    store: DynamoDecisionStore
+    store: DecisionStore
     announce: Callable[[Alert], Any]
     enforce: Callable[[], dict[str, Any] | None]
     who: str

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,104 +28,22 @@ from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, integer, number, optional, require
 from edgeguard.decisions.model import (
     ACTIONS,
-    BanPolicy,
     Decision,
     DecisionRequest,
     InvalidValue,
     RecordOutcome,
-    Scope,
-    normalize_ip,
-    normalize_tenant,
+)
+from edgeguard.decisions.rules import (
+    BanPolicy,
+    Escalation,
+    floor_seconds,
+    merge,
+    normalize_value,
     prepare,
 )
 
 AUDIT_RETENTION = timedelta(days=7)
 MAX_WRITE_ATTEMPTS = 8
-
-
-@dataclass(frozen=True)
-class Escalation:
-    """Repeat offenders: within ``window`` of the last ban's end, double it up to ``maximum``."""
-
-    window: timedelta = timedelta(hours=24)
-    maximum: timedelta = timedelta(hours=168)
-
-    @classmethod
-    def from_hours(cls, window_hours: float, max_hours: float) -> Escalation:
-        if window_hours < 0 or max_hours <= 0:
-            raise ValueError("escalation window must be >= 0 and the maximum > 0 hours")
-        return cls(timedelta(hours=window_hours), timedelta(hours=max_hours))
-
-
-def normalize_value(raw: str, ipv6_host_prefix: int = 64) -> tuple[str, Scope]:
-    """An address/CIDR or a tenant id, as stored: what operators type to find or lift one."""
-    text = (raw or "").strip()
-    if any(ch in text for ch in ".:/"):
-        return normalize_ip(text, ipv6_host_prefix)
-    return normalize_tenant(text), "tenant"
-
-
-def _floor_seconds(moment: datetime) -> datetime:
-    return datetime.fromtimestamp(math.floor(moment.timestamp()), UTC)
-
-
-def merge(
-    existing: Decision | None,
-    request: DecisionRequest,
-    *,
-    value: str,
-    scope: Scope,
-    now: datetime,
-    escalation: Escalation,
-) -> tuple[Decision, str]:
-    """The new state of one (value, action) after a request: (decision, status).
-
-    Active: the longest expiry wins. Ended (or absent): a new ban, escalated when the
-    previous one ended within the window and was not lifted by an operator.
-    """
-    now = _floor_seconds(now)
-    who = request.actor or request.origin
-    wanted = now + request.duration
-    if existing is not None and existing.active(now):
-        events = existing.events + request.events
-        if wanted <= existing.expires_at:
-            return replace(existing, events=events), "unchanged"
-        extended = replace(
-            existing,
-            origin=request.origin,
-            reason=request.reason,
-            expires_at=wanted,
-            events=events,
-            details=dict(request.details) or existing.details,
-            updated_at=now,
-            updated_by=who,
-        )
-        return extended, "extended"
-    duration, strikes = request.duration, 1
-    if (
-        existing is not None
-        and escalation.window > timedelta(0)
-        and not existing.lifted_by
-        and now - existing.expires_at <= escalation.window
-    ):
-        previous = existing.expires_at - existing.created_at
-        duration = max(duration, min(previous * 2, escalation.maximum))
-        strikes = existing.strikes + 1
-    created = Decision(
-        value=value,
-        scope=scope,
-        action=request.action,
-        origin=request.origin,
-        reason=request.reason,
-        created_at=now,
-        expires_at=now + duration,
-        events=request.events,
-        details=dict(request.details),
-        updated_at=now,
-        updated_by=who,
-        strikes=strikes,
-    )
-    return created, "created"
 
 
 class DynamoDecisionStore:
@@ -183,7 +100,7 @@ class DynamoDecisionStore:
                 existing, request, value=value, scope=scope, now=now, escalation=self.escalation
             )
             if self._write(decision, version):
-                return RecordOutcome(status, decision)  # type: ignore[arg-type]
+                return RecordOutcome(status, decision)
         raise RuntimeError(f"decision for {value} kept changing under {MAX_WRITE_ATTEMPTS} writes")
 
     def remove(
@@ -193,7 +110,7 @@ class DynamoDecisionStore:
         if action not in ACTIONS:
             raise InvalidValue(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
         key_value, _ = normalize_value(value, self.policy.ipv6_host_prefix)
-        now = _floor_seconds(now or utcnow())
+        now = floor_seconds(now or utcnow())
         epoch = int(now.timestamp())
         try:
             response = self.client.update_item(

@@ -159,7 +159,13 @@ class Replay:
         for frame in reversed(self._samples):
             examples.update(_samples(frame))
         outcomes = []
-        for verdict in evaluate(pl.concat(self._observations), self.settings):
+        # In log-time order, as the deployed analyzer meets them: a repeat offender's
+        # second verdict escalates in the store exactly as it does when deployed.
+        verdicts = sorted(
+            evaluate(pl.concat(self._observations), self.settings),
+            key=lambda v: (v.overflow_at, v.client, v.scenario),
+        )
+        for verdict in verdicts:
             state_key = key_of(verdict.source, verdict.client, verdict.scenario)
             request = request_for(verdict, self.settings, examples.get(state_key, ""))
             outcomes.append(Outcome(verdict, request, sink.record(request, verdict.overflow_at)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from edgeguard.decisions.model import ACTION_SEVERITY, Decision
+from edgeguard.decisions import ACTION_SEVERITY, Decision
 
 
 @dataclass(frozen=True)

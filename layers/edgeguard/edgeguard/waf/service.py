@@ -18,7 +18,7 @@ from typing import Any
 
 from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, integer, optional, require
-from edgeguard.decisions.model import Decision, never_bannable
+from edgeguard.decisions import Decision, never_bannable
 from edgeguard.notify.alert import Alert, publish
 from edgeguard.waf import capacity, shard, tenants
 from edgeguard.waf.aggregate import Holes, Network, aggregate, parse

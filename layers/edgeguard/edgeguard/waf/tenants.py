@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from edgeguard.decisions.model import normalize_tenant
+from edgeguard.decisions import normalize_tenant
 
 EMPTY = "^$"
 MAX_REGEX_LENGTH = 200

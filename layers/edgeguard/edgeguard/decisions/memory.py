@@ -1,0 +1,91 @@
+"""Decisions kept in memory: ``edgeguard replay``, the demo's offline answers, tests.
+
+The same rules as the DynamoDB store (``rules.prepare`` then ``rules.merge``), so a
+repeat offender escalates here exactly as it does in the deployed table. Lifting
+keeps the decision for audit (``lifted_by``) and ends it, as the table does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from edgeguard.clock import utcnow
+from edgeguard.decisions.model import (
+    ACTIONS,
+    Decision,
+    DecisionRequest,
+    InvalidValue,
+    RecordOutcome,
+)
+from edgeguard.decisions.rules import (
+    BanPolicy,
+    Escalation,
+    floor_seconds,
+    merge,
+    normalize_value,
+    prepare,
+)
+
+
+@dataclass
+class MemoryStore:
+    """A DecisionStore in a dict keyed by (value, action); not shared between processes."""
+
+    policy: BanPolicy = field(default_factory=BanPolicy)
+    escalation: Escalation = field(default_factory=Escalation)
+    decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
+
+    def record(self, request: DecisionRequest, now: datetime | None = None) -> RecordOutcome:
+        """Normalise, refuse what policy forbids, merge (see ``rules.merge``)."""
+        prepared = prepare(request, self.policy)
+        if isinstance(prepared, RecordOutcome):
+            return prepared
+        value, scope = prepared
+        key = (value, request.action)
+        decision, status = merge(
+            self.decisions.get(key),
+            request,
+            value=value,
+            scope=scope,
+            now=now or utcnow(),
+            escalation=self.escalation,
+        )
+        self.decisions[key] = decision
+        return RecordOutcome(status, decision)
+
+    def remove(
+        self, value: str, action: str, who: str, why: str, now: datetime | None = None
+    ) -> Decision | None:
+        """Lift an active decision now (kept for audit); None if none was active.
+
+        Raises InvalidValue for an unknown action or a value that is neither an
+        address/CIDR nor a tenant id.
+        """
+        if action not in ACTIONS:
+            raise InvalidValue(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+        key = (normalize_value(value, self.policy.ipv6_host_prefix)[0], action)
+        moment = floor_seconds(now or utcnow())
+        existing = self.decisions.get(key)
+        if existing is None or not existing.active(moment):
+            return None
+        lifted = replace(
+            existing,
+            expires_at=moment,
+            lifted_by=who or "unknown",
+            lifted_reason=why or "lifted",
+            updated_at=moment,
+            updated_by=who or "unknown",
+        )
+        self.decisions[key] = lifted
+        return lifted
+
+    def get(self, value: str) -> list[Decision]:
+        """Every stored decision (any action, active or ended) for a value."""
+        wanted = normalize_value(value, self.policy.ipv6_host_prefix)[0]
+        return [d for (v, _), d in self.decisions.items() if v == wanted]
+
+    def active(self, now: datetime | None = None) -> list[Decision]:
+        """Decisions with ``expires_at > now``."""
+        moment = now or utcnow()
+        return [d for d in self.decisions.values() if d.active(moment)]
