@@ -15,9 +15,13 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from edgeguard.decisions import DynamoDecisionStore
-from edgeguard.logs.analyzer import FileReport
-from edgeguard.logs.service import AnalyzerConfig, Dependencies, record_handler_for
-from edgeguard.logs.state import DynamoStateStore
+from edgeguard.logs.service import (
+    AnalyzerConfig,
+    Dependencies,
+    DynamoStateStore,
+    FileReport,
+    record_handler_for,
+)
 
 logger = Logger()
 tracer = Tracer()

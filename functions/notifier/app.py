@@ -9,8 +9,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from edgeguard.notify.service import NotifierSettings, bot_token_from_secret, deliver
-from edgeguard.notify.telegram_client import TelegramError
+from edgeguard.notify.service import (
+    NotifierSettings,
+    TelegramError,
+    bot_token_from_secret,
+    deliver,
+)
 
 logger = Logger()
 tracer = Tracer()

@@ -9,9 +9,13 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from edgeguard.rotation.errors import NotReady
-from edgeguard.rotation.origin_rule import WebAclRef
-from edgeguard.rotation.service import Clients, OriginSecretRotator, RotationSettings
+from edgeguard.rotation.service import (
+    Clients,
+    NotReady,
+    OriginSecretRotator,
+    RotationSettings,
+    WebAclRef,
+)
 
 logger = Logger()
 tracer = Tracer()

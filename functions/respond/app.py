@@ -19,17 +19,16 @@ from botocore.config import Config
 
 from edgeguard import idempotency
 from edgeguard.notify.alert import publish
-from edgeguard.response import findings, steps
-from edgeguard.response.settings import ResponseSettings
+from edgeguard.response import service as response
 
 logger = Logger()
 tracer = Tracer()
-SETTINGS = ResponseSettings.from_env()
+SETTINGS = response.ResponseSettings.from_env()
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
 CLOUDTRAIL = boto3.client("cloudtrail", config=RETRIES)
 SECURITYHUB = boto3.client("securityhub", config=RETRIES)
 SNS = boto3.client("sns", config=RETRIES)
-STEP_SETTINGS = steps.StepSettings(region=SETTINGS.region, protected=SETTINGS.protected)
+STEP_SETTINGS = response.StepSettings(region=SETTINGS.region, protected=SETTINGS.protected)
 STORE = idempotency.persistence()
 BY_REMEDIATION = idempotency.config("[step, task.remediation_key]")
 BY_RECORD = idempotency.config("[step, task.record_key]")
@@ -37,22 +36,22 @@ BY_RECORD = idempotency.config("[step, task.record_key]")
 
 @idempotent_function(data_keyword_argument="data", config=BY_REMEDIATION, persistence_store=STORE)
 def _remediate(data: dict[str, Any]) -> dict[str, Any]:
-    return steps.remediate(data["task"], CLOUDTRAIL, STEP_SETTINGS)
+    return response.remediate(data["task"], CLOUDTRAIL, STEP_SETTINGS)
 
 
 @idempotent_function(data_keyword_argument="data", config=BY_REMEDIATION, persistence_store=STORE)
 def _verify(data: dict[str, Any]) -> dict[str, Any]:
-    return steps.verify(data["task"], CLOUDTRAIL)
+    return response.verify(data["task"], CLOUDTRAIL)
 
 
 @idempotent_function(data_keyword_argument="data", config=BY_RECORD, persistence_store=STORE)
 def _record(data: dict[str, Any]) -> dict[str, Any]:
-    return steps.record(data["task"], SECURITYHUB)
+    return response.record(data["task"], SECURITYHUB)
 
 
 @idempotent_function(data_keyword_argument="data", config=BY_REMEDIATION, persistence_store=STORE)
 def _notify(data: dict[str, Any]) -> dict[str, Any]:
-    alert = steps.alert_for(data["task"])
+    alert = response.alert_for(data["task"])
     return {"message_id": publish(SNS, SETTINGS.alerts_topic_arn, alert), "title": alert.title}
 
 
@@ -64,7 +63,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for config in (BY_REMEDIATION, BY_RECORD):
         config.register_lambda_context(context)
     if step == "plan":
-        plan = findings.plan(event.get("event"))
+        plan = response.plan(event.get("event"))
         logger.info("findings planned", extra={"tasks": len(plan.tasks), "skipped": plan.skipped})
         return plan.as_dict()
     if step == "remediate":
@@ -76,6 +75,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if step == "notify":
         return _notify(data={"step": step, "task": task})
     if step == "notify_failure":
-        alert = steps.failure_alert(event.get("event"), event.get("error") or {})
+        alert = response.failure_alert(event.get("event"), event.get("error") or {})
         return {"message_id": publish(SNS, SETTINGS.alerts_topic_arn, alert)}
     raise ValueError(f"unknown step {step!r}")

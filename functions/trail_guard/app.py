@@ -1,5 +1,5 @@
 """CloudTrail API calls that stop or weaken a trail (and the hourly configuration
-snapshot). Thin handler; the logic is edgeguard.response.service / .snapshots."""
+snapshot). Thin handler; the logic is edgeguard.response.guard / .snapshots."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from botocore.config import Config
 from edgeguard import idempotency
 from edgeguard.notify.alert import publish
 from edgeguard.response.api_call import NotATrailCall, parse_api_call
+from edgeguard.response.guard import GuardSettings, respond
 from edgeguard.response.identity import own_role_arns
-from edgeguard.response.service import GuardSettings, respond
 from edgeguard.response.settings import ResponseSettings
 from edgeguard.response.snapshots import DynamoSnapshots, record_all
 

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from edgeguard.response.api_call import parse_api_call
 from edgeguard.response.findings import plan
-from edgeguard.response.service import GuardSettings, respond
+from edgeguard.response.guard import GuardSettings, respond
 from edgeguard.response.steps import StepSettings, remediate
 from edgeguard.response.trail import ProtectedTrails
 from edgeguard_tools.events import load_event

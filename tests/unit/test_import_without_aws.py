@@ -3,7 +3,7 @@
 Each check runs in a fresh interpreter with an empty environment, ``AWS_CONFIG_FILE``
 pointing nowhere, boto3 client creation patched to raise, and ``os.environ`` replaced by a
 spy that records reads made by edgeguard's own code (not by libraries it imports).
-``edgeguard_tools.local*`` and ``edgeguard_tools.demo*`` are dev-only and not checked.
+The tools package (``edgeguard_tools``) is not Lambda code and is not checked here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from edgeguard_tools.local.template import default_template_path, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(edgeguard.__file__).resolve().parent
-DEV_ONLY = ("edgeguard_tools.local", "edgeguard_tools.demo")
+DEV_ONLY: tuple[str, ...] = ()  # the runtime package holds no dev-only module
 FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
 
 # Runs in the child interpreter: argv[1] is a JSON list of modules to import (or of

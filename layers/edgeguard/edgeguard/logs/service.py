@@ -18,7 +18,10 @@ from edgeguard.config import optional, require
 from edgeguard.decisions import DecisionSink
 from edgeguard.logs.analyzer import FileReport, analyze_object
 from edgeguard.logs.settings import DetectionSettings
-from edgeguard.logs.state import StateStore
+from edgeguard.logs.state import (
+    DynamoStateStore,  # noqa: F401 - the handler builds it
+    StateStore,
+)
 from edgeguard.notify.alert import Alert, publish
 
 

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeguard.config import optional, require
-from edgeguard.notify.telegram_client import DEFAULT_API_BASE, TelegramClient
+from edgeguard.notify.telegram_client import (
+    DEFAULT_API_BASE,
+    TelegramClient,
+    TelegramError,  # noqa: F401 - the handler counts it
+)
 from edgeguard.notify.telegram_format import render
 
 SAFETY_MARGIN_SECONDS = 2.0

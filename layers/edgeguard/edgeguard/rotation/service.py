@@ -28,6 +28,7 @@ from edgeguard.config import number, optional, require
 from edgeguard.notify.alert import Alert, publish
 from edgeguard.rotation import cloudfront_header, origin_rule, probe
 from edgeguard.rotation.errors import LockoutRisk, NotReady, RotationError, redact
+from edgeguard.rotation.origin_rule import WebAclRef  # noqa: F401 - the handler names the ACL
 from edgeguard.rotation.secret_versions import (
     RotationEvent,
     check_staging,
