@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from edgeguard.clock import utcnow
+from edgeguard.decisions import rules
 from edgeguard.decisions.model import (
     ACTIONS,
     Decision,
@@ -18,14 +19,7 @@ from edgeguard.decisions.model import (
     InvalidValue,
     RecordOutcome,
 )
-from edgeguard.decisions.rules import (
-    BanPolicy,
-    Escalation,
-    floor_seconds,
-    merge,
-    normalize_value,
-    prepare,
-)
+from edgeguard.decisions.rules import BanPolicy, Escalation
 
 
 @dataclass
@@ -38,12 +32,12 @@ class MemoryStore:
 
     def record(self, request: DecisionRequest, now: datetime | None = None) -> RecordOutcome:
         """Normalise, refuse what policy forbids, merge (see ``rules.merge``)."""
-        prepared = prepare(request, self.policy)
+        prepared = rules.prepare(request, self.policy)
         if isinstance(prepared, RecordOutcome):
             return prepared
         value, scope = prepared
         key = (value, request.action)
-        decision, status = merge(
+        decision, status = rules.merge(
             self.decisions.get(key),
             request,
             value=value,
@@ -64,8 +58,8 @@ class MemoryStore:
         """
         if action not in ACTIONS:
             raise InvalidValue(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
-        key = (normalize_value(value, self.policy.ipv6_host_prefix)[0], action)
-        moment = floor_seconds(now or utcnow())
+        key = (rules.normalize_value(value, self.policy.ipv6_host_prefix)[0], action)
+        moment = rules.floor_seconds(now or utcnow())
         existing = self.decisions.get(key)
         if existing is None or not existing.active(moment):
             return None
@@ -82,7 +76,7 @@ class MemoryStore:
 
     def get(self, value: str) -> list[Decision]:
         """Every stored decision (any action, active or ended) for a value."""
-        wanted = normalize_value(value, self.policy.ipv6_host_prefix)[0]
+        wanted = rules.normalize_value(value, self.policy.ipv6_host_prefix)[0]
         return [d for (v, _), d in self.decisions.items() if v == wanted]
 
     def active(self, now: datetime | None = None) -> list[Decision]:
