@@ -77,6 +77,11 @@ class CircuitBreaker:
         return normalize_ip(raw, self.backend.store.policy.ipv6_host_prefix)[0]
 
     def block(self, raw: str, duration: timedelta, reason: str, target: Target = "ip") -> Change:
+        """Ban an address/CIDR or tenant for ``duration`` (origin ``manual``), announce it,
+        then run the enforcer once. Raises InvalidValue for a value policy refuses (private,
+        allowlisted, too wide, malformed) or an empty reason; an enforcer failure does not
+        raise: it is in ``Change.enforcement_error`` (the schedule applies it within a
+        minute)."""
         value = self.normalize(raw, target)
         if not reason.strip():
             raise InvalidValue("a reason is required (it is recorded and announced)")
@@ -112,6 +117,9 @@ class CircuitBreaker:
         return self._enforced(Change(status, value, [decision]))
 
     def unblock(self, raw: str, reason: str = "", target: Target = "ip") -> Change:
+        """Lift every active ban and captcha on the value (kept for audit, announced),
+        then run the enforcer once, even when nothing was active (it also undoes hand
+        edits of the IP sets). Raises InvalidValue for a malformed value."""
         value = self.normalize(raw, target)
         why = reason.strip() or "lifted by an operator"
         now = utcnow()

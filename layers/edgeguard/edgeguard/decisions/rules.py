@@ -131,7 +131,7 @@ class BanPolicy:
     def refusal(self, cidr: str) -> str | None:
         """Why this CIDR can never be banned, or None if it may be."""
         network = ipaddress.ip_network(cidr, strict=False)
-        if any(network.subnet_of(doc) for doc in _DOCUMENTATION if doc.version == network.version):
+        if any(_within(network, doc) for doc in _DOCUMENTATION):
             return self._allowlisted(network)
         for reserved, why in _NEVER_BANNABLE:
             if reserved.version == network.version and network.overlaps(reserved):
@@ -143,6 +143,15 @@ class BanPolicy:
             if allowed.version == network.version and network.overlaps(allowed):
                 return f"{network} overlaps the allowlisted range {allowed}"
         return None
+
+
+def _within(network: Network, outer: Network) -> bool:
+    """``network`` lies inside ``outer`` (False across IP versions)."""
+    if isinstance(network, ipaddress.IPv4Network) and isinstance(outer, ipaddress.IPv4Network):
+        return network.subnet_of(outer)
+    if isinstance(network, ipaddress.IPv6Network) and isinstance(outer, ipaddress.IPv6Network):
+        return network.subnet_of(outer)
+    return False
 
 
 def never_bannable() -> tuple[tuple[Network, str], ...]:

@@ -5,10 +5,8 @@ state with the same rules everywhere (``merge``), write it on condition that nob
 changed it since (a ``version`` attribute), re-read and recompute when somebody did.
 So concurrent writers never shorten a ban, and retrying a write is harmless.
 
-Escalation: a new ban for a value whose previous ban ended less than the escalation
-window ago lasts twice the previous one (up to the maximum). Recording again while a
-ban is still active only keeps the longest expiry: a burst of detections of the same
-attack is one ban, not a doubling per log file. Lifting a ban by hand forgets it.
+What a write does (normalise, refuse, merge, escalate) is ``edgeguard.decisions.rules``,
+the same code the in-memory store runs.
 
 ``expires_at`` (epoch seconds) is the truth: a decision is active while it is in the
 future. The table's TTL attribute is ``purge_at`` (expires_at plus the escalation
@@ -155,6 +153,8 @@ class DynamoDecisionStore:
         return list(self.iter_active(now))
 
     def iter_active(self, now: datetime | None = None) -> Iterator[Decision]:
+        """Active decisions one at a time (a paginated, consistent scan filtered on
+        ``expires_at > now``, epoch seconds)."""
         epoch = math.floor((now or utcnow()).timestamp())
         pages = self.client.get_paginator("scan").paginate(
             TableName=self.table_name,
