@@ -1,6 +1,7 @@
 """Remote addresses from a Security Hub finding (AWS Security Finding Format, ASFF).
 
-What ASFF offers (Security Hub API reference: AwsSecurityFinding):
+What ASFF offers ("AWS Security Hub User Guide: AWS Security Finding Format (ASFF)";
+fields per "AWS Security Hub API Reference: AwsSecurityFinding"):
 - ``Network``: ``Direction`` IN means the source is the remote side, OUT the
   destination; ``SourceIpV4/V6``, ``DestinationIpV4/V6``, ``SourceDomain``,
   ``DestinationDomain``. Without a direction, the source is taken as remote.

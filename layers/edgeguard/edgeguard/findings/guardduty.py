@@ -1,6 +1,7 @@
 """Remote addresses from a GuardDuty finding, in every shape the finding format has.
 
-The finding format (GuardDuty API reference: Finding, Service, Action, Detection):
+The finding format ("Amazon GuardDuty User Guide: GuardDuty finding format"; fields per
+"Amazon GuardDuty API Reference": Finding, Service, Action, Detection):
 - ``service.action.networkConnectionAction.remoteIpDetails`` (EC2, EKS/ECS runtime,
   Lambda network activity); ``localIpDetails`` is the resource's own address.
 - ``service.action.awsApiCallAction.remoteIpDetails`` (IAM, S3 protection, ...).
