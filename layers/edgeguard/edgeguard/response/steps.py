@@ -22,6 +22,8 @@ KIND = "cloudtrail-finding"
 
 @dataclass(frozen=True)
 class StepSettings:
+    """The steps' settings: this function's region and the protected trails."""
+
     region: str
     protected: ProtectedTrails
 
