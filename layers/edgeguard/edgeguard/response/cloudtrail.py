@@ -139,7 +139,10 @@ class TrailConfig:
 
 
 def read_config(client: Any, trail: TrailRef) -> TrailConfig:
-    """GetTrail + GetEventSelectors + GetInsightSelectors, as one restorable record."""
+    """GetTrail + GetEventSelectors + GetInsightSelectors, as one restorable record.
+
+    Raises Throttled, TrailGone or ClientError (see ``translate``).
+    """
     try:
         described = client.get_trail(Name=trail.api_id())["Trail"]
         selectors = client.get_event_selectors(TrailName=trail.api_id())
@@ -199,7 +202,13 @@ class RestoreStep:
 
 
 def restore(client: Any, trail: TrailRef, recorded: TrailConfig) -> list[RestoreStep]:
-    """Put the recorded configuration back; only what differs is sent. Safe to repeat."""
+    """Put the recorded configuration back; only what differs is sent. Safe to repeat.
+
+    Returns one RestoreStep per part sent (trail settings via UpdateTrail, event
+    selectors, insight selectors); a refused call is a step with ``ok=False`` and the
+    error, not an exception. Raises Throttled or TrailGone (see ``translate``) and
+    ClientError when the current configuration cannot be read.
+    """
     current = read_config(client, trail)
     steps: list[RestoreStep] = []
     changed = {

@@ -61,7 +61,14 @@ class EnforcerSettings:
         """BAN_IPV4_SET_1..4 / BAN_IPV6_SET_1..4 (shard 1 required), CAPTCHA_IPV4_SET,
         CAPTCHA_IPV6_SET, ALLOW_IPV4_SET, ALLOW_IPV6_SET, TENANT_PATTERN_SET,
         TENANT_PATH_TEMPLATE, ALERTS_TOPIC_ARN: ARNs except the template; WAF_SCOPE
-        (CLOUDFRONT or REGIONAL) overrides the scope the ARNs imply."""
+        (CLOUDFRONT or REGIONAL) overrides the scope the ARNs imply. IP_SET_CAPACITY
+        (1-10,000, default 10,000) is the entries per set ("AWS WAF Developer Guide: AWS
+        WAF quotas").
+
+        Raises:
+            ConfigError: a required ARN is missing, an ARN or the template is malformed,
+                WAF_SCOPE is neither value, or IP_SET_CAPACITY is out of range.
+        """
         scope = optional("WAF_SCOPE", "", environ)
         if scope not in {"", "CLOUDFRONT", "REGIONAL"}:
             raise ConfigError("WAF_SCOPE must be CLOUDFRONT or REGIONAL")

@@ -46,7 +46,11 @@ class SetRef:
 
     @classmethod
     def from_arn(cls, arn: str, scope: str = "") -> SetRef:
-        """``scope`` overrides the one the ARN implies (global = CLOUDFRONT)."""
+        """``scope`` overrides the one the ARN implies (global = CLOUDFRONT).
+
+        Raises:
+            ValueError: ``arn`` is not ``arn:...:<global|regional>/<kind>/<name>/<id>``.
+        """
         try:
             resource = arn.split(":", 5)[5]
             scope_part, _kind, name, set_id = resource.split("/")
