@@ -167,7 +167,12 @@ class Replay:
         self.add(read_log(body, key, fmt))
 
     def decide(self, sink: DecisionSink) -> list[Outcome]:
-        """Evaluate every bucket; record each verdict at its overflow time (log time)."""
+        """Evaluate every bucket; record each verdict at its overflow time (log time).
+
+        Verdicts are recorded in log-time order (overflow time, then client and scenario),
+        as the deployed analyzer meets them, so a repeat offender escalates the same way.
+        Returns one Outcome per verdict; errors of ``sink`` propagate.
+        """
         if not self._observations:
             return []
         examples: dict[str, str] = {}
