@@ -45,7 +45,11 @@ def reset() -> None:
 
 @contextmanager
 def frozen_at(moment: datetime) -> Iterator[None]:
-    """Pin now to ``moment`` (tz-aware) for the block; advance() still moves it."""
+    """Pin now to ``moment`` (tz-aware) for the block; advance() still moves it.
+
+    Raises:
+        ValueError: ``moment`` is naive.
+    """
     if moment.tzinfo is None:
         raise ValueError("frozen_at needs a timezone-aware datetime")
     saved = _state.frozen

@@ -12,7 +12,13 @@ class ConfigError(RuntimeError):
 
 
 def require(name: str, environ: Mapping[str, str] | None = None) -> str:
-    """Return a required environment variable, or raise naming it."""
+    """Return a required environment variable, or raise naming it.
+
+    ``environ`` defaults to ``os.environ``; the value is stripped.
+
+    Raises:
+        ConfigError: the variable is unset or blank.
+    """
     env = os.environ if environ is None else environ
     value = env.get(name, "").strip()
     if not value:
@@ -34,7 +40,13 @@ def number(
     minimum: float | None = None,
     maximum: float | None = None,
 ) -> float:
-    """An optional numeric variable; a value that is not a number in range names the variable."""
+    """An optional numeric variable; a value that is not a number in range names the variable.
+
+    Returns ``default`` when unset or blank; ``minimum``/``maximum`` are inclusive.
+
+    Raises:
+        ConfigError: not a finite number, or out of range.
+    """
     text = optional(name, "", environ)
     if not text:
         return default
@@ -59,7 +71,13 @@ def integer(
     minimum: int | None = None,
     maximum: int | None = None,
 ) -> int:
-    """An optional whole-number variable; anything else names the variable."""
+    """An optional whole-number variable; anything else names the variable.
+
+    Returns ``default`` when unset or blank; ``minimum``/``maximum`` are inclusive.
+
+    Raises:
+        ConfigError: not a whole number, or out of range.
+    """
     text = optional(name, "", environ)
     if not text:
         return default

@@ -30,14 +30,27 @@ DEFAULT_TTL_SECONDS = 86_400
 
 
 def persistence(table_name: str | None = None, boto3_client: Any = None) -> Any:
-    """A Powertools DynamoDB persistence layer on the shared table."""
+    """A Powertools DynamoDB persistence layer on the shared table.
+
+    ``table_name`` defaults to the IDEMPOTENCY_TABLE variable.
+
+    Raises:
+        ConfigError: no ``table_name`` and IDEMPOTENCY_TABLE is not set.
+    """
     name = table_name or require(TABLE_ENV)
     kwargs = {"boto3_client": boto3_client} if boto3_client is not None else {}
     return DynamoDBPersistenceLayer(table_name=name, **kwargs)
 
 
 def config(key_jmespath: str, expires_after_seconds: int | None = None) -> Any:
-    """An IdempotencyConfig keyed on ``key_jmespath``; a missing key is an error, not a pass."""
+    """An IdempotencyConfig keyed on ``key_jmespath``; a missing key is an error, not a pass.
+
+    Records expire after ``expires_after_seconds``, else IDEMPOTENCY_TTL_SECONDS, else
+    86,400 seconds (one day).
+
+    Raises:
+        ConfigError: IDEMPOTENCY_TTL_SECONDS is not a whole number of at least 1.
+    """
     ttl = expires_after_seconds or integer(TTL_ENV, DEFAULT_TTL_SECONDS, minimum=1)
     return IdempotencyConfig(
         event_key_jmespath=key_jmespath,

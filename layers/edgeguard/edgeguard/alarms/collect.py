@@ -10,6 +10,10 @@ Rules that match edgeguard's own IP sets or the tenant pattern set are not sampl
 their clients are already banned, or are a blocked tenant's users, not attackers.
 A throttled WAF call raises ``WafThrottled`` so that Step Functions retries the
 step with backoff (botocore has already retried it a few times by then).
+
+Sources: "AWS WAF API Reference: GetRateBasedStatementManagedKeys" and
+"AWS WAF API Reference: GetSampledRequests" (at most 500 items per call, a time
+window within the previous 3 hours).
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ class WebAclNotConfigured(Exception):
 
 @dataclass(frozen=True)
 class WebAclRef:
+    """One WAFv2 web ACL: ARN, name, id and scope (CLOUDFRONT for a ``global`` ARN, else
+    REGIONAL), as the wafv2 calls want them.
+    """
+
     arn: str
     name: str
     id: str
@@ -47,7 +55,11 @@ class WebAclRef:
 
     @classmethod
     def from_arn(cls, arn: str) -> WebAclRef:
-        """``arn:aws:wafv2:us-east-1:123456789012:global/webacl/<name>/<id>``."""
+        """``arn:aws:wafv2:us-east-1:123456789012:global/webacl/<name>/<id>``.
+
+        Raises:
+            WebAclNotConfigured: ``arn`` is empty or not a wafv2 web ACL ARN.
+        """
         parts = (arn or "").split(":", 5)
         resource = parts[5].split("/") if len(parts) == 6 else []
         if len(resource) != 4 or resource[1] != "webacl" or parts[2] != "wafv2":
@@ -58,12 +70,18 @@ class WebAclRef:
 
 @dataclass
 class Offender:
+    """One client that set off the alarm: its address (compressed text), the blocked
+    requests sampled for it (sum of sample weights; 0 when only rate-limited), the
+    rules or sources it was found by, and whether the rate-based rule limits it now.
+    """
+
     ip: str
     requests: int = 0
     sources: list[str] = field(default_factory=list)
     rate_limited: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        """The offender as a JSON-ready dict (ip, requests, sources, rate_limited)."""
         return {
             "ip": self.ip,
             "requests": self.requests,
@@ -84,7 +102,12 @@ def _call(client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def blocking_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rules whose matches are blocked and whose clients are attackers."""
+    """Rules whose matches are blocked and whose clients are attackers.
+
+    ``rules`` are the web ACL's ``Rules`` (GetWebACL). Chosen: rules with a Block
+    action, and rule groups used without override (``OverrideAction: None``); never a
+    rule whose statement references an IP set or a regex pattern set.
+    """
     chosen = []
     for rule in rules:
         action = rule.get("Action") or {}
@@ -116,7 +139,15 @@ def collect_offenders(
     """Offenders of the alarm's window, rate-limited first, then most requests; JSON-safe.
 
     At most ``max_offenders`` (about 100 KB in the state machine's 256 KB payload); how
-    many were left out is reported in ``truncated`` and in the alert."""
+    many were left out is reported in ``truncated`` and in the alert. Returns a dict
+    with ``alarm`` (the window), ``web_acl``, ``rules_sampled``, ``rate_rules``,
+    ``min_requests``, ``offenders`` (``Offender.to_dict`` each), ``count``,
+    ``truncated``, ``below_threshold`` and up to 20 ``malformed`` client addresses.
+
+    Raises:
+        WafThrottled: a WAF call was throttled (Step Functions retries the step).
+        botocore.exceptions.ClientError: any other WAF error.
+    """
     web_acl = _call(wafv2, "get_web_acl", Name=acl.name, Scope=acl.scope, Id=acl.id)["WebACL"]
     rules = list(web_acl.get("Rules") or [])
     offenders: dict[str, Offender] = {}

@@ -20,11 +20,16 @@ _LIST_LIMIT = 100
 
 @dataclass(frozen=True)
 class AlarmSettings:
+    """How offenders become decisions: how long (``duration``, BAN_MINUTES), and whether
+    only as ``count`` decisions (``dry_run``, DRY_RUN).
+    """
+
     duration: timedelta = timedelta(hours=4)
     dry_run: bool = False
 
     @property
     def action(self) -> str:
+        """The decision action: ``count`` in dry run, else ``ban``."""
         return "count" if self.dry_run else "ban"
 
 
@@ -63,7 +68,12 @@ def record_offenders(
     settings: AlarmSettings,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """One decision per offender; the sink refuses allowlisted and reserved ranges."""
+    """One decision per offender; the sink refuses allowlisted and reserved ranges.
+
+    ``collected`` is ``collect_offenders``' output. Returns ``action``, ``recorded``
+    (value, status, requests, expires_at ISO 8601 UTC), ``refused`` (ip, reason) and
+    ``notification`` (``sns_publication`` of the alert). Errors of the sink propagate.
+    """
     alarm = collected.get("alarm") or {}
     name = str(alarm.get("alarm_name") or "WAF alarm")
     recorded, refused = [], []

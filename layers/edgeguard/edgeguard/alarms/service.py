@@ -25,6 +25,11 @@ from edgeguard.findings.service import parse_bool, parse_minutes
 
 @dataclass(frozen=True)
 class CollectSettings:
+    """The collect step's environment: which web ACL (WEB_ACL_ARN, else WEB_ACL_NAME),
+    the rate-based rule's name, the least sampled blocked requests that make an
+    offender (``min_requests``) and the most offenders passed on (``max_offenders``).
+    """
+
     web_acl_arn: str
     web_acl_name: str = ""  # looked up when no ARN is given (ListWebACLs, CLOUDFRONT)
     rate_rule_name: str = "edgeguard-rate"
@@ -33,6 +38,12 @@ class CollectSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CollectSettings:
+        """Read WEB_ACL_ARN or WEB_ACL_NAME (one is required), RATE_RULE_NAME (default
+        ``edgeguard-rate``), MIN_BLOCKED_REQUESTS (default 20) and MAX_OFFENDERS (default 1000).
+
+        Raises:
+            ConfigError: neither web ACL variable is set, or a number is malformed or below 1.
+        """
         min_requests = integer("MIN_BLOCKED_REQUESTS", 20, environ, minimum=1)
         max_offenders = integer("MAX_OFFENDERS", 1000, environ, minimum=1)
         # An explicit ARN wins; otherwise the web ACL is found by name (the protected
@@ -53,7 +64,12 @@ class CollectSettings:
 
 
 def resolve_web_acl(wafv2: Any, settings: CollectSettings) -> WebAclRef:
-    """The web ACL to collect from: WEB_ACL_ARN, else the CLOUDFRONT web ACL named WEB_ACL_NAME."""
+    """The web ACL to collect from: WEB_ACL_ARN, else the CLOUDFRONT web ACL named WEB_ACL_NAME.
+
+    Raises:
+        WebAclNotConfigured: the ARN is malformed, or no CLOUDFRONT web ACL has the name.
+        botocore.exceptions.ClientError: ListWebACLs failed.
+    """
     if settings.web_acl_arn:
         return WebAclRef.from_arn(settings.web_acl_arn)
     if not settings.web_acl_name:
@@ -74,6 +90,11 @@ def resolve_web_acl(wafv2: Any, settings: CollectSettings) -> WebAclRef:
 
 
 def record_settings_from_env(environ: Mapping[str, str] | None = None) -> AlarmSettings:
+    """The record step's AlarmSettings from BAN_MINUTES (default 240) and DRY_RUN (default false).
+
+    Raises:
+        ConfigError: a variable is malformed; the message names it.
+    """
     return AlarmSettings(
         duration=parse_minutes(optional("BAN_MINUTES", "240", environ), "BAN_MINUTES"),
         dry_run=parse_bool(optional("DRY_RUN", "false", environ), "DRY_RUN"),
@@ -83,7 +104,13 @@ def record_settings_from_env(environ: Mapping[str, str] | None = None) -> AlarmS
 def collect_step(
     event: dict[str, Any], wafv2: Any, settings: CollectSettings, now: datetime | None = None
 ) -> dict[str, Any]:
-    """State machine input (the alarm event) -> offenders, plus the alert if there are none."""
+    """State machine input (the alarm event) -> offenders, plus the alert if there are none.
+
+    Raises:
+        NotAnAlarmEvent: the input is not a CloudWatch alarm state change.
+        WebAclNotConfigured, WafThrottled, ClientError: see ``resolve_web_acl`` and
+            ``collect_offenders``.
+    """
     window = alarm_window(event, now or utcnow())
     collected = collect_offenders(
         wafv2,
@@ -104,7 +131,13 @@ def record_step(
     settings: AlarmSettings,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Offenders -> decisions (origin alarm) and the alert that lists them."""
+    """Offenders -> decisions (origin alarm) and the alert that lists them.
+
+    Raises:
+        ValueError: ``collected`` is not the collect step's output.
+        DecisionsThrottled: the decisions table throttled a write (Step Functions retries).
+        botocore.exceptions.ClientError: any other DynamoDB error.
+    """
     if not isinstance(collected, dict) or not isinstance(collected.get("offenders"), list):
         raise ValueError("record step needs the collect step's output (offenders list)")
     try:

@@ -28,6 +28,10 @@ class NotAnAlarmEvent(ValueError):
 
 @dataclass(frozen=True)
 class AlarmWindow:
+    """What an alarm evaluated: its name, the window [start, end] (aware UTC datetimes),
+    the rule metric name it watches (None for the whole web ACL) and the state reason.
+    """
+
     alarm_name: str
     start: datetime
     end: datetime
@@ -35,6 +39,7 @@ class AlarmWindow:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The window as a JSON-ready dict (times ISO 8601 to the second; no reason)."""
         return {
             "alarm_name": self.alarm_name,
             "start": self.start.isoformat(timespec="seconds"),
@@ -44,7 +49,11 @@ class AlarmWindow:
 
 
 def parse_time(raw: Any) -> datetime | None:
-    """CloudWatch writes ``2026-11-21T23:50:12.989+0000``; EventBridge ``...Z``."""
+    """CloudWatch writes ``2026-11-21T23:50:12.989+0000``; EventBridge ``...Z``.
+
+    Returns an aware datetime (naive text is taken as UTC), or None for anything
+    that is not such a time.
+    """
     if not isinstance(raw, str) or not raw.strip():
         return None
     text = raw.strip().replace("Z", "+00:00")
@@ -58,7 +67,13 @@ def parse_time(raw: Any) -> datetime | None:
 
 
 def alarm_window(event: dict[str, Any], now: datetime) -> AlarmWindow:
-    """The alarm's name, window and watched rule; raises NotAnAlarmEvent for anything else."""
+    """The alarm's name, window and watched rule; raises NotAnAlarmEvent for anything else.
+
+    ``event`` is an EventBridge "CloudWatch Alarm State Change" event ("Amazon
+    CloudWatch User Guide: Alarm events and EventBridge"). ``now`` is an aware
+    datetime; the window ends at the state change (never after ``now``) and starts no
+    earlier than 3 hours before ``now`` ("AWS WAF API Reference: GetSampledRequests").
+    """
     if event.get("detail-type") != "CloudWatch Alarm State Change":
         raise NotAnAlarmEvent(
             f"not a CloudWatch alarm state change: {str(event.get('detail-type'))[:80]!r}"

@@ -23,7 +23,16 @@ def respond(
     reason: str = "",
     timeout: float = 10.0,
 ) -> int:
-    """Send the result to CloudFormation's pre-signed URL; returns the HTTP status."""
+    """Send the result to CloudFormation's pre-signed URL; returns the HTTP status.
+
+    ``status`` is "SUCCESS" or "FAILED"; ``reason`` is cut to 500 characters. Format:
+    "AWS CloudFormation User Guide: Custom resource response objects".
+
+    Raises:
+        ValueError: ResponseURL is not an http(s) URL.
+        KeyError: a required request field is missing.
+        urllib.error.URLError: the PUT failed (HTTPError for a non-2xx answer).
+    """
     url = str(event["ResponseURL"])
     if not url.startswith(("https://", "http://")):
         raise ValueError("ResponseURL must be an http(s) URL")

@@ -19,7 +19,14 @@ class PrefixListNotFound(RuntimeError):
 
 
 def find_prefix_list(ec2: Any, name: str) -> dict[str, str]:
-    """Id and ARN of the managed prefix list called ``name``."""
+    """Id and ARN of the managed prefix list called ``name``.
+
+    Returns ``{"PrefixListId": ..., "PrefixListArn": ...}`` (ARN "" if EC2 gave none).
+
+    Raises:
+        PrefixListNotFound: no list of that name in the client's region.
+        botocore.exceptions.ClientError: DescribeManagedPrefixLists failed.
+    """
     response = ec2.describe_managed_prefix_lists(
         Filters=[{"Name": "prefix-list-name", "Values": [name]}]
     )
@@ -31,7 +38,15 @@ def find_prefix_list(ec2: Any, name: str) -> dict[str, str]:
 
 
 def handle(event: dict[str, Any], ec2: Any) -> str:
-    """Look the list up on Create/Update, do nothing on Delete; always answer. Returns status."""
+    """Look the list up on Create/Update, do nothing on Delete; always answer. Returns status.
+
+    ``PrefixListName`` (resource property) defaults to CloudFront's origin-facing list.
+    A failed lookup is answered FAILED with the reason and returns "FAILED".
+
+    Raises:
+        ValueError: the event is not a custom resource request (a field is missing).
+        urllib.error.URLError: the answer could not be sent (see ``respond``).
+    """
     missing = [key for key in REQUIRED if not event.get(key)]
     if missing:
         raise ValueError(f"not a CloudFormation custom resource request: missing {missing}")

@@ -18,7 +18,10 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 def lookup(obj: Any, *path: str) -> Any:
     """Follow keys case-insensitively: EventBridge's GuardDuty events are camelCase,
-    GetFindings via boto3 and ASFF are PascalCase; both reach the same code."""
+    GetFindings via boto3 and ASFF are PascalCase; both reach the same code.
+
+    Returns None as soon as a step is not a mapping or the key is missing; never raises.
+    """
     current = obj
     for key in path:
         if not isinstance(current, Mapping):
@@ -49,6 +52,7 @@ class RemoteAddress:
 
     @property
     def version(self) -> int:
+        """4 or 6. Raises ValueError if ``ip`` is not an address (never for extracted ones)."""
         return ipaddress.ip_address(self.ip).version
 
 
@@ -80,18 +84,27 @@ class Extraction:
     outbound_known_malicious: bool = False
 
     def add_remote(self, raw: Any, where: str) -> None:
+        """Add a candidate for a ban, found at ``where`` (a field path, for the alert).
+
+        ``raw`` is any finding value: a malformed one is recorded in ``problems``, a
+        missing or empty one ignored; IPv4-mapped IPv6 is stored as IPv4.
+        """
         self._add(self.remote, raw, where)
 
     def add_outbound(self, raw: Any, where: str) -> None:
+        """Add a destination the resource connected out to (see ``add_remote``)."""
         self._add(self.outbound, raw, where)
 
     def add_affiliated(self, raw: Any, where: str) -> None:
+        """Add a caller from an affiliated account (see ``add_remote``)."""
         self._add(self.affiliated, raw, where)
 
     def add_own(self, raw: Any, where: str) -> None:
+        """Add an address of the affected resource itself (see ``add_remote``)."""
         self._add(self.own, raw, where)
 
     def add_domain(self, raw: Any) -> None:
+        """Add a domain (reported only), without a trailing dot and once."""
         text = str(raw or "").strip().rstrip(".")
         if text and text not in self.domains:
             self.domains.append(text)
@@ -167,7 +180,13 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
-    """The operator's own ranges (a comma list from a parameter); raises naming a bad entry."""
+    """The operator's own ranges (a comma list from a parameter); raises naming a bad entry.
+
+    Empty entries are skipped; host bits are allowed (``10.0.0.1/8`` -> ``10.0.0.0/8``).
+
+    Raises:
+        ValueError: an entry is not a CIDR or address.
+    """
     networks = []
     for cidr in cidrs:
         text = cidr.strip()
@@ -181,7 +200,10 @@ def parse_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
 
 
 def in_networks(ip: str, networks: Iterable[Network]) -> Network | None:
-    """The first of ``networks`` that holds ``ip``, if any."""
+    """The first of ``networks`` that holds ``ip``, if any.
+
+    Raises ValueError if ``ip`` is not an IP address.
+    """
     address = ipaddress.ip_address(ip)
     for network in networks:
         if network.version == address.version and address in network:

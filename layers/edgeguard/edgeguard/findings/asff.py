@@ -1,6 +1,7 @@
 """Remote addresses from a Security Hub finding (AWS Security Finding Format, ASFF).
 
-What ASFF offers (Security Hub API reference: AwsSecurityFinding):
+What ASFF offers ("AWS Security Hub User Guide: AWS Security Finding Format (ASFF)";
+fields per "AWS Security Hub API Reference: AwsSecurityFinding"):
 - ``Network``: ``Direction`` IN means the source is the remote side, OUT the
   destination; ``SourceIpV4/V6``, ``DestinationIpV4/V6``, ``SourceDomain``,
   ``DestinationDomain``. Without a direction, the source is taken as remote.
@@ -51,7 +52,12 @@ _GD = "aws/guardduty/service/"
 
 
 def extract_asff(finding: dict[str, Any]) -> Extraction:
-    """Every remote address of one ASFF finding."""
+    """Every remote address of one ASFF finding.
+
+    ``finding`` is one AwsSecurityFinding (PascalCase keys; any case is accepted).
+    Severity is reported on GuardDuty's 0-10 scale. Never raises for malformed
+    values: they are recorded in ``Extraction.problems``.
+    """
     types = as_list(lookup(finding, "Types"))
     extraction = Extraction(
         source="securityhub",
@@ -196,7 +202,14 @@ def _severity(finding: dict[str, Any]) -> float:
 
 
 def findings_from_custom_action(event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The findings selected in a "Security Hub Findings - Custom Action" event."""
+    """The findings selected in a "Security Hub Findings - Custom Action" event.
+
+    Event format: "AWS Security Hub User Guide: EventBridge event formats for Security
+    Hub CSPM". Entries that are not objects are dropped (the caller counts them).
+
+    Raises:
+        ValueError: another detail-type, or no ``detail.findings`` list.
+    """
     if event.get("detail-type") not in (None, "Security Hub Findings - Custom Action"):
         raise ValueError(
             f"not a Security Hub custom action event: {str(event.get('detail-type'))[:80]!r}"

@@ -30,6 +30,7 @@ class BlockSettings:
 
     @property
     def action(self) -> str:
+        """The decision action: ``count`` in dry run, else ``ban``."""
         return "count" if self.dry_run else "ban"
 
 
@@ -79,7 +80,14 @@ def block_finding(
     settings: BlockSettings,
     now: datetime | None = None,
 ) -> FindingOutcome:
-    """Record one decision per remote address of the finding; idempotent (longest wins)."""
+    """Record one decision per remote address of the finding; idempotent (longest wins).
+
+    Addresses in ``settings.own_networks`` go to ``own``; an IPv6 host whose banned
+    range (the sink policy's ``ipv6_host_prefix``, /64 by default) would cover the
+    resource's own address or an own network is refused, as is anything the sink
+    refuses (private, reserved, allowlisted). ``banned`` holds the recorded decisions
+    (value, status, expires_at ISO 8601 UTC to the second). Errors of the sink propagate.
+    """
     now = now or utcnow()
     outcome = FindingOutcome(extraction)
     policy = getattr(sink, "policy", None)
@@ -156,7 +164,12 @@ def _acts_outbound(outcomes: list[FindingOutcome]) -> bool:
 
 
 def alert_severity(finding_severity: float, banned: bool) -> str:
-    """GuardDuty's scale: 7.0-8.9 high, 9.0+ critical, 4.0-6.9 medium."""
+    """The alert severity ("low", "medium", "high", "critical") for a finding severity on
+    GuardDuty's 0-10 scale ("Amazon GuardDuty User Guide: Severity levels of GuardDuty
+    findings"): 7.0-8.9 high, 9.0+ critical, 4.0-6.9 medium.
+
+    Without a ban it is one step lower: "medium" from 7.0, else "low".
+    """
     if not banned:
         return "low" if finding_severity < 7 else "medium"
     if finding_severity >= 9:

@@ -1,6 +1,7 @@
 """Remote addresses from a GuardDuty finding, in every shape the finding format has.
 
-The finding format (GuardDuty API reference: Finding, Service, Action, Detection):
+The finding format ("Amazon GuardDuty User Guide: GuardDuty finding format"; fields per
+"Amazon GuardDuty API Reference": Finding, Service, Action, Detection):
 - ``service.action.networkConnectionAction.remoteIpDetails`` (EC2, EKS/ECS runtime,
   Lambda network activity); ``localIpDetails`` is the resource's own address.
 - ``service.action.awsApiCallAction.remoteIpDetails`` (IAM, S3 protection, ...).
@@ -95,7 +96,11 @@ def not_actionable(finding: dict[str, Any]) -> str:
 
 
 def extract_guardduty(finding: dict[str, Any]) -> Extraction:
-    """Every remote address of one finding (the ``detail`` of a "GuardDuty Finding" event)."""
+    """Every remote address of one finding (the ``detail`` of a "GuardDuty Finding" event).
+
+    Keys may be camelCase (EventBridge) or PascalCase (GetFindings). Never raises for
+    malformed values: they are recorded in ``Extraction.problems``.
+    """
     extraction = Extraction(
         source="guardduty",
         finding_id=str(lookup(finding, "id") or ""),
@@ -172,7 +177,14 @@ def _severity(raw: Any) -> float:
 
 
 def finding_from_event(event: dict[str, Any]) -> dict[str, Any]:
-    """The finding inside an EventBridge "GuardDuty Finding" event (its ``detail``)."""
+    """The finding inside an EventBridge "GuardDuty Finding" event (its ``detail``).
+
+    Event format: "Amazon GuardDuty User Guide: Creating custom responses to GuardDuty
+    findings with Amazon EventBridge". A bare event without ``detail-type`` is accepted.
+
+    Raises:
+        ValueError: another detail-type, or no ``detail`` object.
+    """
     if event.get("detail-type") not in (None, "GuardDuty Finding"):
         raise ValueError(f"not a GuardDuty finding event: {str(event.get('detail-type'))[:80]!r}")
     detail = event.get("detail")

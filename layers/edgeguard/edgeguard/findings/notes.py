@@ -19,6 +19,11 @@ _BATCH = 100
 
 @dataclass
 class NoteReport:
+    """What ``write_notes`` did: findings Security Hub updated, and the ones it did not.
+
+    ``unprocessed`` entries read ``"<finding id>: <ErrorCode> <ErrorMessage>"``.
+    """
+
     updated: int = 0
     unprocessed: list[str] = field(default_factory=list)  # "finding id: ErrorCode message"
 
@@ -26,7 +31,16 @@ class NoteReport:
 def write_notes(
     securityhub: Any, notes: Iterable[tuple[dict[str, str], str]], updated_by: str = UPDATED_BY
 ) -> NoteReport:
-    """notes: (FindingIdentifier {Id, ProductArn}, note text) pairs."""
+    """Write each note on its findings with BatchUpdateFindings; returns a NoteReport.
+
+    ``notes`` are (FindingIdentifier ``{"Id", "ProductArn"}``, note text) pairs; the
+    text must be at most 512 characters and a call takes at most 100 identifiers
+    (source: "AWS Security Hub API Reference: BatchUpdateFindings").
+
+    Raises:
+        botocore.exceptions.ClientError: a call was refused as a whole (findings
+            refused one by one are reported in ``unprocessed`` instead).
+    """
     groups: dict[str, list[dict[str, str]]] = defaultdict(list)
     for identifier, text in notes:
         groups[text].append(identifier)

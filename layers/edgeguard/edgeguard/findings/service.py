@@ -27,7 +27,13 @@ logger = logging.getLogger(__name__)
 
 
 def parse_bool(raw: str, name: str) -> bool:
-    """'true'/'false' (any case) from a template parameter; anything else is an error."""
+    """'true'/'false' (any case) from a template parameter; anything else is an error.
+
+    Also accepted: "1"/"yes" and "0"/"no"/"" (false).
+
+    Raises:
+        ConfigError: any other text; the message names the variable ``name``.
+    """
     text = raw.strip().lower()
     if text in ("true", "1", "yes"):
         return True
@@ -37,6 +43,11 @@ def parse_bool(raw: str, name: str) -> bool:
 
 
 def parse_minutes(raw: str, name: str) -> timedelta:
+    """A positive number of minutes (fractions allowed) as a timedelta.
+
+    Raises:
+        ConfigError: not a number, or not above 0; the message names ``name``.
+    """
     try:
         minutes = float(raw)
     except ValueError:
@@ -48,7 +59,11 @@ def parse_minutes(raw: str, name: str) -> timedelta:
 
 @dataclass(frozen=True)
 class FindingSettings:
-    """Read once at cold start."""
+    """Read once at cold start.
+
+    ``topic_arn`` is the alerts topic; ``block`` says how findings become decisions;
+    ``min_severity`` (GuardDuty's 0-10 scale) is the least severity that is acted on.
+    """
 
     topic_arn: str
     block: BlockSettings
@@ -56,6 +71,12 @@ class FindingSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FindingSettings:
+        """Read ALERTS_TOPIC_ARN (required), OWN_CIDRS (comma-separated CIDRs), MIN_SEVERITY
+        (number, default 0), BAN_MINUTES (default 1440) and DRY_RUN (default false).
+
+        Raises:
+            ConfigError: a variable is missing or malformed; the message names it.
+        """
         try:
             own = parse_networks(optional("OWN_CIDRS", "", environ).split(","))
         except ValueError as error:
@@ -82,7 +103,15 @@ def handle_guardduty_event(
     settings: FindingSettings,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """One "GuardDuty Finding" event: ban its remote addresses (origin guardduty), alert."""
+    """One "GuardDuty Finding" event: ban its remote addresses (origin guardduty), alert.
+
+    A finding below ``settings.min_severity`` is skipped, with no alert. Returns a
+    JSON-ready summary (finding id and type, recorded decisions, refused, skipped
+    and not-banned addresses, domains, problems).
+
+    Raises:
+        ValueError: not a GuardDuty finding event, or one without a ``detail`` object.
+    """
     extraction = extract_guardduty(finding_from_event(event))
     if extraction.severity < settings.min_severity:
         return {
@@ -123,7 +152,11 @@ def handle_custom_action_event(
     """The findings selected with "Block source IP in WAF": ban, note each finding, alert.
 
     A note that could not be written is reported in the alert and the result; the
-    bans stand either way (recording them again later is harmless).
+    bans stand either way (recording them again later is harmless). There is no
+    severity filter here: the operator chose the findings. Returns a JSON-ready summary.
+
+    Raises:
+        ValueError: not a custom action event, or one without a ``detail.findings`` list.
     """
     findings = findings_from_custom_action(event)
     malformed = len(lookup(event, "detail", "findings") or []) - len(findings)

@@ -8,6 +8,9 @@ request_creation_time "actions_executed" "redirect_url" "error_reason"
 "target:port_list" "target_status_code_list" "classification"
 "classification_reason" conn_trace_id ... — newer releases append fields, so
 anything after the ones read here is ignored.
+
+Source of the format: "Elastic Load Balancing, User Guide for Application Load
+Balancers: Access log entries".
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ _LINE = re.compile(r'"([^"]*)"|(\S+)')
 
 
 def looks_like(data: bytes | bytearray | memoryview) -> bool:
-    """True when the first line starts like an ALB access log entry."""
+    """True when the first line starts like an ALB access log entry.
+
+    That is: a known ``type`` (http, https, h2, grpcs, ws, wss), then an ISO 8601 time
+    starting with ``20``, in the first line of the first 2 KiB of decompressed text.
+    """
     first = bytes(data[:2048]).split(b"\n", 1)[0]
     parts = first.split(b" ", 2)
     return len(parts) == 3 and parts[0] in TYPES and parts[1][:2] == b"20" and b"T" in parts[1]
@@ -36,7 +43,17 @@ def looks_like(data: bytes | bytearray | memoryview) -> bool:
 
 def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
     """Parse a whole ALB access log (plain or gzip; polars inflates it); malformed lines
-    are counted and skipped."""
+    are counted and skipped.
+
+    Returns ``Parsed("alb", frame, lines, skipped)``: ``ts`` from ``time`` (UTC, epoch
+    seconds, fraction dropped), ``client`` from ``client:port`` without the port,
+    ``status`` from ``elb_status_code``, method/path/query split from ``"request"``
+    (an absolute URL's scheme and host are dropped). ``head`` is ignored. A line
+    without a parseable time, status or client address (e.g. ``-``) is skipped.
+
+    Raises:
+        CorruptObject: gzip input that cannot be inflated.
+    """
     del head  # the format has no header to read first
     try:
         raw = _read(data)

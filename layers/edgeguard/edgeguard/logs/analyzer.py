@@ -47,6 +47,9 @@ class FileReport:
     outcomes: list[Outcome] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict; each decision as its value, scenario and the
+        sink's status (e.g. "created", "extended").
+        """
         return {
             "key": self.key,
             "format": self.format,
@@ -105,6 +108,13 @@ def analyze_object(
 
     Formats in ``skip_sources`` are parsed and counted but not judged: behind
     CloudFront, an ALB log's client is a CloudFront edge server, not the viewer.
+    ``file_id`` (default ``key``) identifies the object in the state store, so a retry
+    overwrites rather than adds. A verdict whose key is already decided is not recorded
+    again; a recorded one is marked decided until ``now`` plus its ban duration.
+
+    Raises:
+        CorruptObject, UnknownFormat: the object cannot be read (see ``read_log``).
+        Errors of ``store`` and ``sink`` propagate.
     """
     now = now or utcnow()
     parsed = read_log(body, key)
@@ -140,6 +150,7 @@ class Replay:
     _samples: list[pl.DataFrame] = field(default_factory=list)
 
     def add(self, parsed: Parsed) -> None:
+        """Observe one parsed file and add its line counts; evaluation waits for ``decide``."""
         observations, samples = observe(parsed.frame, self.settings, source=parsed.format)
         self.files += 1
         self.lines += parsed.lines
@@ -149,10 +160,19 @@ class Replay:
             self._samples.append(samples)
 
     def add_bytes(self, body: bytes, key: str = "", fmt: str = "auto") -> None:
+        """Parse one file's bytes (gzip or plain) and ``add`` it.
+
+        Raises CorruptObject or UnknownFormat like ``read_log``.
+        """
         self.add(read_log(body, key, fmt))
 
     def decide(self, sink: DecisionSink) -> list[Outcome]:
-        """Evaluate every bucket; record each verdict at its overflow time (log time)."""
+        """Evaluate every bucket; record each verdict at its overflow time (log time).
+
+        Verdicts are recorded in log-time order (overflow time, then client and scenario),
+        as the deployed analyzer meets them, so a repeat offender escalates the same way.
+        Returns one Outcome per verdict; errors of ``sink`` propagate.
+        """
         if not self._observations:
             return []
         examples: dict[str, str] = {}

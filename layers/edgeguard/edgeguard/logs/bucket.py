@@ -40,7 +40,12 @@ class Verdict:
 
 
 def evaluate(observations: pl.DataFrame, settings: DetectionSettings) -> list[Verdict]:
-    """Every (source, client, scenario) whose bucket overflows, ordered by overflow time."""
+    """Every (source, client, scenario) whose bucket overflows, ordered by overflow time.
+
+    ``observations`` has ``OBSERVATION_SCHEMA`` (ts in epoch seconds); the same second
+    may appear several times (from several files) and is summed. Scenarios not enabled
+    in ``settings`` are ignored. Verdict times are aware UTC datetimes.
+    """
     if observations.is_empty():
         return []
     params = pl.DataFrame(

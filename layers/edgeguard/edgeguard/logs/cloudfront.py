@@ -8,6 +8,9 @@ tokens that URL encoding leaves alone; samples shown to people are decoded.
 Fields are found by name in the header (older files have fewer fields);
 without a header the documented order is assumed.
 The scan runs in polars (native, multi-threaded); Python never touches a line.
+
+Source of the format: "Amazon CloudFront Developer Guide: Standard log file fields"
+(standard logging, legacy). Logging v2 output formats are not read here.
 """
 
 from __future__ import annotations
@@ -70,7 +73,11 @@ _REQUIRED = ("date", "time", "c-ip", "cs-uri-stem", "sc-status")
 
 
 def header_fields(data: bytes | bytearray | memoryview) -> list[str] | None:
-    """Field names from the ``#Fields:`` line among the leading comment lines."""
+    """Field names from the ``#Fields:`` line among the leading comment lines.
+
+    Looks at the first 20 lines of the first 64 KiB of (decompressed) text; None when
+    there is no such line before the first data line.
+    """
     head = bytes(data[:65536])
     for raw in head.split(b"\n")[:20]:
         line = raw.strip().decode("utf-8", "replace")
@@ -82,7 +89,11 @@ def header_fields(data: bytes | bytearray | memoryview) -> list[str] | None:
 
 
 def looks_like(data: bytes | bytearray | memoryview) -> bool:
-    """True for CloudFront standard log text (header or a tab-separated first line)."""
+    """True for CloudFront standard log text (header or a tab-separated first line).
+
+    Reads the first 4 KiB of decompressed text: a ``#Version:`` / ``#Fields: date time
+    x-edge-location`` header, or a first line with 12+ tabs that starts with 4 digits.
+    """
     head = bytes(data[:4096])
     if head.startswith(b"#Version:") or b"#Fields: date time x-edge-location" in head:
         return True
@@ -92,7 +103,18 @@ def looks_like(data: bytes | bytearray | memoryview) -> bool:
 
 def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
     """Parse a whole CloudFront log (plain, or gzip with ``head`` its first inflated
-    bytes); malformed lines are counted and skipped."""
+    bytes); malformed lines are counted and skipped.
+
+    Returns ``Parsed("cloudfront", frame, lines, skipped)`` with the ``frame.SCHEMA``
+    columns: ``ts`` from ``date`` + ``time`` (UTC, epoch seconds), ``client`` from
+    ``c-ip``, ``status`` from ``sc-status``, ``query``/``ua`` still URL-encoded, ``-``
+    as "". A line without a parseable time, status, address or path is skipped. A
+    header that lacks a required field (date, time, c-ip, cs-uri-stem, sc-status)
+    makes every line skipped.
+
+    Raises:
+        CorruptObject: gzip input that cannot be inflated.
+    """
     names = header_fields(data if head is None else head) or DOCUMENTED_FIELDS
     if any(name not in names for name in _REQUIRED):
         text = decompress(data)

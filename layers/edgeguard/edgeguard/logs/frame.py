@@ -36,10 +36,12 @@ class Parsed:
 
     @property
     def parsed(self) -> int:
+        """Lines that became rows of ``frame`` (``lines - skipped``)."""
         return self.lines - self.skipped
 
 
 def empty() -> pl.DataFrame:
+    """A table with the ``SCHEMA`` columns and no rows."""
     return pl.DataFrame(schema=SCHEMA)
 
 

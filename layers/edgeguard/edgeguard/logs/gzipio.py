@@ -16,7 +16,14 @@ class CorruptObject(ValueError):
 
 
 def decompress(data: bytes | bytearray) -> bytes | bytearray:
-    """Plain bytes pass through; gzip (one or several members) is inflated."""
+    """Plain bytes pass through; gzip (one or several members) is inflated.
+
+    Gzip is recognised by its magic bytes 1f 8b (RFC 1952); trailing garbage after a
+    complete member is ignored, as gzip(1) does.
+
+    Raises:
+        CorruptObject: a truncated or damaged gzip stream.
+    """
     if data[:2] != b"\x1f\x8b":
         return data
     try:
@@ -53,11 +60,16 @@ def _zlib_members(data: bytes | bytearray) -> bytes:
 
 
 def is_gzip(data: bytes | bytearray) -> bool:
+    """True when ``data`` starts with the gzip magic bytes 1f 8b (RFC 1952)."""
     return data[:2] == b"\x1f\x8b"
 
 
 def peek(data: bytes | bytearray, size: int = 65536) -> bytes:
-    """The first ``size`` bytes of the text (or all of it), inflating no more than needed."""
+    """The first ``size`` bytes of the text (or all of it), inflating no more than needed.
+
+    For gzip only the first member is read. Raises CorruptObject when the inflated
+    part is damaged.
+    """
     if not is_gzip(data):
         return bytes(data[:size])
     inflater = zlib.decompressobj(wbits=31)

@@ -36,7 +36,16 @@ class UnknownFormat(ValueError):
 
 
 def detect(data: bytes | bytearray | memoryview, key: str = "") -> str:
-    """The log format of decompressed text, from its content first, then the key."""
+    """The log format of decompressed text, from its content first, then the key.
+
+    Returns "waf", "cloudfront" or "alb". Content checks run in that order; the key
+    is matched against the AWS delivery paths (``AWSLogs/<account>/WAFLogs/``,
+    ``aws-waf-logs``, ``AWSLogs/<account>/elasticloadbalancing/``, CloudFront's
+    ``<distribution>.YYYY-MM-DD-HH.<id>.gz``) only when the content says nothing.
+
+    Raises:
+        UnknownFormat: neither content nor key identifies the format.
+    """
     if waf.looks_like(data):
         return "waf"
     if cloudfront.looks_like(data):
@@ -55,6 +64,10 @@ def read_log(data: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parse
     CloudFront and ALB objects go to polars still compressed: it inflates while it
     parses (and reads multi-member gzip); the format and the ``#Fields`` header are
     read from the first 64 KB only. Damage found on the way raises CorruptObject.
+
+    Raises:
+        CorruptObject: gzip that cannot be inflated.
+        UnknownFormat: the format cannot be told, or ``fmt`` is not one of ``FORMATS``.
     """
     if not is_gzip(data):
         return parse_text(data, key, fmt)
@@ -68,7 +81,13 @@ def read_log(data: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parse
 
 
 def parse_text(text: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
-    """Parse decompressed log text (format detected unless ``fmt`` says)."""
+    """Parse decompressed log text (format detected unless ``fmt`` says).
+
+    Blank text gives an empty Parsed (format ``fmt``, or "empty") with 0 lines.
+
+    Raises:
+        UnknownFormat: the format cannot be told, or ``fmt`` is not one of ``FORMATS``.
+    """
     if not text.strip():
         return Parsed(fmt if fmt != "auto" else "empty", empty(), 0, 0)
     name = detect(text, key) if fmt == "auto" else fmt

@@ -236,7 +236,14 @@ def events_by_scenario(frame: pl.DataFrame, settings: DetectionSettings) -> dict
 def observe(
     frame: pl.DataFrame, settings: DetectionSettings, source: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-second event counts and one sample per (client, scenario) worth tracking."""
+    """Per-second event counts and one sample per (client, scenario) worth tracking.
+
+    ``frame`` has ``frame.SCHEMA`` columns. Returns (observations with
+    ``OBSERVATION_SCHEMA``: source, client, scenario, ts in epoch seconds, n events in
+    that second; samples with ``SAMPLE_SCHEMA``: one decoded request of at most 200
+    characters per client and scenario). IPv6 clients are keyed by their /64. A client
+    is kept only with at least the scenario's ``track_min_per_file`` events in this frame.
+    """
     if frame.is_empty():
         return pl.DataFrame(schema=OBSERVATION_SCHEMA), pl.DataFrame(schema=SAMPLE_SCHEMA)
     frame = _client_keys(frame)

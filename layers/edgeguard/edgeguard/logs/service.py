@@ -37,6 +37,16 @@ class AnalyzerConfig:
 
     @classmethod
     def from_env(cls) -> AnalyzerConfig:
+        """Read the function's environment.
+
+        DETECTION_STATE_TABLE and DECISIONS_TABLE are required; ALERTS_TOPIC_ARN,
+        DETECTION_OVERRIDES (JSON, see ``DetectionSettings``) and DETECTION_SKIP_SOURCES
+        (comma-separated formats) are optional.
+
+        Raises:
+            ConfigError: a required variable is missing.
+            SettingsError: DETECTION_OVERRIDES is invalid.
+        """
         return cls(
             state_table=require("DETECTION_STATE_TABLE"),
             decisions_table=require("DECISIONS_TABLE"),
@@ -62,7 +72,13 @@ class Dependencies:
 
 
 def s3_objects(body: str) -> Iterator[tuple[str, str, str]]:
-    """(bucket, key, version-or-etag id) of each ObjectCreated record in an S3 notification."""
+    """(bucket, key, version-or-etag id) of each ObjectCreated record in an S3 notification.
+
+    ``body`` is the notification's JSON ("Amazon S3 User Guide: Event message
+    structure"); the key is URL-decoded (``+`` is a space). ``s3:TestEvent`` and other
+    event names yield nothing. Raises ValueError (invalid JSON) or KeyError (a record
+    without ``s3.bucket.name`` / ``s3.object.key``).
+    """
     message = json.loads(body)
     if message.get("Event") == "s3:TestEvent":
         return
@@ -80,7 +96,12 @@ def s3_objects(body: str) -> Iterator[tuple[str, str, str]]:
 
 
 def process_record(body: str, deps: Dependencies) -> list[FileReport]:
-    """Analyze every object of one SQS record; raises (failing this record only) on read errors."""
+    """Analyze every object of one SQS record; raises (failing this record only) on read errors.
+
+    Returns one FileReport per object and publishes a "log-ban" alert for each object
+    that created or extended decisions. Raises whatever GetObject, ``analyze_object``
+    or ``s3_objects`` raise (ClientError, CorruptObject, UnknownFormat, ...).
+    """
     reports = []
     for bucket, key, file_id in s3_objects(body):
         data = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()

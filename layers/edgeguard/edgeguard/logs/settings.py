@@ -6,10 +6,10 @@ and the client is decided against once the level exceeds ``capacity``. So
 ``capacity + 1`` matching requests in a burst trigger, and a client that stays
 below the drain rate never does, however long it keeps going.
 
-Overrides are JSON, e.g. ``{"flood": {"capacity": 12000}, "scanner_ua": {"enabled":
-false}, "sqli": {"action": "captcha"}}``: from the ``DETECTION_OVERRIDES``
-environment variable (template parameter ``LogDetectionOverrides``) in Lambda, or
-``edgeguard replay --config FILE``.
+Overrides are JSON, e.g. ``{"request_flood": {"capacity": 12000}, "scanner_user_agent":
+{"enabled": false}, "sqli_probing": {"action": "captcha"}}``: from the
+``DETECTION_OVERRIDES`` environment variable (template parameter
+``LogDetectionOverrides``) in Lambda, or ``edgeguard replay --config FILE``.
 """
 
 from __future__ import annotations
@@ -43,10 +43,12 @@ class Scenario:
 
     @property
     def leak_per_second(self) -> float:
+        """The drain rate in events per second (``leak_per_minute / 60``)."""
         return self.leak_per_minute / 60.0
 
     @property
     def duration(self) -> timedelta:
+        """How long a decision from this scenario lasts (``ban_minutes``)."""
         return timedelta(minutes=self.ban_minutes)
 
 
@@ -120,6 +122,10 @@ class DetectionSettings:
     scenarios: tuple[Scenario, ...] = field(default=DEFAULT_SCENARIOS)
 
     def get(self, name: str) -> Scenario:
+        """The scenario called ``name``, enabled or not.
+
+        Raises KeyError for an unknown name.
+        """
         for scenario in self.scenarios:
             if scenario.name == name:
                 return scenario
@@ -127,11 +133,16 @@ class DetectionSettings:
 
     @property
     def enabled(self) -> tuple[Scenario, ...]:
+        """The scenarios that run, in their declared order."""
         return tuple(s for s in self.scenarios if s.enabled)
 
     @classmethod
     def from_json(cls, text: str | None) -> DetectionSettings:
-        """Defaults with the JSON overrides applied; empty text means defaults."""
+        """Defaults with the JSON overrides applied; empty text means defaults.
+
+        Raises:
+            SettingsError: the text is not JSON, or see ``with_overrides``.
+        """
         if not text or not text.strip():
             return cls()
         try:
@@ -141,6 +152,15 @@ class DetectionSettings:
         return cls().with_overrides(overrides)
 
     def with_overrides(self, overrides: Any) -> DetectionSettings:
+        """These settings with ``overrides`` (``{scenario name: {field: value}}``) applied.
+
+        Tunable fields: capacity, leak_per_minute (events per minute), ban_minutes,
+        action (one of ``decisions.ACTIONS``), enabled (bool), track_min_per_file.
+
+        Raises:
+            SettingsError: not an object, an unknown scenario or field, or a value of the
+                wrong kind (numbers must be positive; ban_minutes and track_min_per_file whole).
+        """
         if not isinstance(overrides, dict):
             raise SettingsError("detection overrides must be a JSON object of scenario names")
         known = {s.name for s in self.scenarios}

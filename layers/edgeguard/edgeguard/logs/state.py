@@ -35,10 +35,15 @@ _CHUNK = 20_000  # (offset, count) pairs per item, well under DynamoDB's 400 KB
 
 
 def key_of(source: str, client: str, scenario: str) -> str:
+    """The state key ``source|client|scenario`` (the table's partition key)."""
     return f"{source}|{client}|{scenario}"
 
 
 def split_key(key: str) -> tuple[str, str, str]:
+    """(source, client, scenario) of a key made by ``key_of``.
+
+    Raises ValueError when ``key`` has fewer than two ``|``.
+    """
     source, client, scenario = key.split("|", 2)
     return source, client, scenario
 
@@ -46,11 +51,19 @@ def split_key(key: str) -> tuple[str, str, str]:
 class StateStore(Protocol):
     """Where contributions and decided markers live (DynamoDB, or memory offline)."""
 
-    def merge(self, file_id: str, observations: pl.DataFrame, now: datetime) -> pl.DataFrame: ...
+    def merge(self, file_id: str, observations: pl.DataFrame, now: datetime) -> pl.DataFrame:
+        """Store this file's observations, return every file's for the same keys.
 
-    def decided(self, key: str, now: datetime) -> bool: ...
+        ``observations`` has ``OBSERVATION_SCHEMA`` columns (source, client, scenario, ts
+        in epoch seconds, n events); the result has the same columns. Storing the same
+        ``file_id`` again replaces its earlier contribution.
+        """
 
-    def mark_decided(self, key: str, until: datetime) -> None: ...
+    def decided(self, key: str, now: datetime) -> bool:
+        """Whether a decision for ``key`` was recorded that lasts beyond ``now``."""
+
+    def mark_decided(self, key: str, until: datetime) -> None:
+        """Remember that ``key`` is decided until ``until`` (never shortened)."""
 
 
 def _contributions(observations: pl.DataFrame) -> dict[str, list[tuple[int, int]]]:
@@ -77,6 +90,7 @@ class MemoryStateStore:
     markers: dict[str, datetime] = field(default_factory=dict)
 
     def merge(self, file_id: str, observations: pl.DataFrame, now: datetime) -> pl.DataFrame:
+        """See ``StateStore.merge``; contributions are kept in ``items``."""
         rows = []
         for key, counts in _contributions(observations).items():
             files = self.items.setdefault(key, {})
@@ -85,19 +99,28 @@ class MemoryStateStore:
         return _frame(rows)
 
     def decided(self, key: str, now: datetime) -> bool:
+        """See ``StateStore.decided``."""
         until = self.markers.get(key)
         return until is not None and until > now
 
     def mark_decided(self, key: str, until: datetime) -> None:
+        """See ``StateStore.mark_decided``; keeps the later of the two times."""
         self.markers[key] = max(until, self.markers.get(key, until))
 
 
 def encode(counts: list[tuple[int, int]]) -> str:
+    """(epoch second, count) pairs as text: ``"<base> <offset>:<n> ..."``, offsets from the
+    first pair's second. ``counts`` must be non-empty (IndexError otherwise).
+    """
     base = counts[0][0]
     return f"{base} " + " ".join(f"{ts - base}:{n}" for ts, n in counts)
 
 
 def decode(text: str) -> list[tuple[int, int]]:
+    """The (epoch second, count) pairs ``encode`` wrote.
+
+    Raises ValueError on text that ``encode`` did not produce.
+    """
     head, _, rest = text.partition(" ")
     base = int(head)
     pairs = []
@@ -109,12 +132,27 @@ def decode(text: str) -> list[tuple[int, int]]:
 
 @dataclass
 class DynamoStateStore:
-    """Contributions in the DetectionStateTable (pk, sk, counts, expires_at TTL)."""
+    """Contributions in the DetectionStateTable (pk, sk, counts, expires_at TTL).
+
+    ``client`` is a boto3 DynamoDB client; ``table`` the table name.
+    """
 
     client: Any  # boto3 DynamoDB client
     table: str
 
     def merge(self, file_id: str, observations: pl.DataFrame, now: datetime) -> pl.DataFrame:
+        """Put this file's contributions, then read back every file's for the same keys.
+
+        Each key's pairs are written in items of at most 20,000 pairs (sk
+        ``<file id>#<part>``) to stay under DynamoDB's 400 KB item size, 25 per
+        BatchWriteItem ("Amazon DynamoDB Developer Guide: Quotas in Amazon DynamoDB"). A
+        file id over 400 characters is replaced by its SHA-256 hex digest. Reads are
+        strongly consistent queries on each key. Returns ``OBSERVATION_SCHEMA`` rows.
+
+        Raises:
+            RuntimeError: items were still unprocessed after 8 BatchWriteItem attempts.
+            botocore.exceptions.ClientError: any DynamoDB error.
+        """
         grouped = _contributions(observations)
         if len(file_id) > 400:  # sort keys stop at 1,024 bytes; S3 keys can be that long
             file_id = hashlib.sha256(file_id.encode()).hexdigest()
@@ -144,6 +182,10 @@ class DynamoStateStore:
         return _frame(rows)
 
     def decided(self, key: str, now: datetime) -> bool:
+        """Whether the ``#decided`` marker of ``key`` has ``until`` (epoch seconds) after ``now``.
+
+        A strongly consistent GetItem; ClientError propagates.
+        """
         item = self.client.get_item(
             TableName=self.table,
             Key={"pk": {"S": key}, "sk": {"S": DECIDED}},
@@ -152,6 +194,11 @@ class DynamoStateStore:
         return bool(item) and int(item["until"]["N"]) > now.timestamp()
 
     def mark_decided(self, key: str, until: datetime) -> None:
+        """Write the ``#decided`` marker of ``key`` with ``until`` (epoch seconds).
+
+        Conditional: a marker that already lasts as long or longer is left alone (the
+        conditional-check failure is swallowed). Its TTL is ``until`` plus 2 days.
+        """
         stamp = int(until.timestamp())
         with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
             self.client.put_item(

@@ -4,6 +4,9 @@ Read: timestamp (epoch milliseconds), action (ALLOW/BLOCK/COUNT/CAPTCHA/CHALLENG
 httpRequest.clientIp / uri / args / httpMethod / headers[{name, value}], and
 responseCodeSent when WAF sent a custom response. A line that is not such an
 object is counted and skipped.
+
+Source of the format: "AWS WAF Developer Guide: Log fields" (log fields for web ACL
+traffic). Only the S3 delivery's one-object-per-line text is read here.
 """
 
 from __future__ import annotations
@@ -20,12 +23,24 @@ _ADDRESS = re.compile(r"[0-9A-Fa-f:.]{2,45}")
 
 
 def looks_like(data: bytes | bytearray | memoryview) -> bool:
+    """True when decompressed text starts with a JSON object holding ``"httpRequest"``.
+
+    Only the first 4 KiB are looked at; a log whose first record is longer is
+    recognised by its object key instead (see ``reader.detect``).
+    """
     head = bytes(data[:4096]).lstrip()
     return head.startswith(b"{") and b'"httpRequest"' in head
 
 
 def parse(data: bytes | bytearray | memoryview, head: bytes | None = None) -> Parsed:
-    """Parse a whole (decompressed) WAF log; malformed lines are counted and skipped."""
+    """Parse a whole (decompressed) WAF log; malformed lines are counted and skipped.
+
+    Returns ``Parsed("waf", frame, lines, skipped)``: ``ts`` = timestamp // 1000 (epoch
+    seconds), ``status`` = ``responseCodeSent`` or 0, ``blocked`` = action BLOCK, ``ua``
+    from the ``User-Agent`` header (any case). ``head`` is ignored. Lines that are not
+    JSON, lack ``httpRequest``/``clientIp``/``timestamp`` or have an implausible address
+    or time are skipped. Never raises for bad content.
+    """
     del head
     rows: dict[str, list[Any]] = {name: [] for name in SCHEMA}
     lines = 0

@@ -16,7 +16,15 @@ _SUBJECT_LIMIT = 100  # SNS Subject: at most 100 printable ASCII characters
 
 @dataclass(frozen=True)
 class Alert:
-    """One event worth telling the team about."""
+    """One event worth telling the team about.
+
+    ``kind`` names the automation (e.g. "log-ban"), ``severity`` is one of
+    ``SEVERITIES``, ``fields`` are JSON-ready values shown one per line, ``link`` an
+    optional URL.
+
+    Raises (on construction):
+        ValueError: an unknown severity, or an empty kind or title.
+    """
 
     kind: str
     title: str
@@ -49,7 +57,11 @@ class Alert:
         return "\n".join(lines)
 
     def subject(self) -> str:
-        """An SNS-safe subject line (ASCII, no newlines, at most 100 characters)."""
+        """An SNS-safe subject line (ASCII, no newlines, at most 100 characters).
+
+        Non-ASCII characters become ``?`` and runs of whitespace one space. Source of the
+        constraint: "Amazon SNS API Reference: Publish" (Subject).
+        """
         raw = f"edgeguard {self.severity.upper()}: {self.title}"
         ascii_only = raw.encode("ascii", "replace").decode("ascii")
         flat = " ".join(ascii_only.split())
@@ -65,7 +77,11 @@ def _as_text(value: Any) -> str:
 
 
 def publish(sns_client: Any, topic_arn: str, alert: Alert) -> str:
-    """Publish an alert: JSON for Lambda subscribers, readable text for email."""
+    """Publish an alert: JSON for Lambda subscribers, readable text for email.
+
+    Uses ``MessageStructure="json"`` (``default`` = the JSON alert, ``email`` = the
+    text). Returns the SNS MessageId; botocore ClientError propagates.
+    """
     message = {
         "default": json.dumps(alert.to_dict(), default=str),
         "email": alert.to_text(),

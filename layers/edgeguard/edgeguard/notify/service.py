@@ -29,6 +29,12 @@ class NotifierSettings:
 
     @classmethod
     def from_env(cls) -> NotifierSettings:
+        """Read TELEGRAM_TOKEN_SECRET (required: the secret's id), TELEGRAM_CHAT_ID (empty
+        turns delivery off) and TELEGRAM_API_BASE (default https://api.telegram.org).
+
+        Raises:
+            ConfigError: TELEGRAM_TOKEN_SECRET is not set.
+        """
         return cls(
             chat_id=optional("TELEGRAM_CHAT_ID"),
             api_base=optional("TELEGRAM_API_BASE", DEFAULT_API_BASE),
@@ -38,11 +44,16 @@ class NotifierSettings:
 
 @dataclass
 class DeliveryReport:
+    """What one invocation delivered: SNS records seen, Telegram messages sent, and why
+    nothing was sent when delivery is off (no chat id, or an empty token).
+    """
+
     records: int = 0
     messages_sent: int = 0
     skipped_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict."""
         return {
             "records": self.records,
             "messages_sent": self.messages_sent,
@@ -51,7 +62,10 @@ class DeliveryReport:
 
 
 def bot_token_from_secret(secret_string: str | None) -> str:
-    """Accept the token as the raw secret string or as JSON {"bot_token": ...}."""
+    """Accept the token as the raw secret string or as JSON {"bot_token": ...}.
+
+    A JSON object may also name it ``token``; malformed JSON or a missing key gives "".
+    """
     text = (secret_string or "").strip()
     if text.startswith("{"):
         try:
@@ -80,7 +94,15 @@ def deliver(
     remaining_seconds: float | None = None,
     client_factory: Callable[..., TelegramClient] = TelegramClient,
 ) -> DeliveryReport:
-    """Render and send every record; raises TelegramError when delivery fails."""
+    """Render and send every record; raises TelegramError when delivery fails.
+
+    ``remaining_seconds`` is the invocation's time left (seconds): retries stop 2
+    seconds before it runs out. ``token_provider`` is called only when a chat id is set.
+
+    Raises:
+        TelegramRejected: Telegram refused a message (bad chat or token): no retry helps.
+        TelegramUnavailable: Telegram kept failing until the time budget ran out.
+    """
     messages = sns_messages(event)
     report = DeliveryReport(records=len(messages))
     if not settings.chat_id:

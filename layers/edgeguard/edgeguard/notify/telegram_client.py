@@ -51,7 +51,15 @@ class TelegramClient:
     attempts_made: int = 0
 
     def send_message(self, text: str, deadline: float | None = None) -> dict[str, Any]:
-        """Send one message; ``deadline`` is a ``clock()`` value the retries must finish by."""
+        """Send one message; ``deadline`` is a ``clock()`` value the retries must finish by.
+
+        ``text`` is Telegram HTML of at most 4,096 characters after entity parsing
+        ("Telegram Bot API: sendMessage"). Returns Telegram's ``result`` (the Message).
+
+        Raises:
+            TelegramRejected: HTTP 400, 401, 403 or 404.
+            TelegramUnavailable: 429 / 5xx / no answer on every attempt, or no time left.
+        """
         payload = json.dumps(
             {
                 "chat_id": self.chat_id,

@@ -41,7 +41,12 @@ def _sendable(text: str) -> str:
 
 
 def render(message: str, subject: str | None = None) -> list[str]:
-    """Render one SNS message body into one or more Telegram HTML messages."""
+    """Render one SNS message body into one or more Telegram HTML messages.
+
+    Recognises edgeguard's alert JSON, CloudWatch alarm notifications and EventBridge
+    events; anything else is shown as text under ``subject``. Each message is at most
+    4,096 UTF-16 code units ("Telegram Bot API: sendMessage"). Never raises for content.
+    """
     message = _sendable(str(message))
     subject = _sendable(str(subject)) if subject else subject
     # json.loads turns "\ud800" escapes back into surrogates: clean what it returns too.

@@ -65,6 +65,7 @@ class Actor:
         return {key: value for key, value in items.items() if value}
 
     def to_dict(self) -> dict[str, str]:
+        """All fields as a JSON-ready dict of strings (empty when unknown)."""
         return {
             "type": self.type,
             "arn": self.arn,
@@ -77,6 +78,9 @@ class Actor:
 
     @classmethod
     def from_dict(cls, data: Any) -> Actor:
+        """The inverse of ``to_dict``; anything that is not a dict gives an empty Actor, and
+        missing or non-string fields become "".
+        """
         if not isinstance(data, dict):
             return cls()
         return cls(**{key: _text(data.get(key)) for key in cls.__dataclass_fields__})

@@ -83,7 +83,13 @@ class ApiCall:
 
 
 def parse_api_call(event: Any) -> ApiCall:
-    """Read an EventBridge CloudTrail event; raise NotATrailCall for anything else."""
+    """Read an EventBridge CloudTrail event; raise NotATrailCall for anything else.
+
+    Accepted: detail-type "AWS API Call via CloudTrail", eventSource
+    cloudtrail.amazonaws.com and an eventName in ``WEAKENING_CALLS``, naming a valid
+    trail in requestParameters (fields per "AWS CloudTrail User Guide: CloudTrail record
+    contents"). A refused call (``errorCode``) is parsed too: see ``ApiCall.failed``.
+    """
     if not isinstance(event, dict) or event.get("detail-type") != DETAIL_TYPE:
         raise NotATrailCall("not an 'AWS API Call via CloudTrail' event")
     detail = event.get("detail")

@@ -37,7 +37,11 @@ def _code(error: ClientError) -> str:
 
 
 def translate(error: ClientError) -> Exception:
-    """Map a CloudTrail client error onto what the response does about it."""
+    """Map a CloudTrail client error onto what the response does about it.
+
+    Returns (for the caller to raise) Throttled for a throttling code, TrailGone for
+    TrailNotFoundException / CloudTrailARNInvalidException, else ``error`` itself.
+    """
     code = _code(error)
     if code in THROTTLING_CODES:
         return Throttled(f"CloudTrail throttled the request ({code})")
@@ -47,7 +51,10 @@ def translate(error: ClientError) -> Exception:
 
 
 def start_logging(client: Any, trail: TrailRef) -> None:
-    """StartLogging; starting a trail that already logs is a no-op for CloudTrail."""
+    """StartLogging; starting a trail that already logs is a no-op for CloudTrail.
+
+    Raises Throttled, TrailGone or ClientError (see ``translate``).
+    """
     try:
         client.start_logging(Name=trail.api_id())
     except ClientError as error:
@@ -55,7 +62,10 @@ def start_logging(client: Any, trail: TrailRef) -> None:
 
 
 def is_logging(client: Any, trail: TrailRef) -> bool:
-    """GetTrailStatus(...).IsLogging."""
+    """GetTrailStatus(...).IsLogging.
+
+    Raises Throttled, TrailGone or ClientError (see ``translate``).
+    """
     try:
         return bool(client.get_trail_status(Name=trail.api_id()).get("IsLogging"))
     except ClientError as error:
@@ -69,7 +79,12 @@ def start_and_verify(
     wait_seconds: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> bool:
-    """Start logging and confirm it with GetTrailStatus; True when the trail logs."""
+    """Start logging and confirm it with GetTrailStatus; True when the trail logs.
+
+    Checks up to ``attempts`` times, sleeping ``wait_seconds * 2**n`` seconds between
+    checks; False when it still does not log. Raises Throttled, TrailGone or
+    ClientError (see ``translate``).
+    """
     start_logging(client, trail)
     for attempt in range(attempts):
         if is_logging(client, trail):
@@ -104,10 +119,15 @@ class TrailConfig:
     insight_selectors: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
+        """The record as canonical JSON (sorted keys; non-JSON values as strings)."""
         return json.dumps(asdict(self), sort_keys=True, default=str)
 
     @classmethod
     def from_json(cls, text: str) -> TrailConfig:
+        """The record ``to_json`` wrote.
+
+        Raises ValueError (not JSON) or KeyError (no ``name``).
+        """
         data = json.loads(text)
         return cls(
             name=str(data["name"]),
@@ -119,7 +139,10 @@ class TrailConfig:
 
 
 def read_config(client: Any, trail: TrailRef) -> TrailConfig:
-    """GetTrail + GetEventSelectors + GetInsightSelectors, as one restorable record."""
+    """GetTrail + GetEventSelectors + GetInsightSelectors, as one restorable record.
+
+    Raises Throttled, TrailGone or ClientError (see ``translate``).
+    """
     try:
         described = client.get_trail(Name=trail.api_id())["Trail"]
         selectors = client.get_event_selectors(TrailName=trail.api_id())
@@ -179,7 +202,13 @@ class RestoreStep:
 
 
 def restore(client: Any, trail: TrailRef, recorded: TrailConfig) -> list[RestoreStep]:
-    """Put the recorded configuration back; only what differs is sent. Safe to repeat."""
+    """Put the recorded configuration back; only what differs is sent. Safe to repeat.
+
+    Returns one RestoreStep per part sent (trail settings via UpdateTrail, event
+    selectors, insight selectors); a refused call is a step with ``ok=False`` and the
+    error, not an exception. Raises Throttled or TrailGone (see ``translate``) and
+    ClientError when the current configuration cannot be read.
+    """
     current = read_config(client, trail)
     steps: list[RestoreStep] = []
     changed = {

@@ -54,20 +54,33 @@ class Task:
     event_id: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """The task as a JSON-ready dict (every field)."""
         return asdict(self)
 
 
 @dataclass
 class Plan:
+    """One event's tasks, and the findings that did not qualify (with why)."""
+
     tasks: list[Task]
     skipped: list[dict[str, str]]
 
     def as_dict(self) -> dict[str, Any]:
+        """The plan as the state machine's Map input: ``items`` (tasks) and ``skipped``."""
         return {"items": [task.as_dict() for task in self.tasks], "skipped": self.skipped}
 
 
 def plan(event: Any) -> Plan:
-    """Turn one EventBridge event into tasks; findings that do not qualify are listed."""
+    """Turn one EventBridge event into tasks; findings that do not qualify are listed.
+
+    Findings are ASFF ("AWS Security Hub User Guide: AWS Security Finding Format
+    (ASFF)") or GuardDuty's own format ("Amazon GuardDuty User Guide: GuardDuty finding
+    format"). Sample, archived and (for imported findings) not-new findings, and
+    findings with no playbook, go to ``skipped`` with the reason.
+
+    Raises:
+        NotAFindingEvent: not one of the three deliveries, or no detail / findings list.
+    """
     if not isinstance(event, dict):
         raise NotAFindingEvent("the event is not a JSON object")
     detail_type = event.get("detail-type")

@@ -23,6 +23,11 @@ _VALUE_LIMIT = 600  # selector lists can be long; the alert shows the start
 
 @dataclass(frozen=True)
 class GuardSettings:
+    """The guard's settings: this function's region (it only changes trails homed here),
+    the protected trails, the suite's own role ARNs (their calls are ignored) and
+    whether a weakened configuration is restored from its snapshot.
+    """
+
     region: str
     protected: ProtectedTrails
     suite_role_arns: frozenset[str] = frozenset()
@@ -43,6 +48,7 @@ class GuardReport:
     alert: Alert | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict; the alert itself as ``alerted`` (bool)."""
         return {
             "event_id": self.event_id,
             "event_name": self.event_name,

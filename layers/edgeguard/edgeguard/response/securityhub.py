@@ -17,12 +17,17 @@ UPDATED_BY = "edgeguard"
 
 @dataclass
 class RecordResult:
+    """What ``record`` did to one finding: whether it was updated, the workflow status
+    asked for (RESOLVED or NOTIFIED), the note as sent, and why not when it was not.
+    """
+
     updated: bool
     status: str
     note: str
     reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as a JSON-ready dict."""
         return {
             "updated": self.updated,
             "status": self.status,
@@ -34,7 +39,16 @@ class RecordResult:
 def record(
     client: Any, finding_id: str, product_arn: str, resolved: bool, note: str
 ) -> RecordResult:
-    """BatchUpdateFindings for one finding; safe to repeat (same status, same note)."""
+    """BatchUpdateFindings for one finding; safe to repeat (same status, same note).
+
+    Sets Workflow.Status RESOLVED when ``resolved`` else NOTIFIED, with ``note``
+    shortened to 512 characters (source: "AWS Security Hub API Reference:
+    BatchUpdateFindings"). A refused call or an unprocessed finding is returned as
+    ``updated=False`` with the reason.
+
+    Raises:
+        Throttled: Security Hub throttled the call or the finding (Step Functions retries).
+    """
     status = "RESOLVED" if resolved else "NOTIFIED"
     text = note if len(note) <= NOTE_LIMIT else note[: NOTE_LIMIT - 3] + "..."
     try:

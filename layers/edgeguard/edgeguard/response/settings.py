@@ -10,6 +10,11 @@ from edgeguard.response.trail import InvalidTrail, ProtectedTrails
 
 @dataclass(frozen=True)
 class ResponseSettings:
+    """The response functions' environment: region, alerts topic, protected trails, the
+    suite's own role ARNs, the snapshot table (may be "") and whether configuration is
+    restored.
+    """
+
     region: str
     alerts_topic_arn: str
     protected: ProtectedTrails
@@ -19,6 +24,15 @@ class ResponseSettings:
 
     @classmethod
     def from_env(cls) -> ResponseSettings:
+        """Read AWS_REGION (or AWS_DEFAULT_REGION) and ALERTS_TOPIC_ARN (required),
+        PROTECTED_TRAILS (comma list, default ``*``), SUITE_ROLE_ARNS (comma list),
+        TRAIL_SNAPSHOT_TABLE and RESTORE_TRAIL_CONFIGURATION (``true`` unless set to
+        anything else).
+
+        Raises:
+            ConfigError: a required variable is missing, or PROTECTED_TRAILS names an
+                invalid trail.
+        """
         try:
             protected = ProtectedTrails.parse(optional("PROTECTED_TRAILS", "*"))
         except InvalidTrail as error:

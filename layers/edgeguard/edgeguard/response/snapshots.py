@@ -19,14 +19,20 @@ from edgeguard.response.trail import ProtectedTrails, TrailRef
 
 @dataclass(frozen=True)
 class Snapshot:
+    """A trail's recorded configuration and when it was taken (``YYYY-MM-DDTHH:MM:SSZ``)."""
+
     config: TrailConfig
     taken_at: str
 
 
 class SnapshotStore(Protocol):
-    def get(self, trail_name: str) -> Snapshot | None: ...
+    """Where snapshots are kept, one per trail name."""
 
-    def put(self, snapshot: Snapshot) -> None: ...
+    def get(self, trail_name: str) -> Snapshot | None:
+        """The snapshot of ``trail_name``, or None if none was recorded."""
+
+    def put(self, snapshot: Snapshot) -> None:
+        """Record ``snapshot``, replacing the trail's previous one."""
 
 
 class MemorySnapshots:
@@ -36,9 +42,11 @@ class MemorySnapshots:
         self.items: dict[str, Snapshot] = {}
 
     def get(self, trail_name: str) -> Snapshot | None:
+        """See ``SnapshotStore.get``."""
         return self.items.get(trail_name)
 
     def put(self, snapshot: Snapshot) -> None:
+        """See ``SnapshotStore.put``."""
         self.items[snapshot.config.name] = snapshot
 
 
@@ -50,6 +58,10 @@ class DynamoSnapshots:
         self.table_name = table_name
 
     def get(self, trail_name: str) -> Snapshot | None:
+        """See ``SnapshotStore.get`` (a strongly consistent GetItem).
+
+        Raises ClientError on a DynamoDB error, ValueError/KeyError on a malformed item.
+        """
         item = self.client.get_item(
             TableName=self.table_name, Key={"trail": {"S": trail_name}}, ConsistentRead=True
         ).get("Item")
@@ -58,6 +70,7 @@ class DynamoSnapshots:
         return Snapshot(TrailConfig.from_json(item["config"]["S"]), item["taken_at"]["S"])
 
     def put(self, snapshot: Snapshot) -> None:
+        """See ``SnapshotStore.put`` (PutItem). Raises ClientError on a DynamoDB error."""
         self.client.put_item(
             TableName=self.table_name,
             Item={
@@ -70,10 +83,13 @@ class DynamoSnapshots:
 
 @dataclass
 class SnapshotReport:
+    """What ``record_all`` did: trails recorded, and trail name -> why skipped."""
+
     recorded: list[str]
     skipped: dict[str, str]
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict."""
         return {"recorded": self.recorded, "skipped": self.skipped}
 
 
@@ -92,7 +108,10 @@ def protected_trails(client: Any, protected: ProtectedTrails, region: str) -> li
 def record_all(
     client: Any, store: SnapshotStore, protected: ProtectedTrails, region: str
 ) -> SnapshotReport:
-    """Record every protected trail that is logging; say why any other was skipped."""
+    """Record every protected trail that is logging; say why any other was skipped.
+
+    Raises Throttled or ClientError from CloudTrail, and the store's errors.
+    """
     report = SnapshotReport([], {})
     taken_at = _iso(utcnow())
     for trail in protected_trails(client, protected, region):

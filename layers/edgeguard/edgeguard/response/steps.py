@@ -22,6 +22,8 @@ KIND = "cloudtrail-finding"
 
 @dataclass(frozen=True)
 class StepSettings:
+    """The steps' settings: this function's region and the protected trails."""
+
     region: str
     protected: ProtectedTrails
 
@@ -29,7 +31,12 @@ class StepSettings:
 def remediate(task: dict[str, Any], client: Any, settings: StepSettings) -> dict[str, Any]:
     """Start logging on the trail the finding names (or on every stopped protected trail
     when it names none). Returns the outcome; a trail that cannot be fixed is a
-    ``failed`` outcome with the reason, not an exception."""
+    ``failed`` outcome with the reason, not an exception.
+
+    The outcome is ``{"status", "trails", "reason", "verified": False}``; status is ``restarted``,
+    ``already_logging``, ``skipped`` or ``failed``. Throttled and ClientError from
+    CloudTrail propagate (Step Functions retries / catches them).
+    """
     if task.get("playbook") != PLAYBOOK:
         return _outcome("skipped", [], task.get("reason") or "no playbook for this finding")
     named = str(task.get("trail") or "")
@@ -96,7 +103,14 @@ def remediate(task: dict[str, Any], client: Any, settings: StepSettings) -> dict
 
 
 def verify(task: dict[str, Any], client: Any) -> dict[str, Any]:
-    """GetTrailStatus on every remediated trail; NotLoggingYet makes Step Functions retry."""
+    """GetTrailStatus on every remediated trail; NotLoggingYet makes Step Functions retry.
+
+    Returns the task's outcome with ``verified: True``, the outcome unchanged when
+    nothing was remediated, or a ``failed`` outcome when a trail vanished.
+
+    Raises:
+        NotLoggingYet: a trail does not report IsLogging yet.
+    """
     outcome = dict(task.get("outcome") or {})
     if outcome.get("status") not in ("restarted", "already_logging"):
         return outcome
@@ -123,7 +137,11 @@ def note_for(task: dict[str, Any]) -> tuple[bool, str]:
 
 
 def record(task: dict[str, Any], client: Any) -> dict[str, Any]:
-    """BatchUpdateFindings on Security Hub findings; GuardDuty-only ones have no workflow."""
+    """BatchUpdateFindings on Security Hub findings; GuardDuty-only ones have no workflow.
+
+    Returns ``RecordResult.as_dict()``. Raises Throttled (see ``securityhub.record``)
+    and KeyError when a Security Hub task lacks ``finding_id`` or ``product_arn``.
+    """
     resolved, note = note_for(task)
     if task.get("source") != "securityhub":
         return {

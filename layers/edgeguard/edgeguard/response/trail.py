@@ -29,7 +29,11 @@ class TrailRef:
 
     @classmethod
     def parse(cls, value: object) -> TrailRef:
-        """Accept ``my-trail`` or ``arn:aws:cloudtrail:us-east-1:123456789012:trail/my-trail``."""
+        """Accept ``my-trail`` or ``arn:aws:cloudtrail:us-east-1:123456789012:trail/my-trail``.
+
+        Raises:
+            InvalidTrail: ``value`` is empty, not a string, or neither form.
+        """
         if not isinstance(value, str) or not value.strip():
             raise InvalidTrail("a trail name or ARN is required")
         text = value.strip()
@@ -66,14 +70,20 @@ class ProtectedTrails:
 
     @classmethod
     def parse(cls, value: str) -> ProtectedTrails:
-        """Comma-separated names; ``*`` (or empty) means every trail in the account."""
+        """Comma-separated names; ``*`` (or empty) means every trail in the account.
+
+        Raises:
+            InvalidTrail: an item is neither a trail name nor a trail ARN.
+        """
         items = [item.strip() for item in value.split(",") if item.strip()]
         if not items or "*" in items:
             return cls(frozenset(), everything=True)
         return cls(frozenset(TrailRef.parse(item).name for item in items))
 
     def covers(self, trail: TrailRef) -> bool:
+        """Whether ``trail`` (by name) is guarded."""
         return self.everything or trail.name in self.names
 
     def describe(self) -> str:
+        """The protected trails for a message: every trail in the account, or the names."""
         return "every trail in the account" if self.everything else ", ".join(sorted(self.names))

@@ -25,6 +25,11 @@ class EdgeState:
 
     @property
     def value(self) -> str:
+        """The one value every origin sends.
+
+        Raises:
+            RotationError: the origins send different values.
+        """
         if len(set(self.values)) != 1:
             raise RotationError("origins of the distribution send different X-Origin-Verify values")
         return self.values[0]
@@ -39,7 +44,12 @@ def _header_items(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def read(cloudfront: Any, distribution_id: str) -> EdgeState:
-    """The configured header value(s) and the distribution's deployment status."""
+    """The configured header value(s) and the distribution's deployment status.
+
+    Raises:
+        RotationError: no origin of the distribution carries X-Origin-Verify.
+        botocore.exceptions.ClientError: a CloudFront error.
+    """
     config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
     items = _header_items(config)
     if not items:
@@ -58,7 +68,14 @@ def send(
 
     UpdateDistribution carries IfMatch with the ETag just read; PreconditionFailed (someone
     else changed the distribution in between) re-reads and tries again, bounded. An
-    in-progress deployment is no obstacle: the new config queues behind it.
+    in-progress deployment is no obstacle: the new config queues behind it. An origin
+    custom header value is at most 1,783 characters ("Amazon CloudFront Developer Guide:
+    Quotas").
+
+    Raises:
+        Conflict: PreconditionFailed on every one of 6 attempts.
+        RotationError: no origin carries X-Origin-Verify.
+        botocore.exceptions.ClientError: any other CloudFront error.
     """
     for attempt in range(MAX_ATTEMPTS):
         response = cloudfront.get_distribution_config(Id=distribution_id)

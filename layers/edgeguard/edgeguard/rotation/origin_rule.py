@@ -34,6 +34,11 @@ class WebAclRef:
 
     @classmethod
     def from_arn(cls, arn: str) -> WebAclRef:
+        """Parse ``arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>``.
+
+        Raises:
+            RotationError: not a wafv2 web ACL ARN.
+        """
         # arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>
         parts = arn.split(":", 5)
         resource = parts[5].split("/") if len(parts) == 6 else []
@@ -44,7 +49,11 @@ class WebAclRef:
 
 
 def byte_match(value: str) -> dict[str, Any]:
-    """One ByteMatchStatement: header x-origin-verify EXACTLY equals ``value``."""
+    """One ByteMatchStatement: header x-origin-verify EXACTLY equals ``value``.
+
+    ``value`` must be ASCII (UnicodeEncodeError otherwise); WAF allows a SearchString of
+    at most 200 bytes ("AWS WAF API Reference: ByteMatchStatement").
+    """
     return {
         "ByteMatchStatement": {
             "SearchString": value.encode("ascii"),
@@ -86,7 +95,11 @@ def admitted_values(rule: dict[str, Any]) -> list[str]:
 
 
 def find_rule(web_acl: dict[str, Any], rule_name: str = RULE_NAME) -> dict[str, Any]:
-    """The verify rule of a web ACL, or a clear error."""
+    """The verify rule of a web ACL, or a clear error.
+
+    Returns a shallow copy of the rule. Raises RotationError when the web ACL has no
+    rule called ``rule_name``.
+    """
     for rule in web_acl.get("Rules") or []:
         if rule.get("Name") == rule_name:
             return dict(rule)
@@ -94,13 +107,16 @@ def find_rule(web_acl: dict[str, Any], rule_name: str = RULE_NAME) -> dict[str, 
 
 
 def read(waf: Any, ref: WebAclRef) -> tuple[dict[str, Any], str]:
-    """The web ACL and its lock token."""
+    """The web ACL (GetWebACL) and its lock token. ClientError propagates."""
     response = waf.get_web_acl(Name=ref.name, Scope=ref.scope, Id=ref.id)
     return response["WebACL"], response["LockToken"]
 
 
 def current_values(waf: Any, ref: WebAclRef, rule_name: str = RULE_NAME) -> list[str]:
-    """The values the rule admits right now."""
+    """The values the rule admits right now.
+
+    Raises RotationError when the rule is missing; ClientError propagates.
+    """
     web_acl, _ = read(waf, ref)
     return admitted_values(find_rule(web_acl, rule_name))
 
@@ -145,6 +161,14 @@ def admit(
     ``may_drop(dropped)`` is asked before any admitted value would stop being admitted; when
     it says no, nothing is changed and NotReady is raised (retry later).
     WAFOptimisticLockException re-reads the ACL and tries again (bounded, with jitter).
+    UpdateWebACL replaces the whole web ACL ("AWS WAF API Reference: UpdateWebACL"), so
+    everything else is sent back as read (see ``update_request``).
+
+    Raises:
+        NotReady: a value would be dropped and ``may_drop`` refused.
+        Conflict: the lock conflict persisted over 6 attempts.
+        RotationError: the rule is missing.
+        botocore.exceptions.ClientError: any other WAF error.
     """
     for attempt in range(MAX_ATTEMPTS):
         web_acl, lock_token = read(waf, ref)

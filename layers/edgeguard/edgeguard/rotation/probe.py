@@ -13,15 +13,21 @@ REFUSED_STATUS = 403  # what a WAF block returns
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """The origin's answer to one probe: the HTTP status (None when there was no HTTP
+    answer: timeout, connection refused, TLS failure) and, then, what went wrong.
+    """
+
     status: int | None  # None: no HTTP answer (timeout, connection refused)
     detail: str = ""
 
     @property
     def admitted(self) -> bool:
+        """True for a 2xx or 3xx answer (redirects are not followed)."""
         return self.status is not None and 200 <= self.status < 400
 
     @property
     def refused(self) -> bool:
+        """True for 403, the status a WAF block returns."""
         return self.status == REFUSED_STATUS
 
 
@@ -33,7 +39,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def request(url: str, header_value: str | None, timeout: float) -> ProbeResult:
-    """GET ``url`` with (or without) the header; every request has a timeout."""
+    """GET ``url`` with (or without) the header; every request has a timeout.
+
+    ``timeout`` is in seconds. An HTTP error status is a result, not an exception;
+    so is no answer at all (status None).
+
+    Raises:
+        ValueError: ``url`` is not http:// or https://.
+    """
     if not url.startswith(("http://", "https://")):
         raise ValueError("origin URL must start with http:// or https://")
     headers = {"User-Agent": "edgeguard-origin-rotation/1"}

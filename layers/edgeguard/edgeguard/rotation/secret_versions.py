@@ -23,7 +23,14 @@ class RotationEvent:
 
     @classmethod
     def parse(cls, event: dict[str, Any]) -> RotationEvent:
-        """Validate the event; a malformed one gets a clear error naming the field."""
+        """Validate the event; a malformed one gets a clear error naming the field.
+
+        ``event`` is what Secrets Manager sends: ``Step``, ``SecretId``,
+        ``ClientRequestToken`` ("AWS Secrets Manager User Guide: Lambda rotation functions").
+
+        Raises:
+            RotationError: not an object, a field missing or empty, or an unknown step.
+        """
         if not isinstance(event, dict):
             raise RotationError("rotation event must be a JSON object")
         values = {}
@@ -43,6 +50,10 @@ def check_staging(sm: Any, event: RotationEvent) -> bool:
     Rotation must be enabled; the token must be a version of this secret; a token that is
     already AWSCURRENT means this rotation finished (nothing to do); otherwise the token
     must be staged AWSPENDING.
+
+    Raises:
+        RotationError: any of those conditions fails.
+        botocore.exceptions.ClientError: DescribeSecret failed.
     """
     metadata = sm.describe_secret(SecretId=event.secret_id)
     if not metadata.get("RotationEnabled"):
@@ -69,7 +80,12 @@ def pending_value(sm: Any, secret_id: str, token: str) -> str:
 
 
 def validate_value(response: dict[str, Any]) -> str:
-    """A header value: printable ASCII without spaces (what CloudFront and WAF accept)."""
+    """A header value: printable ASCII without spaces (what CloudFront and WAF accept).
+
+    ``response`` is a GetSecretValue response. Accepts at most 1,783 characters
+    (CloudFront's custom header limit). Raises RotationError for no string value or an
+    invalid one; the message never holds the value.
+    """
     value = response.get("SecretString")
     if not isinstance(value, str) or not value:
         raise RotationError("the secret version holds no string value")

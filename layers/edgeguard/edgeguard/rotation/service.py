@@ -57,6 +57,13 @@ class RotationSettings:
 
     @classmethod
     def from_env(cls) -> RotationSettings:
+        """Read ORIGIN_WEB_ACL_ARN, DISTRIBUTION_ID and ALERTS_TOPIC_ARN (required), ORIGIN_URL,
+        HEALTH_CHECK_PATH (default ``/``), PROBE_TIMEOUT_SECONDS (default 5, at least 0.1)
+        and WAF_PROPAGATION_SECONDS (default 0).
+
+        Raises:
+            ConfigError: a required variable is missing or a number is malformed.
+        """
         return cls(
             web_acl_arn=require("ORIGIN_WEB_ACL_ARN"),
             distribution_id=require("DISTRIBUTION_ID"),
@@ -69,12 +76,15 @@ class RotationSettings:
 
     @property
     def probe_url(self) -> str:
+        """``origin_url`` joined with ``health_path`` (one ``/`` between them)."""
         path = self.health_path if self.health_path.startswith("/") else "/" + self.health_path
         return self.origin_url.rstrip("/") + path
 
 
 @dataclass
 class Clients:
+    """The boto3 clients a rotation uses (Secrets Manager, WAFv2, CloudFront, SNS)."""
+
     secretsmanager: Any
     wafv2: Any
     cloudfront: Any
@@ -83,13 +93,24 @@ class Clients:
 
 @dataclass
 class StepOutcome:
+    """What one step did: its name, what this call changed (empty on a repeat), and
+    whether it was skipped because the version is already AWSCURRENT.
+    """
+
     step: str
     changed: list[str] = field(default_factory=list)  # what this call changed (retries: nothing)
     skipped: bool = False  # the token is already AWSCURRENT
 
 
 class OriginSecretRotator:
-    """Runs one rotation step; every step is safe to run again."""
+    """Runs one rotation step; every step is safe to run again.
+
+    Args (of ``__init__``): ``settings`` (where the header lives), ``clients`` (boto3
+    clients), ``sleep`` (replaceable in tests).
+
+    Raises (``__init__``):
+        RotationError: ``settings.web_acl_arn`` is not a web ACL ARN.
+    """
 
     def __init__(
         self,
@@ -104,7 +125,13 @@ class OriginSecretRotator:
 
     # ------------------------------------------------------------------ entry
     def handle(self, raw_event: dict[str, Any]) -> StepOutcome:
-        """Validate, guard, run the step, and report success or failure on the alerts topic."""
+        """Validate, guard, run the step, and report success or failure on the alerts topic.
+
+        ``raw_event`` is the Secrets Manager rotation event. Any failure is told on the
+        alerts topic (secret values redacted) and raised again: NotReady (Secrets Manager
+        retries later), LockoutRisk (needs a human now), RotationError, Conflict or a
+        botocore ClientError.
+        """
         event = RotationEvent.parse(raw_event)
         sm = self.clients.secretsmanager
         secrets: list[str] = []
@@ -132,10 +159,22 @@ class OriginSecretRotator:
 
     # ------------------------------------------------------------------ steps
     def create_secret(self, event: RotationEvent, secrets: list[str]) -> StepOutcome:
+        """createSecret: store a new random 48-character AWSPENDING value under the token,
+        unless that version already has one.
+        """
         created = create_pending(self.clients.secretsmanager, event)
         return StepOutcome(event.step, ["AWSPENDING value"] if created else [])
 
     def set_secret(self, event: RotationEvent, secrets: list[str]) -> StepOutcome:
+        """setSecret: the rule admits {what CloudFront sends now, AWSPENDING}, then CloudFront
+        is told to send AWSPENDING.
+
+        Raises:
+            NotReady: the old value cannot leave the rule yet (distribution not Deployed),
+                or the origin does not admit the new value yet.
+            LockoutRisk: afterwards the rule does not admit the value CloudFront sends.
+            RotationError: the version stopped being AWSPENDING meanwhile.
+        """
         sm, waf, cf = self.clients.secretsmanager, self.clients.wafv2, self.clients.cloudfront
         current = current_value(sm, event.secret_id)
         pending = pending_value(sm, event.secret_id, event.token)
@@ -173,6 +212,11 @@ class OriginSecretRotator:
         return outcome
 
     def test_secret(self, event: RotationEvent, secrets: list[str]) -> StepOutcome:
+        """testSecret: the rule admits both values, CloudFront is configured with AWSPENDING
+        and, when ORIGIN_URL is set, the origin admits each value and refuses no header.
+
+        Raises RotationError naming the check that failed. Changes nothing.
+        """
         sm, waf, cf = self.clients.secretsmanager, self.clients.wafv2, self.clients.cloudfront
         current = current_value(sm, event.secret_id)
         pending = pending_value(sm, event.secret_id, event.token)
@@ -188,6 +232,7 @@ class OriginSecretRotator:
         return StepOutcome(event.step)
 
     def finish_secret(self, event: RotationEvent, secrets: list[str]) -> StepOutcome:
+        """finishSecret: move AWSCURRENT to the token's version and remove its AWSPENDING label."""
         moved = finish(self.clients.secretsmanager, event)
         return StepOutcome(event.step, ["AWSCURRENT moved"] if moved else [])
 

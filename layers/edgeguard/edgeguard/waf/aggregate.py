@@ -91,7 +91,10 @@ def parse(cidr: str) -> Network | None:
 
 
 class Holes:
-    """Exclusions prepared once, to ask quickly how many CIDRs one network needs."""
+    """Exclusions prepared once, to ask quickly how many CIDRs one network needs.
+
+    ``exclusions`` (IPv4 and IPv6 networks, any order, overlaps allowed) is kept as given.
+    """
 
     def __init__(self, exclusions: Iterable[Network]) -> None:
         exclusions = list(exclusions)

@@ -22,6 +22,11 @@ class Fitted:
 
 
 def rank(decisions: Sequence[Decision]) -> list[Decision]:
+    """Decisions in the order capacity keeps them: most severe action first (ban > captcha >
+    count), then the latest ``expires_at``, then ``value`` so the order is deterministic.
+
+    Returns a new list; ``decisions`` is not changed. Origin and event count play no part.
+    """
     return sorted(
         decisions,
         key=lambda d: (-ACTION_SEVERITY.get(d.action, 0), -d.expires_at.timestamp(), d.value),

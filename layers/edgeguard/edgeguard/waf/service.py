@@ -61,7 +61,14 @@ class EnforcerSettings:
         """BAN_IPV4_SET_1..4 / BAN_IPV6_SET_1..4 (shard 1 required), CAPTCHA_IPV4_SET,
         CAPTCHA_IPV6_SET, ALLOW_IPV4_SET, ALLOW_IPV6_SET, TENANT_PATTERN_SET,
         TENANT_PATH_TEMPLATE, ALERTS_TOPIC_ARN: ARNs except the template; WAF_SCOPE
-        (CLOUDFRONT or REGIONAL) overrides the scope the ARNs imply."""
+        (CLOUDFRONT or REGIONAL) overrides the scope the ARNs imply. IP_SET_CAPACITY
+        (1-10,000, default 10,000) is the entries per set ("AWS WAF Developer Guide: AWS
+        WAF quotas").
+
+        Raises:
+            ConfigError: a required ARN is missing, an ARN or the template is malformed,
+                WAF_SCOPE is neither value, or IP_SET_CAPACITY is out of range.
+        """
         scope = optional("WAF_SCOPE", "", environ)
         if scope not in {"", "CLOUDFRONT", "REGIONAL"}:
             raise ConfigError("WAF_SCOPE must be CLOUDFRONT or REGIONAL")
@@ -102,6 +109,11 @@ class EnforcerSettings:
         )
 
     def ip_groups(self) -> list[tuple[str, int, tuple[SetRef, ...]]]:
+        """The IP groups to reconcile, as (action, IP version, sets) tuples.
+
+        Always ("ban", 4, ban_v4) and ("ban", 6, ban_v6); a ("captcha", v, (set,)) group only
+        for each captcha set that is configured.
+        """
         groups = [("ban", 4, self.ban_v4), ("ban", 6, self.ban_v6)]
         for version, captcha in ((4, self.captcha_v4), (6, self.captcha_v6)):
             if captcha:
@@ -133,13 +145,19 @@ class Report:
 
     @property
     def updates(self) -> int:
+        """UpdateIPSet / UpdateRegexPatternSet calls made, summed over all groups."""
         return sum(g.updates for g in self.groups)
 
     @property
     def dropped(self) -> list[Decision]:
+        """Decisions not enforced for lack of room, every group's in rank order."""
         return [d for g in self.groups for d in g.dropped]
 
     def as_dict(self) -> dict[str, Any]:
+        """The run as a JSON-ready dict: ``now`` (ISO 8601), totals, and per group its counts.
+
+        Dropped decisions are given as counts, never as values.
+        """
         return {
             "now": self.now.isoformat(),
             "updates": self.updates,
@@ -183,7 +201,13 @@ def plan_ip_group(
 
 
 class Enforcer:
-    """Reconciles the managed WAF sets with a list of decisions."""
+    """Reconciles the managed WAF sets with a list of decisions.
+
+    Args (of ``__init__``): ``settings`` says which sets it owns; ``waf_client`` is a boto3
+    ``wafv2`` client of the sets' region (us-east-1 for CLOUDFRONT scope); ``sns_client``
+    (optional) publishes the capacity alert; ``retry`` sets the conflict/throttle budget.
+    One instance per container: it remembers when it last alerted about overflow.
+    """
 
     def __init__(
         self,
@@ -206,6 +230,22 @@ class Enforcer:
         return self.reconcile(store.active(now), now)
 
     def reconcile(self, decisions: Sequence[Decision], now: datetime | None = None) -> Report:
+        """Make every managed set hold exactly what the active ``decisions`` ask for.
+
+        Only decisions with ``expires_at > now`` count (``now`` defaults to the clock, UTC).
+        IP decisions with action ban or captcha go to their (action, IP version) group;
+        ``count`` decisions are never enforced, and captcha decisions only when a captcha set
+        is configured. Tenant bans go to the tenant regex pattern set when it is configured.
+        Each group is aggregated, trimmed to capacity (see ``capacity.fit``), sharded and
+        written diff-only; unparseable values are counted in ``Report.invalid`` and skipped.
+        When decisions are dropped and the run changed something, an alert is published at
+        most once per hour (``OVERFLOW_ALERT_EVERY``).
+
+        Raises:
+            EnforcementError: a set was still conflicting or throttled after the retry budget.
+            botocore.exceptions.ClientError: any other WAF error (e.g. access denied, a set
+                that does not exist); it is not retried.
+        """
         now = now or utcnow()
         report = Report(now)
         active = [d for d in decisions if d.active(now)]

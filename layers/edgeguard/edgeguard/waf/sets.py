@@ -46,7 +46,11 @@ class SetRef:
 
     @classmethod
     def from_arn(cls, arn: str, scope: str = "") -> SetRef:
-        """``scope`` overrides the one the ARN implies (global = CLOUDFRONT)."""
+        """``scope`` overrides the one the ARN implies (global = CLOUDFRONT).
+
+        Raises:
+            ValueError: ``arn`` is not ``arn:...:<global|regional>/<kind>/<name>/<id>``.
+        """
         try:
             resource = arn.split(":", 5)[5]
             scope_part, _kind, name, set_id = resource.split("/")
@@ -58,6 +62,7 @@ class SetRef:
         return cls(arn=arn, name=name, id=set_id, scope=scope)
 
     def key(self) -> dict[str, str]:
+        """The ``Name``/``Scope``/``Id`` keyword arguments every wafv2 set call takes."""
         return {"Name": self.name, "Scope": self.scope, "Id": self.id}
 
 
@@ -81,6 +86,12 @@ class Retry:
     sleep: Callable[[float], None] = time.sleep
 
     def pause(self, attempt: int, conflict: bool) -> None:
+        """Sleep before retry number ``attempt`` (0-based).
+
+        A conflict (``WAFOptimisticLockException``) sleeps uniformly in [0, base_seconds];
+        anything else backs off exponentially with jitter: uniformly in [c/2, c] seconds with
+        c = min(max_seconds, base_seconds * 2**attempt).
+        """
         if conflict:  # someone else just wrote: a short random pause is enough
             self.sleep(random.uniform(0, self.base_seconds))
         else:
@@ -89,10 +100,17 @@ class Retry:
 
 
 def error_code(error: ClientError) -> str:
+    """The ``Error.Code`` of a botocore ClientError (e.g. ``ThrottlingException``), or ``''``."""
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def read_ip_set(client: Any, ref: SetRef) -> Snapshot:
+    """Read one IP set (wafv2 GetIPSet) into a Snapshot carrying its LockToken.
+
+    Entries are canonical CIDR strings (``203.0.113.0/24``, host bits cleared); an entry
+    that does not parse is kept verbatim so that it differs from any plan and is replaced.
+    ClientError propagates (``with_retries`` decides what is retried).
+    """
     response = client.get_ip_set(**ref.key())
     ip_set = response["IPSet"]
     entries = []
@@ -104,6 +122,14 @@ def read_ip_set(client: Any, ref: SetRef) -> Snapshot:
 
 
 def write_ip_set(client: Any, snapshot: Snapshot, entries: list[str]) -> None:
+    """Replace the set's whole address list with ``entries`` (wafv2 UpdateIPSet).
+
+    UpdateIPSet replaces, it does not append, and needs the LockToken of the read the plan
+    came from (source: "AWS WAF API Reference: UpdateIPSet"); the description is sent
+    again because an update without one clears it. At most 10,000 addresses per set
+    ("AWS WAF Developer Guide: AWS WAF quotas"). Raises ClientError, e.g.
+    ``WAFOptimisticLockException`` when the set changed since the read.
+    """
     kwargs: dict[str, Any] = {
         **snapshot.ref.key(),
         "Addresses": entries,
@@ -115,6 +141,10 @@ def write_ip_set(client: Any, snapshot: Snapshot, entries: list[str]) -> None:
 
 
 def read_regex_set(client: Any, ref: SetRef) -> Snapshot:
+    """Read one regex pattern set (wafv2 GetRegexPatternSet) into a Snapshot.
+
+    ``Snapshot.entries`` are the regex strings in WAF's order. ClientError propagates.
+    """
     response = client.get_regex_pattern_set(**ref.key())
     pattern_set = response["RegexPatternSet"]
     regexes = tuple(r["RegexString"] for r in pattern_set.get("RegularExpressionList", []))
@@ -122,6 +152,12 @@ def read_regex_set(client: Any, ref: SetRef) -> Snapshot:
 
 
 def write_regex_set(client: Any, snapshot: Snapshot, regexes: list[str]) -> None:
+    """Replace the set's whole regex list with ``regexes`` (wafv2 UpdateRegexPatternSet).
+
+    Like UpdateIPSet it replaces the list and needs the read's LockToken (source:
+    "AWS WAF API Reference: UpdateRegexPatternSet"); the description is kept. Raises
+    ClientError, e.g. ``WAFOptimisticLockException`` when the set changed since the read.
+    """
     kwargs: dict[str, Any] = {
         **snapshot.ref.key(),
         "RegularExpressionList": [{"RegexString": r} for r in regexes],
@@ -133,7 +169,17 @@ def write_regex_set(client: Any, snapshot: Snapshot, regexes: list[str]) -> None
 
 
 def with_retries[T](action: Callable[[], T], retry: Retry, what: str) -> tuple[T, int]:
-    """Run ``action`` (read + plan + write) until it succeeds; returns (result, retries)."""
+    """Run ``action`` (read + plan + write) until it succeeds; returns (result, retries).
+
+    ``retries`` is the number of failed attempts before the success (0 = first try). A
+    lock conflict or a back-off code (throttling, unavailable entity, internal error) is
+    retried, the whole action again, up to ``retry.attempts`` attempts in all.
+
+    Raises:
+        EnforcementError: the last attempt still failed with a retried code, or
+            ``retry.attempts`` < 1; ``what`` names the operation in the message.
+        botocore.exceptions.ClientError: any other error code, at once.
+    """
     for attempt in range(retry.attempts):
         try:
             return action(), attempt

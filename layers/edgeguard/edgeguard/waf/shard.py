@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 
 def preferred(entry: str, shards: int) -> int:
+    """The set index in [0, shards) that ``entry`` goes to when new: CRC-32 of it mod ``shards``."""
     return zlib.crc32(entry.encode()) % shards
 
 
@@ -22,6 +23,11 @@ def assign(
     """New contents per set: exactly ``desired``, none over ``capacity``.
 
     ``current`` is what each set holds now (one list per set, same order every run).
+    Returns one sorted list per set, in the order of ``current``.
+
+    Raises:
+        ValueError: ``current`` is empty, or the distinct ``desired`` entries exceed
+            ``len(current) * capacity``.
     """
     shards = len(current)
     if shards == 0:

@@ -31,7 +31,11 @@ def escape(text: str) -> str:
 
 
 def affixes(template: str) -> tuple[str, str]:
-    """(regex before the ids, regex after them) for a path template like /account/{tenant}/."""
+    """(regex before the ids, regex after them) for a path template like /account/{tenant}/.
+
+    Raises:
+        ValueError: the template lacks exactly one ``{tenant}`` or a leading ``/``.
+    """
     if template.count(PLACEHOLDER) != 1 or not template.startswith("/"):
         raise ValueError(f"tenant path template needs one {PLACEHOLDER} and a leading /")
     # The web ACL lower-cases the path before matching (see template.yaml), so the
@@ -44,7 +48,13 @@ def affixes(template: str) -> tuple[str, str]:
 
 
 def pack(template: str, tenant_ids: Iterable[str]) -> list[str]:
-    """Regexes that match exactly the given tenants' paths (sorted ids; may exceed the limits)."""
+    """Regexes that match exactly the given tenants' paths (sorted ids; may exceed the limits).
+
+    ``[EMPTY]`` (``^$``) when there are no tenants. Check the result with ``fits``.
+
+    Raises:
+        ValueError: a tenant id is not a valid tenant id, or the template is invalid.
+    """
     ids = sorted({escape(normalize_tenant(t)) for t in tenant_ids})
     if not ids:
         return [EMPTY]
@@ -62,6 +72,9 @@ def pack(template: str, tenant_ids: Iterable[str]) -> list[str]:
 
 
 def fits(regexes: list[str]) -> bool:
+    """Whether ``regexes`` fit one WAF regex pattern set: at most 10 regexes of at most 200
+    characters each (source: "AWS WAF Developer Guide: AWS WAF quotas").
+    """
     return len(regexes) <= MAX_REGEXES and all(len(r) <= MAX_REGEX_LENGTH for r in regexes)
 
 
