@@ -17,9 +17,9 @@ from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+import edgeguard.response.service as response
 from edgeguard import idempotency
 from edgeguard.notify.alert import publish
-from edgeguard.response import service as response
 
 logger = Logger()
 tracer = Tracer()

@@ -14,11 +14,16 @@ from botocore.config import Config
 
 from edgeguard import idempotency
 from edgeguard.notify.alert import publish
-from edgeguard.response.api_call import NotATrailCall, parse_api_call
-from edgeguard.response.guard import GuardSettings, respond
-from edgeguard.response.identity import own_role_arns
-from edgeguard.response.settings import ResponseSettings
-from edgeguard.response.snapshots import DynamoSnapshots, record_all
+from edgeguard.response.service import (
+    DynamoSnapshots,
+    GuardSettings,
+    NotATrailCall,
+    ResponseSettings,
+    own_role_arns,
+    parse_api_call,
+    record_all,
+    respond,
+)
 
 logger = Logger()
 tracer = Tracer()
