@@ -7,8 +7,10 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 
+from edgeguard.errors import EdgeguardError
 
-class ConfigError(RuntimeError):
+
+class ConfigError(EdgeguardError, RuntimeError):
     """A required setting is missing or invalid; the message names it."""
 
 

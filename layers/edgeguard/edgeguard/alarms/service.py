@@ -9,17 +9,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from edgeguard.alarms.collect import (
-    THROTTLING_CODES,
-    WebAclNotConfigured,
-    WebAclRef,
-    collect_offenders,
-)
+from edgeguard.alarms.collect import WebAclNotConfigured, WebAclRef, collect_offenders
 from edgeguard.alarms.record import AlarmSettings, nothing_to_do, record_offenders
 from edgeguard.alarms.window import alarm_window
 from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, boolean, duration, integer, optional
 from edgeguard.decisions import DecisionSink
+from edgeguard.errors import Throttled, error_code, is_throttling
 
 
 @dataclass(frozen=True)
@@ -150,12 +146,8 @@ def record_step(
     try:
         return record_offenders(sink, collected, settings, now)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in THROTTLING_CODES or code == "ProvisionedThroughputExceededException":
-            raise DecisionsThrottled(f"decisions table throttled ({code})") from None
+        if is_throttling(error):
+            # The state machine retries with backoff. Recording again is safe: the
+            # longest decision wins.
+            raise Throttled(f"decisions table throttled ({error_code(error)})") from None
         raise
-
-
-class DecisionsThrottled(Exception):
-    """The decisions table throttled a write; the state machine retries with backoff.
-    Recording again is safe: the longest decision wins."""

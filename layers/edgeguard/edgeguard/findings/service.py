@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from edgeguard.config import ConfigError, boolean, duration, number, optional, require
 from edgeguard.decisions import DecisionSink
+from edgeguard.errors import error_code
 from edgeguard.findings.addresses import lookup, parse_networks
 from edgeguard.findings.asff import extract_asff, finding_identifier, findings_from_custom_action
 from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
@@ -175,5 +176,5 @@ def _write_notes_reporting_errors(securityhub: Any, notes: list[Any]) -> NoteRep
     try:
         return write_notes(securityhub, notes)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "error")
+        code = error_code(error) or "error"
         return NoteReport(unprocessed=[f"{len(notes)} finding(s): {code}"])
