@@ -134,6 +134,13 @@ def test_ban_minutes_is_validated_on_both_blocking_paths() -> None:
         record_settings_from_env({"BAN_MINUTES": "a day"})
 
 
+def test_bad_detection_overrides_name_the_variable() -> None:
+    env = {"DETECTION_STATE_TABLE": "state", "DECISIONS_TABLE": "decisions"}
+    for bad in ("{not json", '{"no_such_scenario": {}}', '{"sqli_probing": {"capacity": -1}}'):
+        with pytest.raises(ConfigError, match="DETECTION_OVERRIDES"):
+            AnalyzerConfig.from_env({**env, "DETECTION_OVERRIDES": bad})
+
+
 def test_rotation_waits_are_seconds_in_range() -> None:
     env = {"ORIGIN_WEB_ACL_ARN": "arn", "DISTRIBUTION_ID": "E1", "ALERTS_TOPIC_ARN": TOPIC}
     settings = RotationSettings.from_env(
