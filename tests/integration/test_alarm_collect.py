@@ -11,11 +11,12 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from edgeguard import clock
-from edgeguard.alarms.collect import WafThrottled, WebAclNotConfigured
+from edgeguard.alarms.collect import WebAclNotConfigured
 from edgeguard.alarms.record import AlarmSettings
 from edgeguard.alarms.service import CollectSettings, collect_step, record_step
 from edgeguard.config import ConfigError
 from edgeguard.decisions import BanPolicy, MemoryStore
+from edgeguard.errors import Throttled
 from edgeguard_tools.events import load_event
 from edgeguard_tools.local import moto_ext
 from tests.alarm_support import create_edge_web_acl
@@ -112,7 +113,7 @@ def test_throttling_becomes_the_error_the_state_machine_retries(waf):
         )
 
     client.meta.events.register("before-call.wafv2.GetRateBasedStatementManagedKeys", throttle)
-    with pytest.raises(WafThrottled, match="ThrottlingException"):
+    with pytest.raises(Throttled, match="ThrottlingException"):
         collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
 
 
@@ -168,6 +169,22 @@ def test_dry_run_records_count(waf):
     result = record_step(collected, sink, AlarmSettings(dry_run=True), NOW)
     assert list(sink.decisions) == [("203.0.113.7/32", "count")]
     assert result["notification"]["Subject"].startswith("edgeguard MEDIUM: WAF alarm")
+
+
+def test_a_throttled_decisions_table_is_the_same_retried_error(waf):
+    client, arn = waf
+    moto_ext.seed_rate_limited(arn, "edgeguard-rate", ["203.0.113.7"])
+    collected = collect_step(load_event("cloudwatch_alarm_waf_blocked"), client, _settings(arn))
+
+    class ThrottledSink(MemoryStore):
+        def record(self, request, now=None):
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+                "UpdateItem",
+            )
+
+    with pytest.raises(Throttled, match="ProvisionedThroughputExceededException"):
+        record_step(collected, ThrottledSink(), AlarmSettings(), NOW)
 
 
 def test_offenders_over_the_cap_are_counted_and_reported(waf):

@@ -124,7 +124,7 @@ def test_throttled_collection_is_retried_and_recovers(cloud):
     assert execution["status"] == "SUCCEEDED"
     assert len(calls) == 2
     failures = failed_states(running.client("stepfunctions"), execution["executionArn"])
-    assert any(f.get("error") == "WafThrottled" for f in failures)
+    assert any(f.get("error") == "Throttled" for f in failures)
     assert [d.value for d in _store(running).active()] == ["203.0.113.7/32"]
 
 

@@ -15,6 +15,7 @@ delivery within that time returns the first result and repeats no effect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -29,29 +30,38 @@ TTL_ENV = "IDEMPOTENCY_TTL_SECONDS"
 DEFAULT_TTL_SECONDS = 86_400
 
 
-def persistence(table_name: str | None = None, boto3_client: Any = None) -> Any:
+def persistence(
+    table_name: str | None = None,
+    boto3_client: Any = None,
+    environ: Mapping[str, str] | None = None,
+) -> Any:
     """A Powertools DynamoDB persistence layer on the shared table.
 
-    ``table_name`` defaults to the IDEMPOTENCY_TABLE variable.
+    ``table_name`` defaults to the IDEMPOTENCY_TABLE variable (of ``environ``, default
+    ``os.environ``).
 
     Raises:
         ConfigError: no ``table_name`` and IDEMPOTENCY_TABLE is not set.
     """
-    name = table_name or require(TABLE_ENV)
+    name = table_name or require(TABLE_ENV, environ)
     kwargs = {"boto3_client": boto3_client} if boto3_client is not None else {}
     return DynamoDBPersistenceLayer(table_name=name, **kwargs)
 
 
-def config(key_jmespath: str, expires_after_seconds: int | None = None) -> Any:
+def config(
+    key_jmespath: str,
+    expires_after_seconds: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Any:
     """An IdempotencyConfig keyed on ``key_jmespath``; a missing key is an error, not a pass.
 
-    Records expire after ``expires_after_seconds``, else IDEMPOTENCY_TTL_SECONDS, else
-    86,400 seconds (one day).
+    Records expire after ``expires_after_seconds``, else IDEMPOTENCY_TTL_SECONDS (of
+    ``environ``, default ``os.environ``), else 86,400 seconds (one day).
 
     Raises:
         ConfigError: IDEMPOTENCY_TTL_SECONDS is not a whole number of at least 1.
     """
-    ttl = expires_after_seconds or integer(TTL_ENV, DEFAULT_TTL_SECONDS, minimum=1)
+    ttl = expires_after_seconds or integer(TTL_ENV, DEFAULT_TTL_SECONDS, environ, minimum=1)
     return IdempotencyConfig(
         event_key_jmespath=key_jmespath,
         raise_on_no_idempotency_key=True,

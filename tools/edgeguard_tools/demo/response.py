@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from edgeguard.errors import error_code
 from edgeguard_tools.demo.localcloud import local_cloud
 from edgeguard_tools.demo.story import Story
 from edgeguard_tools.events import load_event
@@ -55,7 +56,7 @@ def run(story: Story) -> None:
     try:
         hub.enable_security_hub()
     except ClientError as error:  # another chapter enabled it already
-        if error.response["Error"]["Code"] != "ResourceConflictException":
+        if error_code(error) != "ResourceConflictException":
             raise
     hub.batch_import_findings(Findings=finding_event["detail"]["findings"])
     cloudtrail.stop_logging(Name=TRAIL)

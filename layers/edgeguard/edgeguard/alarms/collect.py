@@ -8,7 +8,7 @@ Two sources, both read-only:
   (sum of weights) are offenders.
 Rules that match edgeguard's own IP sets or the tenant pattern set are not sampled:
 their clients are already banned, or are a blocked tenant's users, not attackers.
-A throttled WAF call raises ``WafThrottled`` so that Step Functions retries the
+A throttled WAF call raises ``Throttled`` so that Step Functions retries the
 step with backoff (botocore has already retried it a few times by then).
 
 Sources: "AWS WAF API Reference: GetRateBasedStatementManagedKeys" and
@@ -25,20 +25,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from edgeguard.alarms.window import AlarmWindow
+from edgeguard.errors import EdgeguardError, Throttled, error_code, is_throttling
 from edgeguard.findings.addresses import parse_address
 
-THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
 MAX_SAMPLE_ITEMS = 500  # GetSampledRequests' maximum
 _NOT_ATTACKERS = ("IPSetReferenceStatement", "RegexPatternSetReferenceStatement")
 
 
-class WafThrottled(Exception):
-    """WAF throttled a read; the state machine retries the step with backoff."""
-
-
-class WebAclNotConfigured(Exception):
+class WebAclNotConfigured(EdgeguardError):
     """No web ACL to collect from (WEB_ACL_ARN unset or not a web ACL ARN)."""
 
 
@@ -94,9 +88,9 @@ def _call(client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
     try:
         response: dict[str, Any] = getattr(client, operation)(**kwargs)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in THROTTLING_CODES:
-            raise WafThrottled(f"WAF {operation} throttled ({code})") from None
+        if is_throttling(error):
+            # the state machine retries the step with backoff
+            raise Throttled(f"WAF {operation} throttled ({error_code(error)})") from None
         raise
     return response
 

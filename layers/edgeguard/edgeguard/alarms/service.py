@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from edgeguard.alarms.collect import (
-    THROTTLING_CODES,
-    WebAclNotConfigured,
-    WebAclRef,
-    collect_offenders,
-)
+from edgeguard.alarms.collect import WebAclNotConfigured, WebAclRef, collect_offenders
 from edgeguard.alarms.record import AlarmSettings, nothing_to_do, record_offenders
 from edgeguard.alarms.window import alarm_window
 from edgeguard.clock import utcnow
-from edgeguard.config import ConfigError, integer, optional
+from edgeguard.config import ConfigError, boolean, duration, integer, optional
 from edgeguard.decisions import DecisionSink
-from edgeguard.findings.service import parse_bool, parse_minutes
+from edgeguard.errors import Throttled, error_code, is_throttling
 
 
 @dataclass(frozen=True)
@@ -90,14 +85,22 @@ def resolve_web_acl(wafv2: Any, settings: CollectSettings) -> WebAclRef:
 
 
 def record_settings_from_env(environ: Mapping[str, str] | None = None) -> AlarmSettings:
-    """The record step's AlarmSettings from BAN_MINUTES (default 240) and DRY_RUN (default false).
+    """The record step's AlarmSettings from BAN_MINUTES (1 to 525,600, default 240) and
+    DRY_RUN (a boolean, default false), from ``environ`` (default ``os.environ``).
 
     Raises:
         ConfigError: a variable is malformed; the message names it.
     """
     return AlarmSettings(
-        duration=parse_minutes(optional("BAN_MINUTES", "240", environ), "BAN_MINUTES"),
-        dry_run=parse_bool(optional("DRY_RUN", "false", environ), "DRY_RUN"),
+        # the template's AlarmBanMinutes range: a minute to a year
+        duration=duration(
+            "BAN_MINUTES",
+            timedelta(minutes=240),
+            environ,
+            minimum=timedelta(minutes=1),
+            maximum=timedelta(days=365),
+        ),
+        dry_run=boolean("DRY_RUN", False, environ),
     )
 
 
@@ -143,12 +146,8 @@ def record_step(
     try:
         return record_offenders(sink, collected, settings, now)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in THROTTLING_CODES or code == "ProvisionedThroughputExceededException":
-            raise DecisionsThrottled(f"decisions table throttled ({code})") from None
+        if is_throttling(error):
+            # The state machine retries with backoff. Recording again is safe: the
+            # longest decision wins.
+            raise Throttled(f"decisions table throttled ({error_code(error)})") from None
         raise
-
-
-class DecisionsThrottled(Exception):
-    """The decisions table throttled a write; the state machine retries with backoff.
-    Recording again is safe: the longest decision wins."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from edgeguard.errors import EdgeguardError
 from edgeguard.findings.addresses import lookup
 
 SAMPLE_RETENTION = timedelta(hours=3)
@@ -22,7 +23,7 @@ DEFAULT_PERIOD = timedelta(minutes=5)
 MIN_LOOKBACK = timedelta(minutes=5)  # a 1-minute alarm still looks at the minutes before it
 
 
-class NotAnAlarmEvent(ValueError):
+class NotAnAlarmEvent(EdgeguardError, ValueError):
     """The input is not a CloudWatch alarm state change into ALARM."""
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from edgeguard.edge.custom_resource import REQUIRED, respond
+from edgeguard.errors import EdgeguardError
 
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 
 
-class PrefixListNotFound(RuntimeError):
+class PrefixListNotFound(EdgeguardError, RuntimeError):
     """The prefix list does not exist in this region."""
 
 

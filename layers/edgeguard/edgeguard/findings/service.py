@@ -14,8 +14,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from edgeguard.config import ConfigError, optional, require
+from edgeguard.config import ConfigError, boolean, duration, number, optional, require
 from edgeguard.decisions import DecisionSink
+from edgeguard.errors import error_code
 from edgeguard.findings.addresses import lookup, parse_networks
 from edgeguard.findings.asff import extract_asff, finding_identifier, findings_from_custom_action
 from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
@@ -24,37 +25,6 @@ from edgeguard.findings.notes import NoteReport, write_notes
 from edgeguard.notify.alert import Alert, publish
 
 logger = logging.getLogger(__name__)
-
-
-def parse_bool(raw: str, name: str) -> bool:
-    """'true'/'false' (any case) from a template parameter; anything else is an error.
-
-    Also accepted: "1"/"yes" and "0"/"no"/"" (false).
-
-    Raises:
-        ConfigError: any other text; the message names the variable ``name``.
-    """
-    text = raw.strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no", ""):
-        return False
-    raise ConfigError(f"environment variable {name} must be true or false, not {raw[:20]!r}")
-
-
-def parse_minutes(raw: str, name: str) -> timedelta:
-    """A positive number of minutes (fractions allowed) as a timedelta.
-
-    Raises:
-        ConfigError: not a number, or not above 0; the message names ``name``.
-    """
-    try:
-        minutes = float(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name} must be a number of minutes") from None
-    if minutes <= 0:
-        raise ConfigError(f"environment variable {name} must be positive")
-    return timedelta(minutes=minutes)
 
 
 @dataclass(frozen=True)
@@ -72,7 +42,8 @@ class FindingSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FindingSettings:
         """Read ALERTS_TOPIC_ARN (required), OWN_CIDRS (comma-separated CIDRs), MIN_SEVERITY
-        (number, default 0), BAN_MINUTES (default 1440) and DRY_RUN (default false).
+        (number, default 0), BAN_MINUTES (1 to 525,600, default 1440) and DRY_RUN (a boolean,
+        default false), from ``environ`` (default ``os.environ``).
 
         Raises:
             ConfigError: a variable is missing or malformed; the message names it.
@@ -81,16 +52,19 @@ class FindingSettings:
             own = parse_networks(optional("OWN_CIDRS", "", environ).split(","))
         except ValueError as error:
             raise ConfigError(f"environment variable OWN_CIDRS: {error}") from None
-        try:
-            min_severity = float(optional("MIN_SEVERITY", "0", environ))
-        except ValueError:
-            raise ConfigError("environment variable MIN_SEVERITY must be a number") from None
         return cls(
-            min_severity=min_severity,
+            min_severity=number("MIN_SEVERITY", 0.0, environ),
             topic_arn=require("ALERTS_TOPIC_ARN", environ),
             block=BlockSettings(
-                duration=parse_minutes(optional("BAN_MINUTES", "1440", environ), "BAN_MINUTES"),
-                dry_run=parse_bool(optional("DRY_RUN", "false", environ), "DRY_RUN"),
+                # the template's FindingBanMinutes range: a minute to a year
+                duration=duration(
+                    "BAN_MINUTES",
+                    timedelta(minutes=1440),
+                    environ,
+                    minimum=timedelta(minutes=1),
+                    maximum=timedelta(days=365),
+                ),
+                dry_run=boolean("DRY_RUN", False, environ),
                 own_networks=own,
             ),
         )
@@ -202,5 +176,5 @@ def _write_notes_reporting_errors(securityhub: Any, notes: list[Any]) -> NoteRep
     try:
         return write_notes(securityhub, notes)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "error")
+        code = error_code(error) or "error"
         return NoteReport(unprocessed=[f"{len(notes)} finding(s): {code}"])

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import zlib
 
+from edgeguard.errors import EdgeguardError
 
-class CorruptObject(ValueError):
+
+class CorruptObject(EdgeguardError, ValueError):
     """The object is not readable as a (gzip) log: a whole-record failure, retried then DLQ'd."""
 
 

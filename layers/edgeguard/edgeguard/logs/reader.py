@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from edgeguard.errors import EdgeguardError
 from edgeguard.logs import alb, cloudfront, waf
 from edgeguard.logs.frame import Parsed, empty
 from edgeguard.logs.gzipio import CorruptObject, decompress, is_gzip, peek
@@ -31,7 +32,7 @@ _KEY_HINTS = (
 )
 
 
-class UnknownFormat(ValueError):
+class UnknownFormat(EdgeguardError, ValueError):
     """Neither the content nor the key says which log format this is."""
 
 

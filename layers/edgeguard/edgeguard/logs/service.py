@@ -9,15 +9,15 @@ decompressed fails alone (partial batch response); SQS retries it and, after
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from edgeguard.config import optional, require
+from edgeguard.config import ConfigError, optional, require
 from edgeguard.decisions import DecisionSink
 from edgeguard.logs.analyzer import FileReport, analyze_object
-from edgeguard.logs.settings import DetectionSettings
+from edgeguard.logs.settings import DetectionSettings, SettingsError
 from edgeguard.logs.state import (
     DynamoStateStore,  # noqa: F401 - the handler builds it
     StateStore,
@@ -36,25 +36,28 @@ class AnalyzerConfig:
     skip_sources: frozenset[str] = frozenset()
 
     @classmethod
-    def from_env(cls) -> AnalyzerConfig:
-        """Read the function's environment.
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AnalyzerConfig:
+        """Read the function's environment (``environ``, default ``os.environ``).
 
         DETECTION_STATE_TABLE and DECISIONS_TABLE are required; ALERTS_TOPIC_ARN,
         DETECTION_OVERRIDES (JSON, see ``DetectionSettings``) and DETECTION_SKIP_SOURCES
         (comma-separated formats) are optional.
 
         Raises:
-            ConfigError: a required variable is missing.
-            SettingsError: DETECTION_OVERRIDES is invalid.
+            ConfigError: a required variable is missing, or DETECTION_OVERRIDES is invalid
+                (the message names it and says why).
         """
+        skip = optional("DETECTION_SKIP_SOURCES", "", environ)
+        try:
+            settings = DetectionSettings.from_json(optional("DETECTION_OVERRIDES", "", environ))
+        except SettingsError as error:
+            raise ConfigError(f"environment variable DETECTION_OVERRIDES: {error}") from error
         return cls(
-            state_table=require("DETECTION_STATE_TABLE"),
-            decisions_table=require("DECISIONS_TABLE"),
-            alerts_topic_arn=optional("ALERTS_TOPIC_ARN"),
-            settings=DetectionSettings.from_json(optional("DETECTION_OVERRIDES")),
-            skip_sources=frozenset(
-                s.strip() for s in optional("DETECTION_SKIP_SOURCES").split(",") if s.strip()
-            ),
+            state_table=require("DETECTION_STATE_TABLE", environ),
+            decisions_table=require("DECISIONS_TABLE", environ),
+            alerts_topic_arn=optional("ALERTS_TOPIC_ARN", "", environ),
+            settings=settings,
+            skip_sources=frozenset(s.strip() for s in skip.split(",") if s.strip()),
         )
 
 

@@ -20,9 +20,10 @@ from datetime import timedelta
 from typing import Any
 
 from edgeguard.decisions import ACTIONS
+from edgeguard.errors import EdgeguardError
 
 
-class SettingsError(ValueError):
+class SettingsError(EdgeguardError, ValueError):
     """Overrides that cannot be applied; the message names the scenario and field."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,17 +28,18 @@ class NotifierSettings:
     token_secret: str
 
     @classmethod
-    def from_env(cls) -> NotifierSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifierSettings:
         """Read TELEGRAM_TOKEN_SECRET (required: the secret's id), TELEGRAM_CHAT_ID (empty
-        turns delivery off) and TELEGRAM_API_BASE (default https://api.telegram.org).
+        turns delivery off) and TELEGRAM_API_BASE (default https://api.telegram.org) from
+        ``environ`` (default ``os.environ``).
 
         Raises:
             ConfigError: TELEGRAM_TOKEN_SECRET is not set.
         """
         return cls(
-            chat_id=optional("TELEGRAM_CHAT_ID"),
-            api_base=optional("TELEGRAM_API_BASE", DEFAULT_API_BASE),
-            token_secret=require("TELEGRAM_TOKEN_SECRET"),
+            chat_id=optional("TELEGRAM_CHAT_ID", "", environ),
+            api_base=optional("TELEGRAM_API_BASE", DEFAULT_API_BASE, environ),
+            token_secret=require("TELEGRAM_TOKEN_SECRET", environ),
         )
 
 

@@ -20,10 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from edgeguard.errors import EdgeguardError
+
 DEFAULT_API_BASE = "https://api.telegram.org"
 
 
-class TelegramError(RuntimeError):
+class TelegramError(EdgeguardError, RuntimeError):
     """Delivery failed; the message names the cause, never the token."""
 
 

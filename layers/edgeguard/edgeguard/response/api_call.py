@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from edgeguard.errors import EdgeguardError
 from edgeguard.response.actor import Actor
 from edgeguard.response.trail import InvalidTrail, TrailRef
 
@@ -35,7 +36,7 @@ UPDATE_TRAIL_FIELDS = {
 }
 
 
-class NotATrailCall(ValueError):
+class NotATrailCall(EdgeguardError, ValueError):
     """The event is not a CloudTrail API call edgeguard guards against."""
 
 

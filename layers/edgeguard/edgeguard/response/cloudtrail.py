@@ -12,38 +12,29 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from edgeguard.errors import EdgeguardError, Throttled, error_code, is_throttling
 from edgeguard.response.trail import TrailRef
 
-THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
 GONE_CODES = frozenset({"TrailNotFoundException", "CloudTrailARNInvalidException"})
 
 
-class Throttled(RuntimeError):
-    """AWS asked us to slow down; the caller (Step Functions) retries with backoff."""
-
-
-class TrailGone(RuntimeError):
+class TrailGone(EdgeguardError, RuntimeError):
     """The trail does not exist (deleted): logging cannot be restarted on it."""
 
 
-class NotLoggingYet(RuntimeError):
+class NotLoggingYet(EdgeguardError, RuntimeError):
     """StartLogging returned but GetTrailStatus does not say IsLogging yet."""
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def translate(error: ClientError) -> Exception:
     """Map a CloudTrail client error onto what the response does about it.
 
-    Returns (for the caller to raise) Throttled for a throttling code, TrailGone for
-    TrailNotFoundException / CloudTrailARNInvalidException, else ``error`` itself.
+    Returns (for the caller to raise) Throttled for a throttling code (the caller, Step
+    Functions, retries with backoff), TrailGone for TrailNotFoundException /
+    CloudTrailARNInvalidException, else ``error`` itself.
     """
-    code = _code(error)
-    if code in THROTTLING_CODES:
+    code = error_code(error)
+    if is_throttling(code):
         return Throttled(f"CloudTrail throttled the request ({code})")
     if code in GONE_CODES:
         return TrailGone(f"the trail does not exist ({code})")
@@ -180,7 +171,7 @@ def _read_insights(client: Any, trail: TrailRef) -> list[dict[str, Any]]:
             client.get_insight_selectors(TrailName=trail.api_id()).get("InsightSelectors") or []
         )
     except ClientError as error:
-        if _code(error) == "InsightNotEnabledException":
+        if error_code(error) == "InsightNotEnabledException":
             return []
         raise translate(error) from error
 
@@ -263,7 +254,7 @@ def _apply(what: str, before: Any, after: Any, call: Callable[[], Any]) -> Resto
         if isinstance(problem, Throttled):
             raise problem from error
         return RestoreStep(
-            what, before, after, ok=False, error=f"{_code(error)}: {_message(error)}"
+            what, before, after, ok=False, error=f"{error_code(error)}: {_message(error)}"
         )
     return RestoreStep(what, before, after, ok=True)
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from edgeguard.errors import EdgeguardError
 from edgeguard.response.actor import Actor
 from edgeguard.response.trail import TRAIL_ARN_IN_TEXT, InvalidTrail, TrailRef
 
@@ -26,7 +27,7 @@ TRAIL_RESOURCE_TYPE = "AwsCloudTrailTrail"
 AFFECTED_TRAIL = "AWS::CloudTrail::Trail"
 
 
-class NotAFindingEvent(ValueError):
+class NotAFindingEvent(EdgeguardError, ValueError):
     """The event is none of the three deliveries the state machine serves."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from edgeguard.errors import error_code
 from edgeguard.notify.alert import Alert
 from edgeguard.response import cloudtrail
 from edgeguard.response.api_call import ApiCall, is_suite_call
@@ -223,5 +224,5 @@ def _short(value: Any) -> str:
 
 
 def _error_text(error: ClientError) -> str:
-    detail = error.response.get("Error", {})
-    return f"{detail.get('Code', 'error')}: {str(detail.get('Message', ''))[:200]}"
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return f"{error_code(error) or 'error'}: {message[:200]}"

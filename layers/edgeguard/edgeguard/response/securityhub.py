@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from edgeguard.response.cloudtrail import THROTTLING_CODES, Throttled
+from edgeguard.errors import Throttled, error_code, is_throttling
 
 NOTE_LIMIT = 512  # Note.Text and Note.UpdatedBy: at most 512 characters
 UPDATED_BY = "edgeguard"
@@ -58,13 +58,13 @@ def record(
             Note={"Text": text, "UpdatedBy": UPDATED_BY},
         )
     except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", ""))
-        if code in THROTTLING_CODES:
+        code = error_code(error)
+        if is_throttling(code):
             raise Throttled(f"Security Hub throttled BatchUpdateFindings ({code})") from error
         return RecordResult(False, status, text, f"BatchUpdateFindings failed: {code}")
     for unprocessed in response.get("UnprocessedFindings") or []:
         code = str(unprocessed.get("ErrorCode", ""))
-        if code in THROTTLING_CODES:
+        if is_throttling(code):
             raise Throttled(f"Security Hub left the finding unprocessed ({code})")
         message = str(unprocessed.get("ErrorMessage", ""))
         return RecordResult(False, status, text, f"finding not updated: {code} {message}".strip())

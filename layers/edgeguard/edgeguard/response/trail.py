@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from edgeguard.errors import EdgeguardError
+
 _ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):cloudtrail:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"trail/(?P<name>[A-Za-z0-9._-]{3,128})$"
@@ -14,7 +16,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$")
 TRAIL_ARN_IN_TEXT = re.compile(r"arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]+")
 
 
-class InvalidTrail(ValueError):
+class InvalidTrail(EdgeguardError, ValueError):
     """The value is neither a trail name nor a CloudTrail trail ARN."""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from edgeguard.errors import error_code
 from edgeguard.rotation.errors import Conflict, RotationError
 
 HEADER = "x-origin-verify"
@@ -93,7 +94,7 @@ def send(
             )
             return True
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "PreconditionFailed":
+            if error_code(error) != "PreconditionFailed":
                 raise
             sleep(min(2.0, 0.1 * 2**attempt) * random.uniform(0.5, 1.0))
     raise Conflict(f"distribution {distribution_id} kept changing under the rotation (ETag)")

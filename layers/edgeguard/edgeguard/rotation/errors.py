@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from edgeguard.errors import EdgeguardError
 
-class RotationError(RuntimeError):
+
+class RotationError(EdgeguardError, RuntimeError):
     """A rotation step cannot proceed; the message says why and never holds a value."""
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from edgeguard.errors import error_code
 from edgeguard.rotation.errors import Conflict, NotReady, RotationError
 
 HEADER = "x-origin-verify"
@@ -188,7 +189,7 @@ def admit(
             waf.update_web_acl(**request)
             return True
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "WAFOptimisticLockException":
+            if error_code(error) != "WAFOptimisticLockException":
                 raise
             sleep(min(2.0, 0.1 * 2**attempt) * random.uniform(0.5, 1.0))
     raise Conflict(f"web ACL {ref.name} kept changing under the rotation (optimistic lock)")

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from edgeguard.config import number, optional, require
+from edgeguard.config import duration, optional, require
 from edgeguard.notify.alert import Alert, publish
 from edgeguard.rotation import cloudfront_header, origin_rule, probe
 from edgeguard.rotation.errors import LockoutRisk, NotReady, RotationError, redact
@@ -56,22 +57,31 @@ class RotationSettings:
     rule_name: str = origin_rule.RULE_NAME
 
     @classmethod
-    def from_env(cls) -> RotationSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> RotationSettings:
         """Read ORIGIN_WEB_ACL_ARN, DISTRIBUTION_ID and ALERTS_TOPIC_ARN (required), ORIGIN_URL,
         HEALTH_CHECK_PATH (default ``/``), PROBE_TIMEOUT_SECONDS (default 5, at least 0.1)
-        and WAF_PROPAGATION_SECONDS (default 0).
+        and WAF_PROPAGATION_SECONDS (default 0, at most 240) from ``environ`` (default
+        ``os.environ``).
 
         Raises:
-            ConfigError: a required variable is missing or a number is malformed.
+            ConfigError: a required variable is missing or a duration is malformed or out
+                of range.
         """
+        timeout = duration(
+            "PROBE_TIMEOUT_SECONDS", timedelta(seconds=5), environ, minimum=timedelta(seconds=0.1)
+        )
+        # the template's OriginWafPropagationSeconds range
+        propagation = duration(
+            "WAF_PROPAGATION_SECONDS", timedelta(0), environ, maximum=timedelta(seconds=240)
+        )
         return cls(
-            web_acl_arn=require("ORIGIN_WEB_ACL_ARN"),
-            distribution_id=require("DISTRIBUTION_ID"),
-            alerts_topic_arn=require("ALERTS_TOPIC_ARN"),
-            origin_url=optional("ORIGIN_URL"),
-            health_path=optional("HEALTH_CHECK_PATH", "/"),
-            probe_timeout=number("PROBE_TIMEOUT_SECONDS", 5.0, minimum=0.1),
-            propagation_seconds=number("WAF_PROPAGATION_SECONDS", 0.0, minimum=0),
+            web_acl_arn=require("ORIGIN_WEB_ACL_ARN", environ),
+            distribution_id=require("DISTRIBUTION_ID", environ),
+            alerts_topic_arn=require("ALERTS_TOPIC_ARN", environ),
+            origin_url=optional("ORIGIN_URL", "", environ),
+            health_path=optional("HEALTH_CHECK_PATH", "/", environ),
+            probe_timeout=timeout.total_seconds(),
+            propagation_seconds=propagation.total_seconds(),
         )
 
     @property

@@ -17,21 +17,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from edgeguard.errors import THROTTLING_CODES, EdgeguardError, error_code
 from edgeguard.waf.aggregate import parse
 
 CONFLICT = "WAFOptimisticLockException"
-BACK_OFF = frozenset(
-    {
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "WAFUnavailableEntityException",
-        "WAFInternalErrorException",
-        "WAFServiceLinkedRoleErrorException",
-    }
-)
+BACK_OFF = THROTTLING_CODES | {
+    "WAFUnavailableEntityException",
+    "WAFInternalErrorException",
+    "WAFServiceLinkedRoleErrorException",
+}
 
 
-class EnforcementError(RuntimeError):
+class EnforcementError(EdgeguardError, RuntimeError):
     """A set could not be brought to its desired state within the retry budget."""
 
 
@@ -97,11 +94,6 @@ class Retry:
         else:
             ceiling = min(self.max_seconds, self.base_seconds * 2**attempt)
             self.sleep(random.uniform(ceiling / 2, ceiling))
-
-
-def error_code(error: ClientError) -> str:
-    """The ``Error.Code`` of a botocore ClientError (e.g. ``ThrottlingException``), or ``''``."""
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def read_ip_set(client: Any, ref: SetRef) -> Snapshot:
