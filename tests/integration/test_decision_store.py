@@ -189,5 +189,7 @@ def test_from_env_reads_settings_and_names_what_is_missing(world):
         DynamoDecisionStore.from_env({"DECISIONS_TABLE": "t", "MAX_BAN_HOURS": "soon"})
     with pytest.raises(ConfigError, match="IPV6_HOST_PREFIX"):
         DynamoDecisionStore.from_env({"DECISIONS_TABLE": "t", "IPV6_HOST_PREFIX": "/64"})
-    with pytest.raises(ConfigError, match="invalid decisions setting"):
+    with pytest.raises(ConfigError, match="MAX_BAN_HOURS must be at least 1 hours"):
         DynamoDecisionStore.from_env({"DECISIONS_TABLE": "t", "MAX_BAN_HOURS": "0"})
+    with pytest.raises(ConfigError, match="ALLOWLIST_CIDRS"):
+        DynamoDecisionStore.from_env({"DECISIONS_TABLE": "t", "ALLOWLIST_CIDRS": "10.0.0.0/33"})

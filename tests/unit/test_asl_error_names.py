@@ -30,12 +30,6 @@ LIBRARY_ERRORS = {
     "IdempotencyAlreadyInProgressError": idempotency_errors.IdempotencyAlreadyInProgressError,
 }
 
-# Error classes outside this branch's reach (decisions/ is being rewritten by the lead):
-# each still needs EdgeguardError as a base. Strict xfail below: fixing one fails the
-# test until its entry is removed here.
-PENDING = {
-    "edgeguard.decisions.model.InvalidValue": "class InvalidValue(EdgeguardError, ValueError)"
-}
 
 # Callers catch these as builtins too; the second base must stay.
 BUILTIN_BASES = {
@@ -131,15 +125,9 @@ def test_every_runtime_error_class_derives_from_edgeguard_error() -> None:
     outside = sorted(
         name
         for name, cls in classes.items()
-        if not issubclass(cls, EdgeguardError) and name not in PENDING
+        if not issubclass(cls, EdgeguardError)
     )
     assert not outside, f"not under EdgeguardError: {outside}"
-
-
-@pytest.mark.xfail(strict=True, reason="decisions/ is the lead's: see PENDING")
-def test_pending_error_classes_are_under_edgeguard_error() -> None:
-    classes = _runtime_error_classes()
-    assert all(issubclass(classes[name], EdgeguardError) for name in PENDING)
 
 
 def test_errors_callers_catch_as_builtins_keep_the_builtin() -> None:

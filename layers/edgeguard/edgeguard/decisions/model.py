@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from edgeguard.clock import utcnow
+from edgeguard.errors import EdgeguardError
 
 if TYPE_CHECKING:
     from edgeguard.decisions.rules import BanPolicy
@@ -28,7 +29,7 @@ Status = Literal["created", "extended", "unchanged", "refused"]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class InvalidValue(ValueError):
+class InvalidValue(EdgeguardError, ValueError):
     """A value that cannot become a decision; the message says why, for the operator."""
 
 

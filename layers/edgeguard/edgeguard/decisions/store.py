@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from edgeguard.clock import utcnow
-from edgeguard.config import ConfigError, integer, number, optional, require
+from edgeguard.config import ConfigError, duration, integer, optional, require
 from edgeguard.decisions.model import (
     ACTIONS,
     Decision,
@@ -69,19 +69,28 @@ class DynamoDecisionStore:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, client: Any = None
     ) -> DynamoDecisionStore:
-        """DECISIONS_TABLE (required); ESCALATION_WINDOW_HOURS, MAX_BAN_HOURS,
-        IPV6_HOST_PREFIX and ALLOWLIST_CIDRS (comma-separated) are optional."""
+        """DECISIONS_TABLE (required); ESCALATION_WINDOW_HOURS (0-8760), MAX_BAN_HOURS
+        (1-8760), IPV6_HOST_PREFIX (0-128) and ALLOWLIST_CIDRS (comma-separated) are
+        optional. Raises ConfigError naming the variable that is missing or invalid."""
         table = require("DECISIONS_TABLE", environ)
         prefix = integer("IPV6_HOST_PREFIX", 64, environ, minimum=0, maximum=128)
-        window_hours = number("ESCALATION_WINDOW_HOURS", 24.0, environ)
-        max_ban_hours = number("MAX_BAN_HOURS", 168.0, environ)
+        year = timedelta(hours=8760)
+        escalation = Escalation(
+            window=duration("ESCALATION_WINDOW_HOURS", timedelta(hours=24), environ, maximum=year),
+            maximum=duration(
+                "MAX_BAN_HOURS",
+                timedelta(hours=168),
+                environ,
+                minimum=timedelta(hours=1),
+                maximum=year,
+            ),
+        )
         try:
-            escalation = Escalation.from_hours(window_hours, max_ban_hours)
             policy = BanPolicy.from_cidrs(
                 optional("ALLOWLIST_CIDRS", "", environ).split(","), ipv6_host_prefix=prefix
             )
         except ValueError as error:
-            raise ConfigError(f"invalid decisions setting: {error}") from None
+            raise ConfigError(f"ALLOWLIST_CIDRS: {error}") from None
         return cls(table, policy, escalation, client)
 
     # ------------------------------------------------------------- writing
