@@ -17,13 +17,16 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto.cloudfront.models import CloudFrontBackend
 from moto.wafv2.models import WAFV2Backend
 
 from edgeguard.rotation import cloudfront_header, origin_rule
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudfront.type_defs import OriginCustomHeaderTypeDef, OriginOutputTypeDef
 
 
 @dataclass
@@ -59,7 +62,7 @@ class InvariantWatch:
                     tuple(
                         h["HeaderValue"]
                         for o in config["DistributionConfig"]["Origins"]["Items"]
-                        for h in (o.get("CustomHeaders") or {}).get("Items", [])
+                        for h in _custom_headers(o)
                         if h["HeaderName"].lower() == origin_rule.HEADER
                     ),
                     deployed=_raw_status(self.distribution_id) == "Deployed",
@@ -123,3 +126,8 @@ def watch(
     finally:
         for (cls, name), original in originals.items():
             setattr(cls, name, original)
+
+
+def _custom_headers(origin: OriginOutputTypeDef) -> list[OriginCustomHeaderTypeDef]:
+    headers = origin.get("CustomHeaders")
+    return list(headers.get("Items", [])) if headers else []

@@ -128,7 +128,7 @@ def _edgeguard_blocks(alert: dict[str, Any]) -> list[Block]:
 def _alarm_blocks(alarm: dict[str, Any]) -> list[Block]:
     state = str(alarm.get("NewStateValue"))
     name = str(alarm.get("AlarmName"))
-    trigger = alarm.get("Trigger") if isinstance(alarm.get("Trigger"), dict) else {}
+    trigger = _dict(alarm.get("Trigger"))
     metric = "/".join(str(trigger.get(k)) for k in ("Namespace", "MetricName") if trigger.get(k))
     blocks: list[Block] = [
         _heading(ALARM_SEVERITY.get(state, "medium"), f"{state}: {name}"),
@@ -160,14 +160,19 @@ def _alarm_blocks(alarm: dict[str, Any]) -> list[Block]:
     return blocks
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """value if it is a JSON object, else an empty one (event fields are untrusted)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _math_metrics(metrics: list[Any]) -> list[str]:
     """Each query of a metric-math alarm: its expression, or namespace/metric name."""
     shown = []
     for item in metrics:
         if not isinstance(item, dict):
             continue
-        stat = item.get("MetricStat") if isinstance(item.get("MetricStat"), dict) else {}
-        metric = stat.get("Metric") if isinstance(stat.get("Metric"), dict) else {}
+        stat = _dict(item.get("MetricStat"))
+        metric = _dict(stat.get("Metric"))
         what = item.get("Expression") or "/".join(
             str(metric.get(k)) for k in ("Namespace", "MetricName") if metric.get(k)
         )

@@ -198,10 +198,15 @@ def _asff_task(finding: dict[str, Any], event_id: str, custom: bool) -> Task:
     return task
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """value if it is a JSON object, else an empty one (event fields are untrusted)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _guardduty_task(detail: dict[str, Any], event_id: str) -> Task:
     finding_type = str(detail.get("type") or "")
-    service = detail.get("service") if isinstance(detail.get("service"), dict) else {}
-    action_block = service.get("action") if isinstance(service.get("action"), dict) else {}
+    service = _dict(detail.get("service"))
+    action_block = _dict(service.get("action"))
     action = action_block.get("awsApiCallAction") or {}
     action = action if isinstance(action, dict) else {}
     affected = action.get("affectedResources") or {}

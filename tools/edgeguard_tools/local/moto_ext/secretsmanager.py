@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.secretsmanager.models import SecretsManagerBackend
+from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend
 
 from edgeguard_tools.local.moto_ext._registry import attach, original
 
@@ -25,8 +25,9 @@ def _update_secret_version_stage(
     result = original(SecretsManagerBackend, "update_secret_version_stage")(
         self, secret_id, version_stage, remove_from_version_id, move_to_version_id
     )
-    if version_stage == "AWSCURRENT" and move_to_version_id:
-        secret = self.secrets[secret_id]
+    secret = self.secrets[secret_id]
+    # only a primary (FakeSecret) holds versions; a ReplicaSecret reads its source's
+    if version_stage == "AWSCURRENT" and move_to_version_id and isinstance(secret, FakeSecret):
         secret.set_default_version_id(move_to_version_id)
         secret.secret_string = secret.versions[move_to_version_id].get("secret_string")
         secret.secret_binary = secret.versions[move_to_version_id].get("secret_binary")
