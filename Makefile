@@ -22,7 +22,7 @@ PY313 := $(shell for c in "$$(command -v python3.13 2>/dev/null)" \
 	[ -n "$$c" ] && "$$c" -c 'import sys, venv; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
 	&& { echo "$$c"; break; }; done)
 
-.PHONY: help venv demo test lint format validate build checkov pytest bench deploy clean
+.PHONY: help venv demo test lint typecheck format validate build checkov pytest bench deploy clean
 
 help:
 	@echo "make demo     the whole suite on this machine, no AWS account needed"
@@ -57,6 +57,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -74,7 +77,7 @@ pytest: $(STAMP)
 	@# exit code 5 (no tests collected) is a failure, as is any other non-zero code.
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
-test: lint validate checkov build pytest
+test: lint typecheck validate checkov build pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
