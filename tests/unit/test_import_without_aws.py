@@ -1,8 +1,10 @@
 """The package imports without AWS, and handlers fail at cold start naming what is missing.
 
 Each check runs in a fresh interpreter with an empty environment, ``AWS_CONFIG_FILE``
-pointing nowhere, boto3 client creation patched to raise, and ``os.environ`` replaced by a
-spy that records reads made by edgeguard's own code (not by libraries it imports).
+pointing nowhere, boto3 client creation patched to raise, the boto3 type stubs
+(``mypy_boto3_*``, dev-only: imported under ``TYPE_CHECKING``) made unimportable as in the
+Lambda layer, and ``os.environ`` replaced by a spy that records reads made by edgeguard's
+own code (not by libraries it imports).
 The tools package (``edgeguard_tools``) is not Lambda code and is not checked here.
 """
 
@@ -66,6 +68,14 @@ boto3.client = _refuse
 boto3.resource = _refuse
 boto3.session.Session.client = _refuse
 boto3.session.Session.resource = _refuse
+
+class NoTypeStubs:  # the layer ships boto3 without boto3-stubs
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("mypy_boto3_"):
+            raise ModuleNotFoundError(f"No module named {name!r} (not in the Lambda layer)")
+        return None
+
+sys.meta_path.insert(0, NoTypeStubs())
 
 results = {}
 for target in TARGETS:
@@ -180,3 +190,13 @@ def test_the_probe_sees_an_environment_read_and_a_client(tmp_path: Path) -> None
     result = results["offending"]
     assert [read[0] for read in result["env_reads"]] == ["EDGEGUARD_REGION", "EDGEGUARD_READY"]
     assert result["error"]["type"] == "ClientCreated"
+
+
+def test_the_probe_refuses_the_type_stubs(tmp_path: Path) -> None:
+    """A module that needs boto3-stubs at run time fails the probe (the layer has none)."""
+    package = tmp_path / "typed"
+    package.mkdir()
+    (package / "__init__.py").write_text("from mypy_boto3_sns import SNSClient\n", encoding="utf-8")
+    results = _probe("module", ["typed"], package_dir=package, path=(str(tmp_path),))
+    error = results["typed"]["error"]
+    assert error["type"] == "ModuleNotFoundError" and "mypy_boto3_sns" in error["message"]

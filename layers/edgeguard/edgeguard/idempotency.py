@@ -16,7 +16,7 @@ delivery within that time returns the first result and repeats no effect.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -25,6 +25,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from edgeguard.config import integer, require
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 TABLE_ENV = "IDEMPOTENCY_TABLE"
 TTL_ENV = "IDEMPOTENCY_TTL_SECONDS"
 DEFAULT_TTL_SECONDS = 86_400
@@ -32,9 +35,9 @@ DEFAULT_TTL_SECONDS = 86_400
 
 def persistence(
     table_name: str | None = None,
-    boto3_client: Any = None,
+    boto3_client: DynamoDBClient | None = None,
     environ: Mapping[str, str] | None = None,
-) -> Any:
+) -> DynamoDBPersistenceLayer:
     """A Powertools DynamoDB persistence layer on the shared table.
 
     ``table_name`` defaults to the IDEMPOTENCY_TABLE variable (of ``environ``, default
@@ -44,8 +47,7 @@ def persistence(
         ConfigError: no ``table_name`` and IDEMPOTENCY_TABLE is not set.
     """
     name = table_name or require(TABLE_ENV, environ)
-    kwargs = {"boto3_client": boto3_client} if boto3_client is not None else {}
-    return DynamoDBPersistenceLayer(table_name=name, **kwargs)
+    return DynamoDBPersistenceLayer(table_name=name, boto3_client=boto3_client)
 
 
 def config(

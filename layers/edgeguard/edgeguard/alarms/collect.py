@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from edgeguard.alarms.window import AlarmWindow
 from edgeguard.errors import EdgeguardError, Throttled, error_code, is_throttling
 from edgeguard.findings.addresses import parse_address
+
+if TYPE_CHECKING:
+    from mypy_boto3_wafv2 import WAFV2Client
 
 MAX_SAMPLE_ITEMS = 500  # GetSampledRequests' maximum
 _NOT_ATTACKERS = ("IPSetReferenceStatement", "RegexPatternSetReferenceStatement")
@@ -84,7 +87,7 @@ class Offender:
         }
 
 
-def _call(client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
+def _call(client: WAFV2Client, operation: str, **kwargs: Any) -> dict[str, Any]:
     try:
         response: dict[str, Any] = getattr(client, operation)(**kwargs)
     except ClientError as error:
@@ -122,7 +125,7 @@ def _metric(rule: dict[str, Any]) -> str:
 
 
 def collect_offenders(
-    wafv2: Any,
+    wafv2: WAFV2Client,
     acl: WebAclRef,
     window: AlarmWindow,
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -16,6 +16,9 @@ from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, boolean, duration, integer, optional
 from edgeguard.decisions import DecisionSink
 from edgeguard.errors import Throttled, error_code, is_throttling
+
+if TYPE_CHECKING:
+    from mypy_boto3_wafv2 import WAFV2Client
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class CollectSettings:
         )
 
 
-def resolve_web_acl(wafv2: Any, settings: CollectSettings) -> WebAclRef:
+def resolve_web_acl(wafv2: WAFV2Client, settings: CollectSettings) -> WebAclRef:
     """The web ACL to collect from: WEB_ACL_ARN, else the CLOUDFRONT web ACL named WEB_ACL_NAME.
 
     Raises:
@@ -105,7 +108,10 @@ def record_settings_from_env(environ: Mapping[str, str] | None = None) -> AlarmS
 
 
 def collect_step(
-    event: dict[str, Any], wafv2: Any, settings: CollectSettings, now: datetime | None = None
+    event: dict[str, Any],
+    wafv2: WAFV2Client,
+    settings: CollectSettings,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """State machine input (the alarm event) -> offenders, plus the alert if there are none.
 

@@ -7,10 +7,13 @@ EC2 DescribeManagedPrefixLists instead of a hard-coded pl- id.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeguard.edge.custom_resource import REQUIRED, respond
 from edgeguard.errors import EdgeguardError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
 
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 
@@ -19,7 +22,7 @@ class PrefixListNotFound(EdgeguardError, RuntimeError):
     """The prefix list does not exist in this region."""
 
 
-def find_prefix_list(ec2: Any, name: str) -> dict[str, str]:
+def find_prefix_list(ec2: EC2Client, name: str) -> dict[str, str]:
     """Id and ARN of the managed prefix list called ``name``.
 
     Returns ``{"PrefixListId": ..., "PrefixListArn": ...}`` (ARN "" if EC2 gave none).
@@ -38,7 +41,7 @@ def find_prefix_list(ec2: Any, name: str) -> dict[str, str]:
     return {"PrefixListId": found["PrefixListId"], "PrefixListArn": found.get("PrefixListArn", "")}
 
 
-def handle(event: dict[str, Any], ec2: Any) -> str:
+def handle(event: dict[str, Any], ec2: EC2Client) -> str:
     """Look the list up on Create/Update, do nothing on Delete; always answer. Returns status.
 
     ``PrefixListName`` (resource property) defaults to CloudFront's origin-facing list.

@@ -28,7 +28,7 @@ of a sample finding (``Sample`` true, or GuardDuty's ``.../additionalInfo/sample
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeguard.findings.addresses import (
     Extraction,
@@ -37,6 +37,9 @@ from edgeguard.findings.addresses import (
     lookup,
     names_known_malicious_destination,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_securityhub.type_defs import AwsSecurityFindingIdentifierTypeDef
 
 _PRODUCT_REMOTE = re.compile(
     r"^aws/guardduty/service/action/.*(remoteIpDetails/ipAddressV[46]|sourceIPs(\.\d+_?)?)$",
@@ -220,7 +223,7 @@ def findings_from_custom_action(event: dict[str, Any]) -> list[dict[str, Any]]:
     return [finding for finding in findings if isinstance(finding, dict)]
 
 
-def finding_identifier(finding: dict[str, Any]) -> dict[str, str] | None:
+def finding_identifier(finding: dict[str, Any]) -> AwsSecurityFindingIdentifierTypeDef | None:
     """What BatchUpdateFindings needs to address a finding: Id and ProductArn."""
     finding_id, product_arn = lookup(finding, "Id"), lookup(finding, "ProductArn")
     if isinstance(finding_id, str) and isinstance(product_arn, str) and finding_id and product_arn:

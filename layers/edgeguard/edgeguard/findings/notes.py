@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.type_defs import AwsSecurityFindingIdentifierTypeDef
 
 UPDATED_BY = "edgeguard"
 _BATCH = 100
@@ -29,7 +33,9 @@ class NoteReport:
 
 
 def write_notes(
-    securityhub: Any, notes: Iterable[tuple[dict[str, str], str]], updated_by: str = UPDATED_BY
+    securityhub: SecurityHubClient,
+    notes: Iterable[tuple[AwsSecurityFindingIdentifierTypeDef, str]],
+    updated_by: str = UPDATED_BY,
 ) -> NoteReport:
     """Write each note on its findings with BatchUpdateFindings; returns a NoteReport.
 
@@ -41,7 +47,7 @@ def write_notes(
         botocore.exceptions.ClientError: a call was refused as a whole (findings
             refused one by one are reported in ``unprocessed`` instead).
     """
-    groups: dict[str, list[dict[str, str]]] = defaultdict(list)
+    groups: dict[str, list[AwsSecurityFindingIdentifierTypeDef]] = defaultdict(list)
     for identifier, text in notes:
         groups[text].append(identifier)
     report = NoteReport()

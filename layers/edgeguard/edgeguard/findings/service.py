@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -23,6 +23,10 @@ from edgeguard.findings.blocking import BlockSettings, block_finding, findings_a
 from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
 from edgeguard.findings.notes import NoteReport, write_notes
 from edgeguard.notify.alert import Alert, publish
+
+if TYPE_CHECKING:
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_sns import SNSClient
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +77,7 @@ class FindingSettings:
 def handle_guardduty_event(
     event: dict[str, Any],
     sink: DecisionSink,
-    sns: Any,
+    sns: SNSClient,
     settings: FindingSettings,
     now: datetime | None = None,
 ) -> dict[str, Any]:
@@ -117,8 +121,8 @@ def handle_guardduty_event(
 def handle_custom_action_event(
     event: dict[str, Any],
     sink: DecisionSink,
-    sns: Any,
-    securityhub: Any,
+    sns: SNSClient,
+    securityhub: SecurityHubClient,
     settings: FindingSettings,
     *,
     now: datetime | None = None,
@@ -171,7 +175,7 @@ def handle_custom_action_event(
     }
 
 
-def _write_notes_reporting_errors(securityhub: Any, notes: list[Any]) -> NoteReport:
+def _write_notes_reporting_errors(securityhub: SecurityHubClient, notes: list[Any]) -> NoteReport:
     """A refused BatchUpdateFindings call must not lose the alert about bans already made."""
     try:
         return write_notes(securityhub, notes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from edgeguard.config import ConfigError, optional, require
@@ -23,6 +23,10 @@ from edgeguard.logs.state import (
     StateStore,
 )
 from edgeguard.notify.alert import Alert, publish
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
 
 
 @dataclass(frozen=True)
@@ -65,11 +69,11 @@ class AnalyzerConfig:
 class Dependencies:
     """What a record needs: the S3 client, the state store, the decision sink, SNS."""
 
-    s3: Any
+    s3: S3Client
     store: StateStore
     sink: DecisionSink
     settings: DetectionSettings
-    sns: Any = None
+    sns: SNSClient | None = None
     alerts_topic_arn: str = ""
     skip_sources: frozenset[str] = frozenset()
 

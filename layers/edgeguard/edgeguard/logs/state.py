@@ -20,14 +20,18 @@ import contextlib
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
 from edgeguard.logs.scenarios import OBSERVATION_SCHEMA
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
 
 DECIDED = "#decided"
 RETENTION = timedelta(days=2)
@@ -137,7 +141,7 @@ class DynamoStateStore:
     ``client`` is a boto3 DynamoDB client; ``table`` the table name.
     """
 
-    client: Any  # boto3 DynamoDB client
+    client: DynamoDBClient
     table: str
 
     def merge(self, file_id: str, observations: pl.DataFrame, now: datetime) -> pl.DataFrame:
@@ -156,7 +160,7 @@ class DynamoStateStore:
         grouped = _contributions(observations)
         if len(file_id) > 400:  # sort keys stop at 1,024 bytes; S3 keys can be that long
             file_id = hashlib.sha256(file_id.encode()).hexdigest()
-        requests = []
+        requests: list[WriteRequestTypeDef] = []
         for key, counts in grouped.items():
             newest = max(ts for ts, _ in counts)
             expires = int(max(newest, now.timestamp()) + RETENTION.total_seconds())
@@ -191,7 +195,9 @@ class DynamoStateStore:
             Key={"pk": {"S": key}, "sk": {"S": DECIDED}},
             ConsistentRead=True,
         ).get("Item")
-        return bool(item) and int(item["until"]["N"]) > now.timestamp()
+        if not item:
+            return False
+        return int(item["until"]["N"]) > now.timestamp()
 
     def mark_decided(self, key: str, until: datetime) -> None:
         """Write the ``#decided`` marker of ``key`` with ``until`` (epoch seconds).
@@ -230,8 +236,9 @@ class DynamoStateStore:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+    def _batch_write(self, requests: list[WriteRequestTypeDef]) -> None:
         for start in range(0, len(requests), 25):
+            pending: Sequence[WriteRequestTypeDef | WriteRequestOutputTypeDef]
             pending = requests[start : start + 25]
             for attempt in range(8):
                 response = self.client.batch_write_item(RequestItems={self.table: pending})

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _SUBJECT_LIMIT = 100  # SNS Subject: at most 100 printable ASCII characters
@@ -76,7 +79,7 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def publish(sns_client: Any, topic_arn: str, alert: Alert) -> str:
+def publish(sns_client: SNSClient, topic_arn: str, alert: Alert) -> str:
     """Publish an alert: JSON for Lambda subscribers, readable text for email.
 
     Uses ``MessageStructure="json"`` (``default`` = the JSON alert, ``email`` = the

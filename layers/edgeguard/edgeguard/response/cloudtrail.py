@@ -8,12 +8,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from edgeguard.errors import EdgeguardError, Throttled, error_code, is_throttling
 from edgeguard.response.trail import TrailRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_cloudtrail.type_defs import InsightSelectorTypeDef
 
 GONE_CODES = frozenset({"TrailNotFoundException", "CloudTrailARNInvalidException"})
 
@@ -41,7 +45,7 @@ def translate(error: ClientError) -> Exception:
     return error
 
 
-def start_logging(client: Any, trail: TrailRef) -> None:
+def start_logging(client: CloudTrailClient, trail: TrailRef) -> None:
     """StartLogging; starting a trail that already logs is a no-op for CloudTrail.
 
     Raises Throttled, TrailGone or ClientError (see ``translate``).
@@ -52,7 +56,7 @@ def start_logging(client: Any, trail: TrailRef) -> None:
         raise translate(error) from error
 
 
-def is_logging(client: Any, trail: TrailRef) -> bool:
+def is_logging(client: CloudTrailClient, trail: TrailRef) -> bool:
     """GetTrailStatus(...).IsLogging.
 
     Raises Throttled, TrailGone or ClientError (see ``translate``).
@@ -64,7 +68,7 @@ def is_logging(client: Any, trail: TrailRef) -> bool:
 
 
 def start_and_verify(
-    client: Any,
+    client: CloudTrailClient,
     trail: TrailRef,
     attempts: int = 3,
     wait_seconds: float = 1.0,
@@ -129,7 +133,7 @@ class TrailConfig:
         )
 
 
-def read_config(client: Any, trail: TrailRef) -> TrailConfig:
+def read_config(client: CloudTrailClient, trail: TrailRef) -> TrailConfig:
     """GetTrail + GetEventSelectors + GetInsightSelectors, as one restorable record.
 
     Raises Throttled, TrailGone or ClientError (see ``translate``).
@@ -165,7 +169,7 @@ _BOOLEANS = {"IncludeGlobalServiceEvents", "IsMultiRegionTrail", "EnableLogFileV
 _CLOUDWATCH_PAIR = ("CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn")
 
 
-def _read_insights(client: Any, trail: TrailRef) -> list[dict[str, Any]]:
+def _read_insights(client: CloudTrailClient, trail: TrailRef) -> list[dict[str, Any]]:
     try:
         return _clean(
             client.get_insight_selectors(TrailName=trail.api_id()).get("InsightSelectors") or []
@@ -192,7 +196,7 @@ class RestoreStep:
     error: str = ""
 
 
-def restore(client: Any, trail: TrailRef, recorded: TrailConfig) -> list[RestoreStep]:
+def restore(client: CloudTrailClient, trail: TrailRef, recorded: TrailConfig) -> list[RestoreStep]:
     """Put the recorded configuration back; only what differs is sent. Safe to repeat.
 
     Returns one RestoreStep per part sent (trail settings via UpdateTrail, event
@@ -233,7 +237,8 @@ def restore(client: Any, trail: TrailRef, recorded: TrailConfig) -> list[Restore
         put_insights = partial(
             client.put_insight_selectors,
             TrailName=trail.api_id(),
-            InsightSelectors=recorded.insight_selectors,
+            # as GetInsightSelectors returned them when the snapshot was taken
+            InsightSelectors=cast("list[InsightSelectorTypeDef]", recorded.insight_selectors),
         )
         steps.append(
             _apply(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -17,6 +17,9 @@ from edgeguard.response.api_call import ApiCall, is_suite_call
 from edgeguard.response.cloudtrail import RestoreStep, TrailGone
 from edgeguard.response.snapshots import SnapshotStore
 from edgeguard.response.trail import ProtectedTrails
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudtrail import CloudTrailClient
 
 KIND = "cloudtrail-tamper"
 _VALUE_LIMIT = 600  # selector lists can be long; the alert shows the start
@@ -64,7 +67,7 @@ class GuardReport:
 
 def respond(
     call: ApiCall,
-    client: Any,
+    client: CloudTrailClient,
     store: SnapshotStore | None,
     settings: GuardSettings,
     sleep: Callable[[float], None] | None = None,
@@ -103,7 +106,7 @@ def respond(
     return report
 
 
-def _restart(call: ApiCall, client: Any, report: GuardReport, sleep: Any) -> None:
+def _restart(call: ApiCall, client: CloudTrailClient, report: GuardReport, sleep: Any) -> None:
     try:
         kwargs = {"sleep": sleep} if sleep else {}
         report.logging = cloudtrail.start_and_verify(client, call.trail, **kwargs)
@@ -145,7 +148,7 @@ def _deleted(call: ApiCall, store: SnapshotStore | None, report: GuardReport) ->
 
 def _restore(
     call: ApiCall,
-    client: Any,
+    client: CloudTrailClient,
     store: SnapshotStore | None,
     settings: GuardSettings,
     report: GuardReport,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sts import STSClient
 
 log = logging.getLogger(__name__)
 
 
-def own_role_arns(sts: Any) -> frozenset[str]:
+def own_role_arns(sts: STSClient) -> frozenset[str]:
     """The caller's ARN (an assumed-role session ARN in Lambda), or nothing if STS is unreachable.
 
     The guard's own UpdateTrail/PutEventSelectors calls come back as CloudTrail events;

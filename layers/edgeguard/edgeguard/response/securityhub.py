@@ -5,11 +5,15 @@ throttling is raised so Step Functions backs off and retries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from edgeguard.errors import Throttled, error_code, is_throttling
+
+if TYPE_CHECKING:
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.literals import WorkflowStatusType
 
 NOTE_LIMIT = 512  # Note.Text and Note.UpdatedBy: at most 512 characters
 UPDATED_BY = "edgeguard"
@@ -37,7 +41,7 @@ class RecordResult:
 
 
 def record(
-    client: Any, finding_id: str, product_arn: str, resolved: bool, note: str
+    client: SecurityHubClient, finding_id: str, product_arn: str, resolved: bool, note: str
 ) -> RecordResult:
     """BatchUpdateFindings for one finding; safe to repeat (same status, same note).
 
@@ -49,7 +53,7 @@ def record(
     Raises:
         Throttled: Security Hub throttled the call or the finding (Step Functions retries).
     """
-    status = "RESOLVED" if resolved else "NOTIFIED"
+    status: WorkflowStatusType = "RESOLVED" if resolved else "NOTIFIED"
     text = note if len(note) <= NOTE_LIMIT else note[: NOTE_LIMIT - 3] + "..."
     try:
         response = client.batch_update_findings(

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from edgeguard.clock import utcnow
 from edgeguard.response import cloudtrail
 from edgeguard.response.cloudtrail import TrailConfig, TrailGone
 from edgeguard.response.trail import ProtectedTrails, TrailRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class MemorySnapshots:
 class DynamoSnapshots:
     """Table with partition key ``trail`` (S); ``config`` holds the JSON record."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self.client = client
         self.table_name = table_name
 
@@ -93,7 +97,9 @@ class SnapshotReport:
         return {"recorded": self.recorded, "skipped": self.skipped}
 
 
-def protected_trails(client: Any, protected: ProtectedTrails, region: str) -> list[TrailRef]:
+def protected_trails(
+    client: CloudTrailClient, protected: ProtectedTrails, region: str
+) -> list[TrailRef]:
     """The trails to record: the named ones, or every trail homed in this region."""
     if not protected.everything:
         return [TrailRef(name) for name in sorted(protected.names)]
@@ -106,7 +112,7 @@ def protected_trails(client: Any, protected: ProtectedTrails, region: str) -> li
 
 
 def record_all(
-    client: Any, store: SnapshotStore, protected: ProtectedTrails, region: str
+    client: CloudTrailClient, store: SnapshotStore, protected: ProtectedTrails, region: str
 ) -> SnapshotReport:
     """Record every protected trail that is logging; say why any other was skipped.
 

@@ -7,7 +7,7 @@ and returns JSON. The state machine owns retries and ordering; these own the wor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeguard.notify.alert import Alert
 from edgeguard.response import cloudtrail, securityhub
@@ -16,6 +16,10 @@ from edgeguard.response.cloudtrail import NotLoggingYet, TrailGone
 from edgeguard.response.findings import PLAYBOOK
 from edgeguard.response.snapshots import protected_trails
 from edgeguard.response.trail import InvalidTrail, ProtectedTrails, TrailRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_securityhub import SecurityHubClient
 
 KIND = "cloudtrail-finding"
 
@@ -28,7 +32,9 @@ class StepSettings:
     protected: ProtectedTrails
 
 
-def remediate(task: dict[str, Any], client: Any, settings: StepSettings) -> dict[str, Any]:
+def remediate(
+    task: dict[str, Any], client: CloudTrailClient, settings: StepSettings
+) -> dict[str, Any]:
     """Start logging on the trail the finding names (or on every stopped protected trail
     when it names none). Returns the outcome; a trail that cannot be fixed is a
     ``failed`` outcome with the reason, not an exception.
@@ -102,7 +108,7 @@ def remediate(task: dict[str, Any], client: Any, settings: StepSettings) -> dict
     return _outcome(status, started + already, reason)
 
 
-def verify(task: dict[str, Any], client: Any) -> dict[str, Any]:
+def verify(task: dict[str, Any], client: CloudTrailClient) -> dict[str, Any]:
     """GetTrailStatus on every remediated trail; NotLoggingYet makes Step Functions retry.
 
     Returns the task's outcome with ``verified: True``, the outcome unchanged when
@@ -136,7 +142,7 @@ def note_for(task: dict[str, Any]) -> tuple[bool, str]:
     return False, f"edgeguard could not restore logging: {outcome.get('reason') or 'unknown'}"
 
 
-def record(task: dict[str, Any], client: Any) -> dict[str, Any]:
+def record(task: dict[str, Any], client: SecurityHubClient) -> dict[str, Any]:
     """BatchUpdateFindings on Security Hub findings; GuardDuty-only ones have no workflow.
 
     Returns ``RecordResult.as_dict()``. Raises Throttled (see ``securityhub.record``)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from edgeguard.errors import error_code
 from edgeguard.rotation.errors import Conflict, RotationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudfront import CloudFrontClient
 
 HEADER = "x-origin-verify"
 MAX_ATTEMPTS = 6
@@ -36,7 +39,7 @@ class EdgeState:
         return self.values[0]
 
 
-def _header_items(config: dict[str, Any]) -> list[dict[str, Any]]:
+def _header_items(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     items = []
     for origin in (config.get("Origins") or {}).get("Items") or []:
         headers = (origin.get("CustomHeaders") or {}).get("Items") or []
@@ -44,7 +47,7 @@ def _header_items(config: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
-def read(cloudfront: Any, distribution_id: str) -> EdgeState:
+def read(cloudfront: CloudFrontClient, distribution_id: str) -> EdgeState:
     """The configured header value(s) and the distribution's deployment status.
 
     Raises:
@@ -60,7 +63,7 @@ def read(cloudfront: Any, distribution_id: str) -> EdgeState:
 
 
 def send(
-    cloudfront: Any,
+    cloudfront: CloudFrontClient,
     distribution_id: str,
     value: str,
     sleep: Callable[[float], None] = time.sleep,

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from edgeguard.errors import error_code
 from edgeguard.rotation.errors import Conflict, NotReady, RotationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_wafv2 import WAFV2Client
+    from mypy_boto3_wafv2.literals import ScopeType
+    from mypy_boto3_wafv2.type_defs import WebACLTypeDef
 
 HEADER = "x-origin-verify"
 RULE_NAME = "origin-verify"
@@ -30,7 +35,7 @@ class WebAclRef:
 
     name: str
     id: str
-    scope: str
+    scope: ScopeType
     region: str = "us-east-1"  # a REGIONAL web ACL lives in its ALB's region
 
     @classmethod
@@ -45,7 +50,7 @@ class WebAclRef:
         resource = parts[5].split("/") if len(parts) == 6 else []
         if len(resource) != 4 or resource[1] != "webacl" or not parts[2] == "wafv2":
             raise RotationError(f"not a WAFv2 web ACL ARN: {arn}")
-        scope = "CLOUDFRONT" if resource[0] == "global" else "REGIONAL"
+        scope: ScopeType = "CLOUDFRONT" if resource[0] == "global" else "REGIONAL"
         return cls(name=resource[2], id=resource[3], scope=scope, region=parts[3])
 
 
@@ -95,7 +100,7 @@ def admitted_values(rule: dict[str, Any]) -> list[str]:
     return [value for value in values if value is not None]
 
 
-def find_rule(web_acl: dict[str, Any], rule_name: str = RULE_NAME) -> dict[str, Any]:
+def find_rule(web_acl: Mapping[str, Any], rule_name: str = RULE_NAME) -> dict[str, Any]:
     """The verify rule of a web ACL, or a clear error.
 
     Returns a shallow copy of the rule. Raises RotationError when the web ACL has no
@@ -107,13 +112,13 @@ def find_rule(web_acl: dict[str, Any], rule_name: str = RULE_NAME) -> dict[str, 
     raise RotationError(f"web ACL {web_acl.get('Name')} has no rule named {rule_name}")
 
 
-def read(waf: Any, ref: WebAclRef) -> tuple[dict[str, Any], str]:
+def read(waf: WAFV2Client, ref: WebAclRef) -> tuple[WebACLTypeDef, str]:
     """The web ACL (GetWebACL) and its lock token. ClientError propagates."""
     response = waf.get_web_acl(Name=ref.name, Scope=ref.scope, Id=ref.id)
     return response["WebACL"], response["LockToken"]
 
 
-def current_values(waf: Any, ref: WebAclRef, rule_name: str = RULE_NAME) -> list[str]:
+def current_values(waf: WAFV2Client, ref: WebAclRef, rule_name: str = RULE_NAME) -> list[str]:
     """The values the rule admits right now.
 
     Raises RotationError when the rule is missing; ClientError propagates.
@@ -123,8 +128,8 @@ def current_values(waf: Any, ref: WebAclRef, rule_name: str = RULE_NAME) -> list
 
 
 def update_request(
-    waf: Any,
-    web_acl: dict[str, Any],
+    waf: WAFV2Client,
+    web_acl: Mapping[str, Any],
     lock_token: str,
     ref: WebAclRef,
     *,
@@ -137,7 +142,9 @@ def update_request(
     rules, visibility, custom response bodies, captcha/challenge config, token domains,
     association config and any field added later), so nothing else is reset.
     """
-    accepted = waf.meta.service_model.operation_model("UpdateWebACL").input_shape.members
+    shape = waf.meta.service_model.operation_model("UpdateWebACL").input_shape
+    assert shape is not None  # UpdateWebACL has input in every botocore model
+    accepted = shape.members
     request = {key: value for key, value in web_acl.items() if key in accepted}
     rules = []
     for rule in web_acl.get("Rules") or []:
@@ -149,7 +156,7 @@ def update_request(
 
 
 def admit(
-    waf: Any,
+    waf: WAFV2Client,
     ref: WebAclRef,
     values: tuple[str, str],
     may_drop: Callable[[list[str]], bool],

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeguard.rotation.errors import RotationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
@@ -44,7 +48,7 @@ class RotationEvent:
         return cls(values["Step"], values["SecretId"], values["ClientRequestToken"])
 
 
-def check_staging(sm: Any, event: RotationEvent) -> bool:
+def check_staging(sm: SecretsManagerClient, event: RotationEvent) -> bool:
     """Secrets Manager's documented guard. Returns False when there is nothing to do.
 
     Rotation must be enabled; the token must be a version of this secret; a token that is
@@ -68,18 +72,18 @@ def check_staging(sm: Any, event: RotationEvent) -> bool:
     return True
 
 
-def current_value(sm: Any, secret_id: str) -> str:
+def current_value(sm: SecretsManagerClient, secret_id: str) -> str:
     """The AWSCURRENT header value."""
     return validate_value(sm.get_secret_value(SecretId=secret_id, VersionStage=CURRENT))
 
 
-def pending_value(sm: Any, secret_id: str, token: str) -> str:
+def pending_value(sm: SecretsManagerClient, secret_id: str, token: str) -> str:
     """The AWSPENDING value of this rotation's version."""
     response = sm.get_secret_value(SecretId=secret_id, VersionId=token, VersionStage=PENDING)
     return validate_value(response)
 
 
-def validate_value(response: dict[str, Any]) -> str:
+def validate_value(response: Mapping[str, Any]) -> str:
     """A header value: printable ASCII without spaces (what CloudFront and WAF accept).
 
     ``response`` is a GetSecretValue response. Accepts at most 1,783 characters
@@ -94,7 +98,7 @@ def validate_value(response: dict[str, Any]) -> str:
     return value
 
 
-def create_pending(sm: Any, event: RotationEvent) -> bool:
+def create_pending(sm: SecretsManagerClient, event: RotationEvent) -> bool:
     """createSecret: put a new AWSPENDING value under this token, unless one exists.
 
     Returns True when a value was created, False when this token's version was reused.
@@ -117,7 +121,7 @@ def create_pending(sm: Any, event: RotationEvent) -> bool:
     return True
 
 
-def finish(sm: Any, event: RotationEvent) -> bool:
+def finish(sm: SecretsManagerClient, event: RotationEvent) -> bool:
     """finishSecret: move AWSCURRENT to this token's version. Returns False if it already was."""
     metadata = sm.describe_secret(SecretId=event.secret_id)
     versions = metadata.get("VersionIdsToStages") or {}

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeguard.config import duration, optional, require
 from edgeguard.notify.alert import Alert, publish
@@ -38,6 +38,12 @@ from edgeguard.rotation.secret_versions import (
     finish,
     pending_value,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudfront import CloudFrontClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_wafv2 import WAFV2Client
 
 ALERT_KIND = "origin_secret_rotation"
 LOG = logging.getLogger(__name__)
@@ -95,10 +101,10 @@ class RotationSettings:
 class Clients:
     """The boto3 clients a rotation uses (Secrets Manager, WAFv2, CloudFront, SNS)."""
 
-    secretsmanager: Any
-    wafv2: Any
-    cloudfront: Any
-    sns: Any
+    secretsmanager: SecretsManagerClient
+    wafv2: WAFV2Client
+    cloudfront: CloudFrontClient
+    sns: SNSClient
 
 
 @dataclass

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, integer, optional, require
@@ -32,6 +32,10 @@ from edgeguard.waf.sets import (
     write_ip_set,
     write_regex_set,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_wafv2 import WAFV2Client
 
 logger = logging.getLogger(__name__)
 
@@ -212,8 +216,8 @@ class Enforcer:
     def __init__(
         self,
         settings: EnforcerSettings,
-        waf_client: Any,
-        sns_client: Any = None,
+        waf_client: WAFV2Client,
+        sns_client: SNSClient | None = None,
         retry: Retry | None = None,
     ) -> None:
         self.settings = settings

@@ -13,12 +13,16 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from botocore.exceptions import ClientError
 
 from edgeguard.errors import THROTTLING_CODES, EdgeguardError, error_code
 from edgeguard.waf.aggregate import parse
+
+if TYPE_CHECKING:
+    from mypy_boto3_wafv2 import WAFV2Client
+    from mypy_boto3_wafv2.literals import ScopeType
 
 CONFLICT = "WAFOptimisticLockException"
 BACK_OFF = THROTTLING_CODES | {
@@ -32,6 +36,14 @@ class EnforcementError(EdgeguardError, RuntimeError):
     """A set could not be brought to its desired state within the retry budget."""
 
 
+class SetKey(TypedDict):
+    """What every WAF set call takes to name a set."""
+
+    Name: str
+    Scope: ScopeType
+    Id: str
+
+
 @dataclass(frozen=True)
 class SetRef:
     """One WAF set, from its ARN (arn:aws:wafv2:<region>:<acct>:global/ipset/<name>/<id>)."""
@@ -39,7 +51,7 @@ class SetRef:
     arn: str
     name: str
     id: str
-    scope: str
+    scope: ScopeType
 
     @classmethod
     def from_arn(cls, arn: str, scope: str = "") -> SetRef:
@@ -55,12 +67,20 @@ class SetRef:
             raise ValueError(f"not a WAF set ARN: {arn!r}") from None
         if not name or not set_id or not arn.startswith("arn:"):
             raise ValueError(f"not a WAF set ARN: {arn!r}")
-        scope = scope or ("CLOUDFRONT" if scope_part == "global" else "REGIONAL")
-        return cls(arn=arn, name=name, id=set_id, scope=scope)
+        return cls(arn=arn, name=name, id=set_id, scope=_scope(scope, scope_part == "global"))
 
-    def key(self) -> dict[str, str]:
+    def key(self) -> SetKey:
         """The ``Name``/``Scope``/``Id`` keyword arguments every wafv2 set call takes."""
         return {"Name": self.name, "Scope": self.scope, "Id": self.id}
+
+
+def _scope(override: str, global_arn: bool) -> ScopeType:
+    """The override when given, else the scope a global/regional ARN implies."""
+    if override == "CLOUDFRONT" or (not override and global_arn):
+        return "CLOUDFRONT"
+    if override in ("", "REGIONAL"):
+        return "REGIONAL"
+    raise ValueError(f"not a WAF scope: {override!r} (CLOUDFRONT or REGIONAL)")
 
 
 @dataclass(frozen=True)
@@ -96,7 +116,7 @@ class Retry:
             self.sleep(random.uniform(ceiling / 2, ceiling))
 
 
-def read_ip_set(client: Any, ref: SetRef) -> Snapshot:
+def read_ip_set(client: WAFV2Client, ref: SetRef) -> Snapshot:
     """Read one IP set (wafv2 GetIPSet) into a Snapshot carrying its LockToken.
 
     Entries are canonical CIDR strings (``203.0.113.0/24``, host bits cleared); an entry
@@ -113,7 +133,7 @@ def read_ip_set(client: Any, ref: SetRef) -> Snapshot:
     return Snapshot(ref, tuple(entries), response["LockToken"], ip_set.get("Description", ""))
 
 
-def write_ip_set(client: Any, snapshot: Snapshot, entries: list[str]) -> None:
+def write_ip_set(client: WAFV2Client, snapshot: Snapshot, entries: list[str]) -> None:
     """Replace the set's whole address list with ``entries`` (wafv2 UpdateIPSet).
 
     UpdateIPSet replaces, it does not append, and needs the LockToken of the read the plan
@@ -132,7 +152,7 @@ def write_ip_set(client: Any, snapshot: Snapshot, entries: list[str]) -> None:
     client.update_ip_set(**kwargs)
 
 
-def read_regex_set(client: Any, ref: SetRef) -> Snapshot:
+def read_regex_set(client: WAFV2Client, ref: SetRef) -> Snapshot:
     """Read one regex pattern set (wafv2 GetRegexPatternSet) into a Snapshot.
 
     ``Snapshot.entries`` are the regex strings in WAF's order. ClientError propagates.
@@ -143,7 +163,7 @@ def read_regex_set(client: Any, ref: SetRef) -> Snapshot:
     return Snapshot(ref, regexes, response["LockToken"], pattern_set.get("Description", ""))
 
 
-def write_regex_set(client: Any, snapshot: Snapshot, regexes: list[str]) -> None:
+def write_regex_set(client: WAFV2Client, snapshot: Snapshot, regexes: list[str]) -> None:
     """Replace the set's whole regex list with ``regexes`` (wafv2 UpdateRegexPatternSet).
 
     Like UpdateIPSet it replaces the list and needs the read's LockToken (source:
