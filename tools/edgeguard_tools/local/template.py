@@ -285,6 +285,7 @@ class Template:
     def _function(
         self, name: str, arg: Any, go: Callable[[Any], Any], ref: RefLookup, att: AttLookup
     ) -> Any:
+        """``Fn::<name>``: the ones that reach into the template here, the rest by kind."""
         if name == "GetAtt":
             parts = arg.split(".", 1) if isinstance(arg, str) else [go(part) for part in arg]
             return att(str(parts[0]), str(parts[1]))
@@ -294,41 +295,15 @@ class Template:
         if name == "If":
             condition, then, otherwise = arg
             return go(then) if self.condition(condition) else go(otherwise)
-        if name == "Equals":
-            left, right = (go(part) for part in arg)
-            return _scalar_text(left) == _scalar_text(right)
-        if name == "Not":
-            return not go(arg[0])
-        if name == "And":
-            return all(go(part) for part in arg)
-        if name == "Or":
-            return any(go(part) for part in arg)
-        if name == "Join":
-            separator, items = arg
-            return str(separator).join(_scalar_text(item) for item in go(items))
-        if name == "Select":
-            index, items = go(arg[0]), go(arg[1])
-            return items[int(index)]
-        if name == "Split":
-            separator, text = arg
-            return str(go(text)).split(str(separator))
         if name == "FindInMap":
             mapping, top, second = (go(part) for part in arg)
             try:
                 return self.raw["Mappings"][mapping][top][second]
             except KeyError as error:
                 raise TemplateError(f"FindInMap {mapping}/{top}/{second}: no such entry") from error
-        if name == "Base64":
-            return base64.b64encode(str(go(arg)).encode()).decode()
-        if name == "GetAZs":
-            return [f"{REGION}{zone}" for zone in "abcdef"]
-        if name == "Length":
-            return len(go(arg))
-        if name == "Cidr":
-            return _cidr(*(go(part) for part in arg))
-        if name == "ToJsonString":
-            return json.dumps(go(arg), separators=(",", ":"))
-        raise TemplateError(f"Fn::{name} is not supported by the local cloud")
+        if name in _CONDITION_FUNCTIONS:
+            return _condition_function(name, arg, go)
+        return _value_function(name, arg, go)
 
     def _sub(self, text: str, variables: dict[str, Any], ref: RefLookup, att: AttLookup) -> str:
         def replace(match: re.Match[str]) -> str:
@@ -385,6 +360,45 @@ def _references(value: Any) -> Iterator[tuple[str, str]]:
                 return
         for item in value.values():
             yield from _references(item)
+
+
+_CONDITION_FUNCTIONS = frozenset({"Equals", "Not", "And", "Or"})
+
+
+def _condition_function(name: str, arg: Any, go: Callable[[Any], Any]) -> bool:
+    """Fn::Equals, Fn::Not, Fn::And, Fn::Or."""
+    if name == "Equals":
+        left, right = (go(part) for part in arg)
+        return _scalar_text(left) == _scalar_text(right)
+    if name == "Not":
+        return not go(arg[0])
+    if name == "And":
+        return all(go(part) for part in arg)
+    return any(go(part) for part in arg)  # Or
+
+
+def _value_function(name: str, arg: Any, go: Callable[[Any], Any]) -> Any:
+    """The functions that only compute a value from their (resolved) arguments."""
+    if name == "Join":
+        separator, items = arg
+        return str(separator).join(_scalar_text(item) for item in go(items))
+    if name == "Select":
+        index, items = go(arg[0]), go(arg[1])
+        return items[int(index)]
+    if name == "Split":
+        separator, text = arg
+        return str(go(text)).split(str(separator))
+    if name == "Base64":
+        return base64.b64encode(str(go(arg)).encode()).decode()
+    if name == "GetAZs":
+        return [f"{REGION}{zone}" for zone in "abcdef"]
+    if name == "Length":
+        return len(go(arg))
+    if name == "Cidr":
+        return _cidr(*(go(part) for part in arg))
+    if name == "ToJsonString":
+        return json.dumps(go(arg), separators=(",", ":"))
+    raise TemplateError(f"Fn::{name} is not supported by the local cloud")
 
 
 def _scalar_text(value: Any) -> str:
