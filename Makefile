@@ -26,7 +26,7 @@ PY313 := $(shell for c in "$$(command -v python3.13 2>/dev/null)" \
 
 help:
 	@echo "make demo     the whole suite on this machine, no AWS account needed"
-	@echo "make test     lint, template checks, sam build and every test (what CI runs)"
+	@echo "make test     lint, type check, template checks, sam build and every test (what CI runs)"
 	@echo "make build    sam build into $(BUILD_DIR)"
 	@echo "make deploy   sam deploy (ENV=default|prod, see samconfig.toml)"
 	@echo "make bench    performance figures"
