@@ -58,7 +58,8 @@ class SetRef:
         """``scope`` overrides the one the ARN implies (global = CLOUDFRONT).
 
         Raises:
-            ValueError: ``arn`` is not ``arn:...:<global|regional>/<kind>/<name>/<id>``.
+            ValueError: ``arn`` is not ``arn:...:<global|regional>/<kind>/<name>/<id>``,
+                or ``scope`` is neither "", CLOUDFRONT nor REGIONAL.
         """
         try:
             resource = arn.split(":", 5)[5]
