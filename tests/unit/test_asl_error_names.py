@@ -122,11 +122,7 @@ def test_every_error_a_state_machine_matches_is_raised_by_that_name(path: Path) 
 def test_every_runtime_error_class_derives_from_edgeguard_error() -> None:
     classes = _runtime_error_classes()
     assert "edgeguard.errors.Throttled" in classes
-    outside = sorted(
-        name
-        for name, cls in classes.items()
-        if not issubclass(cls, EdgeguardError)
-    )
+    outside = sorted(name for name, cls in classes.items() if not issubclass(cls, EdgeguardError))
     assert not outside, f"not under EdgeguardError: {outside}"
 
 
