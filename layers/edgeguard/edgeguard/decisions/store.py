@@ -20,7 +20,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, duration, integer, optional, require
@@ -40,6 +40,9 @@ from edgeguard.decisions.rules import (
     prepare,
 )
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 AUDIT_RETENTION = timedelta(days=7)
 MAX_WRITE_ATTEMPTS = 8
 
@@ -52,7 +55,7 @@ class DynamoDecisionStore:
         table_name: str,
         policy: BanPolicy | None = None,
         escalation: Escalation | None = None,
-        client: Any = None,
+        client: DynamoDBClient | None = None,
     ) -> None:
         if not table_name:
             raise ValueError("a decisions table name is required")
@@ -67,7 +70,7 @@ class DynamoDecisionStore:
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, client: Any = None
+        cls, environ: Mapping[str, str] | None = None, client: DynamoDBClient | None = None
     ) -> DynamoDecisionStore:
         """DECISIONS_TABLE (required); ESCALATION_WINDOW_HOURS (0-8760), MAX_BAN_HOURS
         (1-8760), IPV6_HOST_PREFIX (0-128) and ALLOWLIST_CIDRS (comma-separated) are
