@@ -1,7 +1,8 @@
 """Read template.yaml the way CloudFormation would, for the local cloud.
 
 The SAM template is read raw (PyYAML with the short-form intrinsics) and resolved
-here: parameter defaults plus overrides (validated like CloudFormation does),
+here: parameter defaults plus overrides (validated like CloudFormation does, in
+edgeguard_tools.local.parameters),
 Conditions, ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``, ``Fn::If``, ``Fn::Join``,
 ``Fn::Select``, ``Fn::Split``, ``Fn::FindInMap``, ``Fn::Base64``, ``Fn::Equals``
 and friends. SAM ``Globals`` are merged into the serverless resources the way SAM
@@ -28,6 +29,7 @@ from typing import Any
 import yaml
 
 from edgeguard_tools.events import project_root
+from edgeguard_tools.local.parameters import TemplateError, resolve_parameters
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -40,10 +42,6 @@ _SHORT_FORMS = (
 )  # fmt: skip
 
 NO_VALUE = object()  # AWS::NoValue: the property is removed
-
-
-class TemplateError(ValueError):
-    """The template (or a parameter override) is not something CloudFormation would accept."""
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -88,54 +86,6 @@ def load_template(path: str | Path) -> dict[str, Any]:
 
 def default_template_path() -> Path:
     return project_root() / "template.yaml"
-
-
-# ----------------------------------------------------------------- parameters
-def _check_parameter(name: str, spec: dict[str, Any], value: str) -> None:
-    kind = spec.get("Type", "String")
-    items = [value] if kind != "CommaDelimitedList" else value.split(",")
-    for item in items:
-        pattern = spec.get("AllowedPattern")
-        if pattern is not None and kind != "Number" and not re.fullmatch(pattern, item):
-            raise TemplateError(f"parameter {name}={item!r} does not match {pattern}")
-        allowed = spec.get("AllowedValues")
-        if allowed is not None and item not in [str(a) for a in allowed]:
-            raise TemplateError(f"parameter {name}={item!r} is not one of {allowed}")
-    if kind == "Number":
-        try:
-            number = float(value)
-        except ValueError as error:
-            raise TemplateError(f"parameter {name}={value!r} is not a number") from error
-        if "MinValue" in spec and number < float(spec["MinValue"]):
-            raise TemplateError(f"parameter {name}={value} is below {spec['MinValue']}")
-        if "MaxValue" in spec and number > float(spec["MaxValue"]):
-            raise TemplateError(f"parameter {name}={value} is above {spec['MaxValue']}")
-
-
-def resolve_parameters(
-    declared: dict[str, Any], overrides: dict[str, Any] | None
-) -> dict[str, str | list[str]]:
-    """Defaults plus overrides, checked like CloudFormation; lists for CommaDelimitedList."""
-    overrides = dict(overrides or {})
-    unknown = sorted(set(overrides) - set(declared))
-    if unknown:
-        raise TemplateError(f"unknown parameter(s): {', '.join(unknown)}")
-    values: dict[str, str | list[str]] = {}
-    for name, spec in declared.items():
-        if name in overrides:
-            raw = overrides[name]
-            if isinstance(raw, list | tuple):
-                raw = ",".join(str(item) for item in raw)
-            text = str(raw)
-        elif "Default" in spec:
-            default = spec["Default"]
-            text = ",".join(map(str, default)) if isinstance(default, list) else str(default)
-        else:
-            raise TemplateError(f"parameter {name} has no default and no value was given")
-        _check_parameter(name, spec, text)
-        kind = spec.get("Type", "String")
-        values[name] = text.split(",") if kind.startswith(("CommaDelimitedList", "List<")) else text
-    return values
 
 
 # ------------------------------------------------------------------- resolver
