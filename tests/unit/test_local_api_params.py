@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from edgeguard_tools.local.resources import api_params
+from edgeguard_tools.local.creators_edge import api_params
 
 
 def _shape(service: str, operation: str):

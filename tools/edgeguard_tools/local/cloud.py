@@ -70,6 +70,7 @@ from moto import mock_aws
 from edgeguard import clock
 from edgeguard_tools.local import alarms, moto_ext
 from edgeguard_tools.local import resources as res
+from edgeguard_tools.local.creators import CREATORS
 from edgeguard_tools.local.handlers import LocalContext, environment, load_handler
 from edgeguard_tools.local.origin import OriginStandIn, origin_acl_from_template
 from edgeguard_tools.local.patterns import matches
@@ -363,7 +364,7 @@ class LocalCloud:
         resources = self.template.resources()
         for logical_id, resource in resources.items():
             kind = resource["Type"]
-            if kind not in res.CREATORS and kind not in STATE_MACHINE_TYPES:
+            if kind not in CREATORS and kind not in STATE_MACHINE_TYPES:
                 props = self.template.resolve(
                     resource.get("Properties") or {}, ref=self._lazy_ref, att=self._lazy_att
                 )
@@ -376,7 +377,7 @@ class LocalCloud:
         creatable = [
             k
             for k, r in resources.items()
-            if r["Type"] in res.CREATORS or r["Type"] in STATE_MACHINE_TYPES
+            if r["Type"] in CREATORS or r["Type"] in STATE_MACHINE_TYPES
         ]
         for logical_id in topological_order(self.template, creatable):
             resource = resources[logical_id]
@@ -386,7 +387,7 @@ class LocalCloud:
             if kind in STATE_MACHINE_TYPES:
                 physical = self._create_state_machine(logical_id, props)
             else:
-                physical = res.CREATORS[kind](self.client, name, props)
+                physical = CREATORS[kind](self.client, name, props)
             self.physical[logical_id] = physical
         for logical_id, physical in self.physical.items():
             for value in [physical.ref, *physical.attributes.values()]:
