@@ -18,6 +18,8 @@ from edgeguard_tools.local.resources import ClientFactory, Physical
 
 
 def waf_set(kind: str) -> Callable[[ClientFactory, str, dict[str, Any]], Physical]:
+    """The creator of an IP set (``kind`` ``ip``) or a regex pattern set (``regex``)."""
+
     def create(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
         waf = clients("wafv2")
         args: dict[str, Any] = {
@@ -44,6 +46,7 @@ def waf_set(kind: str) -> Callable[[ClientFactory, str, dict[str, Any]], Physica
 
 
 def web_acl(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    """An AWS::WAFv2::WebACL; its rules converted to the API's shapes (``api_params``)."""
     args: dict[str, Any] = {
         "Name": str(props.get("Name") or name),
         "Scope": props["Scope"],
@@ -99,6 +102,7 @@ def api_params(value: Any, shape: Any) -> Any:
 
 
 def distribution(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    """An AWS::CloudFront::Distribution from its CloudFormation DistributionConfig."""
     config = cloudfront_config(props["DistributionConfig"], caller_reference=name)
     response = clients("cloudfront").create_distribution(DistributionConfig=config)
     distribution = response["Distribution"]

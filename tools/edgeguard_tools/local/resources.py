@@ -88,6 +88,7 @@ def local_arn(service: str, resource: str, region: str = REGION) -> str:
 
 
 def function_name(template: Template, logical_id: str, props: dict[str, Any]) -> str:
+    """A function's physical name: its FunctionName, else ``<stack>-<logical id>``."""
     return str(props.get("FunctionName") or f"{template.stack_name}-{logical_id}")
 
 
