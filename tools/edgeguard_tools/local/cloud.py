@@ -177,7 +177,8 @@ class LocalCloud:
             parameters = local_parameters(declared, local, self._overrides)
             self._stack.template = Template.load(self._template_path, parameters)
             provisioning.provision(self._stack, self.client)
-            self.wiring = read_wiring(self)
+            self.wiring = read_wiring(self._stack)
+            provisioning.subscribe_queues(self._stack, self.client, self.wiring)
             self._stack.skipped.update(self.wiring.unsupported)
             configure_rotations(
                 self.wiring.rotations, self.resource, lambda fn: self.attribute(fn, "Arn")
@@ -261,7 +262,7 @@ class LocalCloud:
         return self.origin.url
 
     def subscribe_queue(self, topic: str, endpoint: Any, props: dict[str, Any]) -> None:
-        """SNS -> SQS subscriptions are moto's own: create them there (used by the wiring)."""
+        """SNS -> SQS subscriptions are moto's own: create one there."""
         provisioning.subscribe_queue(self._stack, self.client, topic, endpoint, props)
 
     def function_environment(self, logical_id: str) -> dict[str, str]:

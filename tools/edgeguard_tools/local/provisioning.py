@@ -19,7 +19,7 @@ from edgeguard_tools.local.creators import CREATORS
 from edgeguard_tools.local.resources import ClientFactory
 from edgeguard_tools.local.stack import Stack
 from edgeguard_tools.local.template import ACCOUNT_ID, topological_order
-from edgeguard_tools.local.wiring import STATE_MACHINE_TYPES
+from edgeguard_tools.local.wiring import STATE_MACHINE_TYPES, Wiring
 
 
 def provision(stack: Stack, client: ClientFactory) -> None:
@@ -81,6 +81,14 @@ def _create_state_machine(
     )
     arn = response["stateMachineArn"]
     return res.Physical(arn, {"Arn": arn, "Name": name}, True)
+
+
+def subscribe_queues(stack: Stack, client: ClientFactory, wiring: Wiring) -> None:
+    """Create the wiring's SNS -> SQS subscriptions in moto (``subscribe_queue`` each)."""
+    for subscription in wiring.queue_subscriptions:
+        subscribe_queue(
+            stack, client, subscription.topic, subscription.endpoint, subscription.props
+        )
 
 
 def subscribe_queue(

@@ -87,11 +87,21 @@ class AsyncConfig:
 
 
 @dataclass
+class QueueSubscription:
+    """An SNS -> SQS subscription: moto delivers it once it is created there."""
+
+    topic: str  # logical id
+    endpoint: Any  # the queue's ARN
+    props: dict[str, Any] = field(default_factory=dict)  # RawMessageDelivery, FilterPolicy
+
+
+@dataclass
 class Wiring:
     rules: list[Rule] = field(default_factory=list)
     queue_sources: list[QueueSource] = field(default_factory=list)
     stream_sources: list[StreamSource] = field(default_factory=list)
     subscriptions: list[TopicSubscription] = field(default_factory=list)
+    queue_subscriptions: list[QueueSubscription] = field(default_factory=list)
     rotations: list[Rotation] = field(default_factory=list)
     async_config: dict[str, AsyncConfig] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)
@@ -119,7 +129,12 @@ def _report_failures(props: dict[str, Any]) -> bool:
 
 
 def read_wiring(cloud: Any) -> Wiring:
-    """Build the wiring from the resolved template; ``cloud`` answers resolve/lookup."""
+    """Build the wiring from the resolved template; ``cloud`` answers resolve/lookup.
+
+    ``cloud`` needs ``template``, ``resolve``, ``logical_for``, ``kind_of`` and
+    ``attribute`` (edgeguard_tools.local.stack.Stack has them). Nothing is created here:
+    SNS -> SQS subscriptions are listed in ``queue_subscriptions`` for provisioning.
+    """
     wiring = Wiring()
     template = cloud.template
     for logical_id, resource in template.resources().items():
@@ -247,7 +262,7 @@ def _subscription(
 ) -> None:
     if protocol != "lambda":
         if protocol == "sqs":
-            cloud.subscribe_queue(topic, endpoint, props)
+            wiring.queue_subscriptions.append(QueueSubscription(topic, endpoint, props))
         else:
             wiring.unsupported[logical_id or f"{topic}:{protocol}"] = (
                 f"{protocol} subscriptions are not delivered locally"
