@@ -28,7 +28,7 @@ This module only assembles those parts (all under edgeguard_tools.local); none i
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,7 @@ __all__ = ["DeliveryError", "Invocation", "LocalCloud", "RotationFailed", "trans
 
 TELEGRAM_CHAT_ID = "42"
 _CLIENTS: dict[str, Any] = {}
+_new_client: Callable[..., Any] = boto3.client  # by a service name (the stubs want literals)
 
 
 class LocalCloud:
@@ -246,7 +247,7 @@ class LocalCloud:
         if self._mock is None:
             raise RuntimeError("the local cloud is not running")
         if service not in _CLIENTS:
-            _CLIENTS[service] = boto3.client(service, region_name=REGION)
+            _CLIENTS[service] = _new_client(service, region_name=REGION)
         return _CLIENTS[service]
 
     @property

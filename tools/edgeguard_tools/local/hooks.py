@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.response import StreamingBody
 
@@ -155,7 +155,7 @@ def lambda_response(
         "RequestId": str(uuid.uuid4()),
     }
     return AWSResponse(
-        f"https://lambda.{REGION}.amazonaws.com{path}", parsed["StatusCode"], {}, None
+        f"https://lambda.{REGION}.amazonaws.com{path}", parsed["StatusCode"], HTTPHeaders(), None
     ), parsed
 
 
