@@ -2,8 +2,9 @@
 
 - cloud.LocalCloud: the facade: template.yaml's resources on moto, delivery along its
   wiring; it assembles the modules below and none of them imports it.
-- template: the template reader (intrinsics, conditions, SAM Globals); parameters: template
-  parameters (validated like CloudFormation, the local cloud's own values).
+- template: the template resolver (intrinsics, conditions, SAM Globals); template_file:
+  reading the YAML (short-form tags, cached); parameters: template parameters (validated
+  like CloudFormation, the local cloud's own values).
 - resources: what is done with each resource type, Physical (Ref/GetAtt), names of what is
   not created; creators, creators_edge: creating resources in moto (edge: WAF, CloudFront).
 - provisioning: the template's resources created in dependency order; stack: lookups

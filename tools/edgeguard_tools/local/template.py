@@ -1,8 +1,8 @@
 """Read template.yaml the way CloudFormation would, for the local cloud.
 
-The SAM template is read raw (PyYAML with the short-form intrinsics) and resolved
-here: parameter defaults plus overrides (validated like CloudFormation does, in
-edgeguard_tools.local.parameters),
+The SAM template is read raw (edgeguard_tools.local.template_file: PyYAML with the
+short-form intrinsics) and resolved here: parameter defaults plus overrides (validated
+like CloudFormation does, in edgeguard_tools.local.parameters),
 Conditions, ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``, ``Fn::If``, ``Fn::Join``,
 ``Fn::Select``, ``Fn::Split``, ``Fn::FindInMap``, ``Fn::Base64``, ``Fn::Equals``
 and friends. SAM ``Globals`` are merged into the serverless resources the way SAM
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import functools
 import ipaddress
 import itertools
 import json
@@ -26,66 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from edgeguard_tools.events import project_root
 from edgeguard_tools.local.parameters import TemplateError, resolve_parameters
+from edgeguard_tools.local.template_file import default_template_path, load_template
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 DEFAULT_STACK_NAME = "edgeguard"
 
-_SHORT_FORMS = (
-    "Ref", "Condition", "GetAtt", "Sub", "If", "Equals", "Not", "And", "Or", "Join",
-    "Select", "Split", "FindInMap", "Base64", "GetAZs", "ImportValue", "Cidr", "Length",
-    "ToJsonString", "Transform",
-)  # fmt: skip
-
 NO_VALUE = object()  # AWS::NoValue: the property is removed
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """YAML loader that understands CloudFormation's short-form tags (!Ref, !Sub, ...)."""
-
-
-def _construct(tag: str) -> Callable[[yaml.Loader, yaml.Node], dict[str, Any]]:
-    key = tag if tag in {"Ref", "Condition"} else f"Fn::{tag}"
-
-    def construct(loader: yaml.Loader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if tag == "GetAtt":
-                value = str(value).split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {key: value}
-
-    return construct
-
-
-for _tag in _SHORT_FORMS:
-    _Loader.add_constructor(f"!{_tag}", _construct(_tag))
-
-
-@functools.lru_cache(maxsize=16)
-def _load_cached(path: str, mtime_ns: int) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    if not isinstance(data, dict) or "Resources" not in data:
-        raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
-    return data
-
-
-def load_template(path: str | Path) -> dict[str, Any]:
-    """Parse a template file (cached per modification time; callers get a deep copy)."""
-    file = Path(path).resolve()
-    return copy.deepcopy(_load_cached(str(file), file.stat().st_mtime_ns))
-
-
-def default_template_path() -> Path:
-    return project_root() / "template.yaml"
 
 
 # ------------------------------------------------------------------- resolver
