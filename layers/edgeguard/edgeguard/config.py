@@ -59,11 +59,7 @@ def number(
         value = math.nan
     if not math.isfinite(value):
         raise ConfigError(f"environment variable {name} must be a number, got {text!r}")
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"environment variable {name} must be at least {minimum}, got {text!r}")
-    if maximum is not None and value > maximum:
-        raise ConfigError(f"environment variable {name} must be at most {maximum}, got {text!r}")
-    return value
+    return _within(name, text, value, minimum, maximum)
 
 
 def integer(
@@ -74,23 +70,22 @@ def integer(
     minimum: int | None = None,
     maximum: int | None = None,
 ) -> int:
-    """An optional whole-number variable; anything else names the variable.
-
-    Returns ``default`` when unset or blank; ``minimum``/``maximum`` are inclusive.
-
-    Raises:
-        ConfigError: not a whole number, or out of range.
-    """
+    """Like ``number``, for a whole number (``"1.5"`` or ``"2e3"`` is refused, naming it)."""
     text = optional(name, "", environ)
     if not text:
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(
-            f"environment variable {name} must be a whole number, got {text!r}"
-        ) from None
-    return int(number(name, default, {name: str(value)}, minimum=minimum, maximum=maximum))
+    if not text.lstrip("+-").isdecimal():
+        raise ConfigError(f"environment variable {name} must be a whole number, got {text!r}")
+    return _within(name, text, int(text), minimum, maximum)
+
+
+def _within[N: (int, float)](name: str, text: str, value: N, low: N | None, high: N | None) -> N:
+    """``value`` if it lies in [low, high] (None: unbounded); ConfigError naming ``name``."""
+    if low is not None and value < low:
+        raise ConfigError(f"environment variable {name} must be at least {low}, got {text!r}")
+    if high is not None and value > high:
+        raise ConfigError(f"environment variable {name} must be at most {high}, got {text!r}")
+    return value
 
 
 _TRUE = frozenset({"true", "yes", "1", "on"})
