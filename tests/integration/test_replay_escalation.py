@@ -18,33 +18,43 @@ from tests.template_tables import create_table
 T0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
 
 
-def test_replay_escalates_a_repeat_offender_as_the_deployed_store_does(tmp_path, capsys):
-    """SQL injection at T0 (24 h ban), then path probing 25 h later, within the 24 h
-    escalation window after the first ban ended: the second ban doubles to 48 h."""
-    client = "203.0.113.9"
+CLIENT = "203.0.113.9"
+
+
+def repeat_offender_logs(tmp_path):
+    """SQL injection at T0, then 40 distinct 404 paths 25 h later, from one client."""
     sqli = [
         samples.cloudfront_line(
-            T0 + timedelta(seconds=i), client, "/search", 200, "q=1%27%20OR%20%271%27=%271"
+            T0 + timedelta(seconds=i), CLIENT, "/search", 200, "q=1%27%20OR%20%271%27=%271"
         )
         for i in range(3)
     ]
     later = T0 + timedelta(hours=25)
     words = [f"{a}{b}" for a in ("admin", "backup", "old", "test", "dev") for b in "abcdefgh"]
     probing = [
-        samples.cloudfront_line(later + timedelta(seconds=i), client, f"/{word}.php", 404)
+        samples.cloudfront_line(later + timedelta(seconds=i), CLIENT, f"/{word}.php", 404)
         for i, word in enumerate(words)
     ]
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "a.gz").write_bytes(samples.cloudfront_object(sqli))
     (logs / "b.gz").write_bytes(samples.cloudfront_object(probing))
+    return logs
+
+
+def test_replay_escalates_a_repeat_offender_as_the_deployed_store_does(tmp_path, capsys):
+    """SQL injection at T0 (24 h ban), then path probing 25 h later, within the 24 h
+    escalation window after the first ban ended: the second ban doubles to 48 h."""
+    logs = repeat_offender_logs(tmp_path)
     assert main(["replay", "--json", str(logs)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(r["scenario"], r["duration_seconds"] // 3600, r["strikes"]) for r in rows] == [
-        ("sqli_probing", 24, 1),
-        ("path_probing", 48, 2),
+    assert [
+        (r["scenario"], r["duration_seconds"] // 3600, r["strikes"], r["status"]) for r in rows
+    ] == [
+        ("sqli_probing", 24, 1, "created"),
+        ("path_probing", 48, 2, "escalated"),
     ]
-    assert all(r["value"] == f"{client}/32" for r in rows)
+    assert all(r["value"] == f"{CLIENT}/32" for r in rows)
     second = rows[1]
     deployed = deployed_expiries(rows)
     assert [datetime.fromisoformat(r["expires_at"]) for r in rows] == deployed
@@ -72,3 +82,17 @@ def deployed_expiries(rows: list[dict]) -> list[datetime]:
             assert decision is not None
             expiries.append(decision.expires_at)
     return expiries
+
+
+def test_replay_takes_the_stacks_escalation_settings(tmp_path, capsys):
+    """A stack deployed with MaxBanHours=36 caps the second ban at 36 h offline too."""
+    logs = repeat_offender_logs(tmp_path)
+    assert main(["replay", "--json", "--max-ban-hours", "36", str(logs)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["duration_seconds"] // 3600 for r in rows] == [24, 36]
+    assert main(["replay", "--json", "--escalation-window-hours", "0", str(logs)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["duration_seconds"] // 3600, r["status"]) for r in rows] == [
+        (24, "created"),
+        (4, "created"),
+    ]

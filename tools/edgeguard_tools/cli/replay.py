@@ -40,6 +40,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--allow", action="append", default=[], metavar="CIDR", help="never ban this range"
     )
+    stack = parser.add_argument_group(
+        "the stack's decision settings (defaults: the template's; set them as deployed)"
+    )
+    stack.add_argument("--escalation-window-hours", type=float, default=24.0, metavar="H")
+    stack.add_argument("--max-ban-hours", type=float, default=168.0, metavar="H")
+    stack.add_argument("--ipv6-host-prefix", type=int, default=64, metavar="BITS")
     parser.set_defaults(run=run)
 
 
@@ -66,14 +72,15 @@ def run(args: argparse.Namespace) -> int:
     # imported, the next while this one is parsed (polars inflates gzip as it parses).
     pool = ThreadPoolExecutor(max_workers=1)
     pending = pool.submit(_load, files[0]) if files else None
-    from edgeguard.decisions import BanPolicy  # noqa: PLC0415 - keep `edgeguard --help` fast
+    from edgeguard.decisions import BanPolicy, Escalation  # noqa: PLC0415 - fast --help
     from edgeguard.logs.analyzer import Replay  # noqa: PLC0415
     from edgeguard.logs.reader import CorruptObject, UnknownFormat, read_log  # noqa: PLC0415
     from edgeguard.logs.settings import DetectionSettings, SettingsError  # noqa: PLC0415
 
     try:
         settings = DetectionSettings.from_json(args.config.read_text() if args.config else None)
-        policy = BanPolicy.from_cidrs(args.allow)
+        policy = BanPolicy.from_cidrs(args.allow, ipv6_host_prefix=args.ipv6_host_prefix)
+        escalation = Escalation.from_hours(args.escalation_window_hours, args.max_ban_hours)
     except (OSError, SettingsError, ValueError) as error:
         print(f"edgeguard replay: {error}", file=sys.stderr)
         pool.shutdown(cancel_futures=True)
@@ -96,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     pool.shutdown()
     if progress:
         progress.done()
-    sink = MemoryStore(policy=policy)
+    sink = MemoryStore(policy=policy, escalation=escalation)
     outcomes = replay.decide(sink)
     refused = 0
     for outcome in outcomes:
@@ -120,6 +127,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _render(outcome: Any, as_json: bool) -> str:
     decision, verdict = outcome.result.decision, outcome.verdict
+    # A new ban for a client whose previous ban ended within the escalation window lasts
+    # twice that ban (edgeguard.decisions.rules): say so, or "48h" reads like a bug.
+    escalated = outcome.result.status == "created" and decision.strikes > 1
+    status = "escalated" if escalated else outcome.result.status
     if as_json:
         return json.dumps(
             {
@@ -135,7 +146,7 @@ def _render(outcome: Any, as_json: bool) -> str:
                 "expires_at": decision.expires_at.isoformat(),
                 "duration_seconds": int(decision.duration.total_seconds()),
                 "strikes": decision.strikes,
-                "status": outcome.result.status,
+                "status": status,
                 "sample": outcome.request.details.get("sample", ""),
             }
         )
@@ -145,7 +156,7 @@ def _render(outcome: Any, as_json: bool) -> str:
         f"last_seen={verdict.last_seen:%Y-%m-%dT%H:%M:%SZ} "
         f"expires_at={decision.expires_at:%Y-%m-%dT%H:%M:%SZ} "
         f"duration={_hours(decision.duration)} strikes={decision.strikes} "
-        f"status={outcome.result.status} source={verdict.source}"
+        f"status={status} source={verdict.source}"
     )
 
 
