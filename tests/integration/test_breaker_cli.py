@@ -97,7 +97,7 @@ def test_block_is_recorded_audited_announced_and_in_waf_at_once(world, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "203.0.113.7/32 blocked until" in out
-    assert "WAF is in sync with the decisions" in out
+    assert "WAF matches the decisions now" in out
     assert ban_entries(world) == ["203.0.113.7/32"]
     (decision,) = DynamoDecisionStore(world.table).get("203.0.113.7")
     assert decision.origin == "manual"

@@ -11,6 +11,6 @@ def test_local_starts_a_cloud_for_one_command(capsys):
     assert code == 0
     assert "local cloud started for this command only" in captured.err
     assert "203.0.113.70/32 blocked until" in captured.out
-    assert "WAF is in sync with the decisions" in captured.out
+    assert "WAF matches the decisions now" in captured.out
     assert main(["decisions", "--local"]) == 0  # a new command, a new (empty) cloud
     assert "no active decisions" in capsys.readouterr().out

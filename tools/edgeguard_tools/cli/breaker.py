@@ -169,9 +169,11 @@ def _say_enforcement(change: Any) -> None:
             file=sys.stderr,
         )
     elif change.enforcement is not None:
-        # The table's stream may already have run the enforcer; this run confirms sync.
+        # The table's stream usually ran the enforcer first: "changed 0" would read as
+        # "nothing happened", so say what holds: WAF now matches the decisions.
         changed = change.enforcement.get("updates", 0)
-        print(f"WAF is in sync with the decisions (this run changed {changed} set(s))")
+        how = f"this run wrote {changed} IP set(s)" if changed else "already applied"
+        print(f"WAF matches the decisions now ({how})")
 
 
 def _as_json(decision: Decision) -> dict[str, Any]:
