@@ -46,8 +46,11 @@ def test_replay_prints_one_decision_per_line(tmp_path, capsys):
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("ban 203.0.113.5/32 sqli_probing events=3 ")
-    assert lines[1].startswith("ban 203.0.113.6/32 scanner_user_agent events=4 ")
+    # In log-time order of the decision: the scanner at its first request (14:00:00),
+    # the SQL injection at its third (14:00:02).
+    assert lines[0].startswith("ban 203.0.113.6/32 scanner_user_agent events=4 ")
+    assert "expires_at=2026-11-21T14:00:00Z" in lines[0]
+    assert lines[1].startswith("ban 203.0.113.5/32 sqli_probing events=3 ")
     assert "2 file(s), 58 lines, 57 parsed, 1 skipped; 2 decision(s)" in err
     assert "lines/s" in err
 
@@ -55,7 +58,7 @@ def test_replay_prints_one_decision_per_line(tmp_path, capsys):
 def test_replay_json_has_the_documented_fields(tmp_path, capsys):
     assert main(["replay", "--json", "--format", "auto", str(write_logs(tmp_path))]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    first = rows[0]
+    first = next(row for row in rows if row["scenario"] == "sqli_probing")
     assert {
         "value",
         "scope",

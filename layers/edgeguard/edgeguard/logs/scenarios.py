@@ -58,12 +58,23 @@ XSS = (
     r"click|toggle|begin|animationstart|pointerenter)\s*=|\b(?:alert|prompt|confirm)\s*\("
     r"|document\.(?:cookie|domain|location)|string\.fromcharcode|\beval\s*\()"
 )
+# Matched on the URL-decoded user agent (CloudFront logs encode spaces as %20), once
+# per distinct agent. Each name is a tool's own default user agent or part of it:
+# "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)",
+# "masscan/1.3 (https://github.com/robertdavidgraham/masscan)", "Mozilla/5.0 zgrab/0.x",
+# "Fuzz Faster U Fool v2.1.0", "DirBuster-1.0-RC1", "Mozilla/4.0 (Hydra)", ...
 SCANNERS = (
-    r"(?i)(?:sqlmap|nikto|\bnmap\b|masscan|zgrab|nuclei|gobuster|dirbuster|\bdirb\b|wpscan|"
-    r"acunetix|netsparker|nessus|openvas|\bw3af\b|whatweb|feroxbuster|\bffuf\b|jaeles|zmeu|morfeus|"
-    r"fimap|havij|commix|jorgee|l9explore|l9tcpid|xsstrike|arachni|skipfish|wfuzz|appscan|"
-    r"burpcollaborator|interactsh|projectdiscovery|struts-pwn|webshag|censysinspect)"
+    r"(?i)(?:sqlmap|nikto|\bnmap\b|masscan|zgrab|nuclei|gobuster|dirbuster|\bdirb\b|dirsearch|"
+    r"wpscan|acunetix|netsparker|invicti|nessus|openvas|\bw3af\b|whatweb|feroxbuster|\bffuf\b|"
+    r"fuzz faster u fool|jaeles|zmeu|morfeus|fimap|havij|commix|jorgee|l9explore|l9tcpid|"
+    r"xsstrike|arachni|skipfish|wfuzz|appscan|webinspect|\bhydra\b|sqlninja|bbqsql|"
+    r"burpcollaborator|interactsh|projectdiscovery|struts-pwn|webshag|censysinspect|"
+    r"\bparos\b|\bvega/|joomscan|droopescan|\bcmsmap\b)"
 )
+# A flood repeats one request; a heavy integration walks distinct resources.
+FLOOD_KEY = ("client", "ts", "method", "path")
+AUTH_FAILURES = (401, 403)
+CREDENTIAL_METHODS = ("POST", "PUT", "PATCH")
 
 OBSERVATION_SCHEMA: dict[Any, Any] = {
     "source": pl.String(),
@@ -208,12 +219,26 @@ def events_by_scenario(frame: pl.DataFrame, settings: DetectionSettings) -> dict
                 hashes.filter(pl.col("m")).group_by("h").len().filter(pl.col("len") >= minimum)
             )["h"]
             counted = counted & pl.col("client").hash().is_in(heavy.implode())
-        events["request_flood"] = frame.filter(counted)
+        # An event is a repeat: a request whose method and path (query ignored, so a
+        # cache-busting parameter does not hide it) the client already sent in the
+        # same second. One URL at 25/s gives 24 events a second; 30 distinct resources a
+        # second, or an office's users reading different pages, give next to none.
+        events["request_flood"] = frame.filter(counted).filter(
+            pl.int_range(pl.len()).over(FLOOD_KEY) > 0
+        )
     if "scanner_user_agent" in enabled:
-        # Few distinct user agents in any log: match those, then select their rows.
+        # Few distinct user agents in any log: match those (decoded), then select their rows.
         agents = frame["ua"].unique()
-        scanners = agents.filter(agents.str.contains(SCANNERS).fill_null(False))
+        decoded = agents.to_frame().select(url_decode(pl.col("ua"), plus_is_space=False))["ua"]
+        scanners = agents.filter(decoded.str.contains(SCANNERS).fill_null(False))
         events["scanner_user_agent"] = frame.filter(pl.col("ua").is_in(scanners.implode()))
+    if "auth_bruteforce" in enabled:
+        failed = pl.col("status").is_in(AUTH_FAILURES) & ~pl.col("static")
+        credential = pl.col("method").is_in(CREDENTIAL_METHODS)
+        paths = settings.get("auth_bruteforce").paths
+        if paths:
+            credential = credential | pl.col("path").str.contains(login_path_pattern(paths))
+        events["auth_bruteforce"] = frame.filter(failed).filter(credential)
     if "waf_blocked" in enabled:
         events["waf_blocked"] = frame.filter(pl.col("blocked"))
     payload = [name for name in PAYLOAD_PATTERNS if name in enabled]
@@ -295,7 +320,7 @@ def observe(
         sample = pl.col("target")
         if name == "scanner_user_agent":
             sample = url_decode(pl.col("ua"), plus_is_space=False)
-        elif name == "request_flood":
+        elif name in {"request_flood", "auth_bruteforce"}:
             sample = pl.format("{} {}", pl.col("method"), pl.col("target"))
         samples.append(
             mine.group_by("client")
@@ -310,6 +335,14 @@ def observe(
         pl.concat(observations).cast(OBSERVATION_SCHEMA),
         pl.concat(samples).cast(SAMPLE_SCHEMA),
     )
+
+
+def login_path_pattern(paths: tuple[str, ...]) -> str:
+    """One case-insensitive regex matching any of ``paths`` exactly (a trailing ``/``
+    allowed); ``*`` matches within one path segment.
+    """
+    alternatives = (re.escape(p.rstrip("/") or "/").replace(r"\*", "[^/]*") for p in paths)
+    return rf"(?i)^(?:{'|'.join(alternatives)})/?$"
 
 
 def _client_keys(frame: pl.DataFrame) -> pl.DataFrame:

@@ -3,10 +3,11 @@
 Every scenario is a leaky bucket per client over the log's own timestamps: each
 matching request pours ``1`` in, the bucket drains ``leak_per_minute`` per minute,
 and the client is decided against once the level exceeds ``capacity``. So
-``capacity + 1`` matching requests in a burst trigger, and a client that stays
-below the drain rate never does, however long it keeps going.
+``capacity + 1`` matching requests in a burst trigger (capacity 0: the first one),
+and a client that stays below the drain rate never does, however long it keeps going.
+Why each default is what it is: docs/detection.md.
 
-Overrides are JSON, e.g. ``{"request_flood": {"capacity": 12000}, "scanner_user_agent":
+Overrides are JSON, e.g. ``{"request_flood": {"capacity": 1200}, "scanner_user_agent":
 {"enabled": false}, "sqli_probing": {"action": "captcha"}}``: from the
 ``DETECTION_OVERRIDES`` environment variable (template parameter
 ``LogDetectionOverrides``) in Lambda, or ``edgeguard replay --config FILE``.
@@ -41,6 +42,9 @@ class Scenario:
     # A client's events in one file are kept for cross-file aggregation only from
     # this many on (1 = always; the flood scenario would otherwise track everyone).
     track_min_per_file: int = 1
+    # Paths that count for this scenario whatever the method (auth_bruteforce: login
+    # endpoints); ``*`` matches within one path segment, matching ignores case.
+    paths: tuple[str, ...] = ()
 
     @property
     def leak_per_second(self) -> float:
@@ -52,6 +56,33 @@ class Scenario:
         """How long a decision from this scenario lasts (``ban_minutes``)."""
         return timedelta(minutes=self.ban_minutes)
 
+
+# Endpoints where a 401/403 to any method is a failed login (HTTP basic auth, SSO
+# callbacks); POST, PUT and PATCH failures count on every path.
+LOGIN_PATHS: tuple[str, ...] = (
+    "/login",
+    "/signin",
+    "/sign-in",
+    "/logon",
+    "/auth/login",
+    "/user/login",
+    "/users/sign_in",
+    "/account/login",
+    "/admin",
+    "/admin/login",
+    "/administrator",
+    "/wp-login.php",
+    "/wp-admin",
+    "/xmlrpc.php",
+    "/j_security_check",
+    "/oauth/token",
+    "/oauth2/token",
+    "/api/*/login",
+    "/api/*/auth/login",
+    "/api/login",
+    "/api/auth/login",
+    "/manager/html",
+)
 
 DEFAULT_SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -91,18 +122,27 @@ DEFAULT_SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario(
         "scanner_user_agent",
-        "user agent of a known vulnerability scanner (sqlmap, Nikto, Nuclei, ...)",
-        capacity=2,
+        "user agent of a known vulnerability scanner (sqlmap, Nikto, Nuclei, masscan, ...)",
+        capacity=0,
         leak_per_minute=1,
         ban_minutes=1440,
     ),
     Scenario(
         "request_flood",
-        "sustained request rate far above a busy office or API client (static and 304 excluded)",
-        capacity=6000,
-        leak_per_minute=3000,
+        "one client repeating the same request (method and path) many times a second for "
+        "about a minute (static assets and 304s excluded)",
+        capacity=600,
+        leak_per_minute=600,
         ban_minutes=60,
-        track_min_per_file=1000,
+        track_min_per_file=100,
+    ),
+    Scenario(
+        "auth_bruteforce",
+        "many 401/403 answers to credential submissions (POST, PUT, PATCH) or login paths",
+        capacity=20,
+        leak_per_minute=5,
+        ban_minutes=240,
+        paths=LOGIN_PATHS,
     ),
     Scenario(
         "waf_blocked",
@@ -113,7 +153,15 @@ DEFAULT_SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
-_TUNABLE = {"capacity", "leak_per_minute", "ban_minutes", "action", "enabled", "track_min_per_file"}
+_TUNABLE = {
+    "capacity",
+    "leak_per_minute",
+    "ban_minutes",
+    "action",
+    "enabled",
+    "track_min_per_file",
+    "paths",
+}
 
 
 @dataclass(frozen=True)
@@ -155,12 +203,15 @@ class DetectionSettings:
     def with_overrides(self, overrides: Any) -> DetectionSettings:
         """These settings with ``overrides`` (``{scenario name: {field: value}}``) applied.
 
-        Tunable fields: capacity, leak_per_minute (events per minute), ban_minutes,
-        action (one of ``decisions.ACTIONS``), enabled (bool), track_min_per_file.
+        Tunable fields: capacity (events, >= 0; 0 decides on the first event),
+        leak_per_minute (events per minute), ban_minutes, action (one of
+        ``decisions.ACTIONS``), enabled (bool), track_min_per_file, paths (a list of
+        paths starting with ``/``; ``*`` matches within one segment).
 
         Raises:
             SettingsError: not an object, an unknown scenario or field, or a value of the
-                wrong kind (numbers must be positive; ban_minutes and track_min_per_file whole).
+                wrong kind (numbers must be positive, capacity may be 0; ban_minutes and
+                track_min_per_file whole; paths a list of strings starting with ``/``).
         """
         if not isinstance(overrides, dict):
             raise SettingsError("detection overrides must be a JSON object of scenario names")
@@ -192,19 +243,33 @@ def _apply(scenario: Scenario, change: dict[str, Any]) -> Scenario:
             f"tunable: {', '.join(sorted(_TUNABLE))}"
         )
     values: dict[str, Any] = {}
-    for key, value in change.items():
+    for key, given in change.items():
+        value = given
         if key == "action":
             if value not in ACTIONS:
                 raise SettingsError(f"{scenario.name}.action must be one of {', '.join(ACTIONS)}")
         elif key == "enabled":
             if not isinstance(value, bool):
                 raise SettingsError(f"{scenario.name}.enabled must be true or false")
+        elif key == "paths":
+            if not isinstance(value, list) or not all(
+                isinstance(path, str) and path.startswith("/") and "\n" not in path
+                for path in value
+            ):
+                raise SettingsError(
+                    f"{scenario.name}.paths must be a list of paths starting with /"
+                )
+            value = tuple(value)
         elif (
             isinstance(value, bool)
             or not isinstance(value, int | float)
-            or value <= 0
+            or value < 0
+            or (value == 0 and key != "capacity")
             or (key in {"ban_minutes", "track_min_per_file"} and int(value) != value)
         ):
-            raise SettingsError(f"{scenario.name}.{key} must be a positive number")
-        values[key] = int(value) if key in {"ban_minutes", "track_min_per_file"} else value
+            kind = "a number >= 0" if key == "capacity" else "a positive number"
+            raise SettingsError(f"{scenario.name}.{key} must be {kind}")
+        if key in {"ban_minutes", "track_min_per_file"}:
+            value = int(value)
+        values[key] = value
     return replace(scenario, **values)
