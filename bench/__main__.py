@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench.response",
     "bench.localcloud",
     "bench.replay",
+    "bench.detection",
     "bench.sizes",
 )
 

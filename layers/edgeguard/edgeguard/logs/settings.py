@@ -131,8 +131,8 @@ DEFAULT_SCENARIOS: tuple[Scenario, ...] = (
         "request_flood",
         "one client repeating the same request (method and path) many times a second for "
         "about a minute (static assets and 304s excluded)",
-        capacity=600,
-        leak_per_minute=600,
+        capacity=480,
+        leak_per_minute=480,
         ban_minutes=60,
         track_min_per_file=100,
     ),
