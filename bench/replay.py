@@ -47,7 +47,7 @@ def run() -> list[tuple[str, str]]:
     rows.append(("zlib decompress only", f"{time.perf_counter() - started:.2f} s"))
     rows.append(("libdeflate decompress only (floor)", f"{floor:.2f} s"))
 
-    command = [sys.executable, "-m", "edgeguard", "replay", str(path)]
+    command = [sys.executable, "-m", "edgeguard_tools", "replay", str(path)]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
     best, cpu_best, decisions = float("inf"), 0.0, 0
     for _ in range(RUNS):

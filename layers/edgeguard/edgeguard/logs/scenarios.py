@@ -72,7 +72,7 @@ SCANNERS = (
     r"\bparos\b|\bvega/|joomscan|droopescan|\bcmsmap\b)"
 )
 # A flood repeats one request; a heavy integration walks distinct resources.
-FLOOD_KEY = ("client", "ts", "method", "path")
+FLOOD_KEY = ["client", "ts", "method", "path"]
 AUTH_FAILURES = (401, 403)
 CREDENTIAL_METHODS = ("POST", "PUT", "PATCH")
 
@@ -218,14 +218,14 @@ def events_by_scenario(frame: pl.DataFrame, settings: DetectionSettings) -> dict
             heavy = (
                 hashes.filter(pl.col("m")).group_by("h").len().filter(pl.col("len") >= minimum)
             )["h"]
-            counted = counted & pl.col("client").hash().is_in(heavy.implode())
+            rows = frame.filter(hashes["m"] & hashes["h"].is_in(heavy.implode()))
+        else:
+            rows = frame.filter(counted)
         # An event is a repeat: a request whose method and path (query ignored, so a
         # cache-busting parameter does not hide it) the client already sent in the
         # same second. One URL at 25/s gives 24 events a second; 30 distinct resources a
         # second, or an office's users reading different pages, give next to none.
-        events["request_flood"] = frame.filter(counted).filter(
-            pl.int_range(pl.len()).over(FLOOD_KEY) > 0
-        )
+        events["request_flood"] = rows.filter(~pl.struct(FLOOD_KEY).is_first_distinct())
     if "scanner_user_agent" in enabled:
         # Few distinct user agents in any log: match those (decoded), then select their rows.
         agents = frame["ua"].unique()
