@@ -271,6 +271,7 @@ def test_login_paths_are_configurable(fmt):
     [
         '{"auth_bruteforce": {"paths": "/login"}}',
         '{"auth_bruteforce": {"paths": ["login"]}}',
+        '{"request_flood": {"paths": ["/login"]}}',
         '{"request_flood": {"leak_per_minute": 0}}',
         '{"request_flood": {"capacity": -1}}',
     ],

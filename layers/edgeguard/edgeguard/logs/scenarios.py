@@ -69,7 +69,7 @@ SCANNERS = (
     r"fuzz faster u fool|jaeles|zmeu|morfeus|fimap|havij|commix|jorgee|l9explore|l9tcpid|"
     r"xsstrike|arachni|skipfish|wfuzz|appscan|webinspect|\bhydra\b|sqlninja|bbqsql|"
     r"burpcollaborator|interactsh|projectdiscovery|struts-pwn|webshag|censysinspect|"
-    r"\bparos\b|\bvega/|joomscan|droopescan|\bcmsmap\b)"
+    r"\bparos\b|joomscan|droopescan|\bcmsmap\b)"
 )
 # A flood repeats one request; a heavy integration walks distinct resources.
 FLOOD_KEY = ["client", "ts", "method", "path"]

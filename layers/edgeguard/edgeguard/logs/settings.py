@@ -153,6 +153,8 @@ DEFAULT_SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
+# The scenarios whose events depend on ``paths``; setting it elsewhere is refused.
+PATH_SCENARIOS = frozenset({"auth_bruteforce"})
 _TUNABLE = {
     "capacity",
     "leak_per_minute",
@@ -252,6 +254,10 @@ def _apply(scenario: Scenario, change: dict[str, Any]) -> Scenario:
             if not isinstance(value, bool):
                 raise SettingsError(f"{scenario.name}.enabled must be true or false")
         elif key == "paths":
+            if scenario.name not in PATH_SCENARIOS:
+                raise SettingsError(
+                    f"{scenario.name}.paths: only {', '.join(sorted(PATH_SCENARIOS))} reads paths"
+                )
             if not isinstance(value, list) or not all(
                 isinstance(path, str) and path.startswith("/") and "\n" not in path
                 for path in value
