@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -96,8 +97,6 @@ def test_another_custom_action_does_not_reach_the_block_function(cloud):
 
 def test_attack_sequence_case_bans_per_endpoint_direction(cloud):
     """Case findings/guardduty-attack-sequence.json through the deployed rule."""
-    from pathlib import Path
-
     case = Path(__file__).parents[1] / "fixtures" / "findings" / "guardduty-attack-sequence.json"
     assert cloud.put_event(json.loads(case.read_text())) == ["GuardDutyBlockFunction"]
     result = [c for c in cloud.invocations if c.logical_id == "GuardDutyBlockFunction"][-1].result

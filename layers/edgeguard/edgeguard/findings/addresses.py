@@ -151,9 +151,7 @@ class Extraction:
         """Outbound destinations that are not banned (victims, or not known-bad)."""
         if self.outbound_known_malicious:
             return []
-        return [
-            ip for ip in self.outbound if ip not in self.own and ip not in self.outbound_listed
-        ]
+        return [ip for ip in self.outbound if ip not in self.own and ip not in self.outbound_listed]
 
 
 # Finding types whose outbound destination is itself on a threat list (GuardDuty finding
