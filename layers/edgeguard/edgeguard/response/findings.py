@@ -1,8 +1,9 @@
 """Findings into response tasks.
 
-Three deliveries reach the state machine: Security Hub "Findings - Imported" (ASFF),
-Security Hub "Findings - Custom Action" (an operator chose "Enable CloudTrail logging")
-and GuardDuty's own "GuardDuty Finding" event (accounts without Security Hub). Each
+Four deliveries reach the state machine: Security Hub CSPM "Findings - Imported" (ASFF),
+Security Hub CSPM "Findings - Custom Action" (an operator chose "Enable CloudTrail
+logging"), the current Security Hub's "Findings Imported V2" (OCSF) and GuardDuty's own
+"GuardDuty Finding" event (accounts without Security Hub). Each
 finding becomes one task: which playbook, which trail, who, and the idempotency keys.
 """
 
@@ -18,6 +19,10 @@ from edgeguard.response.trail import TRAIL_ARN_IN_TEXT, InvalidTrail, TrailRef
 
 IMPORTED = "Security Hub Findings - Imported"
 CUSTOM_ACTION = "Security Hub Findings - Custom Action"
+IMPORTED_V2 = "Findings Imported V2"
+OCSF_SOURCE = "securityhub-v2"
+OCSF_NEW = 1  # OCSF Detection Finding status_id New
+OCSF_TRAIL_TYPES = ("AWS::CloudTrail::Trail", "AwsCloudTrailTrail")
 GUARDDUTY = "GuardDuty Finding"
 ASFF_TYPE = "TTPs/Defense Evasion/Stealth:IAMUser-CloudTrailLoggingDisabled"
 GUARDDUTY_TYPE = "Stealth:IAMUser/CloudTrailLoggingDisabled"
@@ -95,6 +100,8 @@ def plan(event: Any) -> Plan:
         if why_not:
             return Plan([], [{"finding": task.finding_id, "reason": why_not}])
         return Plan([task], [])
+    if detail_type == IMPORTED_V2 and event.get("source") == "aws.securityhub":
+        return _plan_ocsf(detail, event_id)
     if detail_type not in (IMPORTED, CUSTOM_ACTION) or event.get("source") != "aws.securityhub":
         raise NotAFindingEvent(f"not a finding delivery edgeguard serves: {detail_type!r}")
     findings = detail.get("findings")
@@ -117,6 +124,81 @@ def plan(event: Any) -> Plan:
             continue
         tasks.append(task)
     return Plan(tasks, skipped)
+
+
+def _plan_ocsf(detail: dict[str, Any], event_id: str) -> Plan:
+    """Tasks for the OCSF findings of a "Findings Imported V2" event: New ones only (our own
+    BatchUpdateFindingsV2 re-sends the finding with another status_id)."""
+    findings = detail.get("findings")
+    if not isinstance(findings, list):
+        raise NotAFindingEvent("Findings Imported V2 event without a findings list")
+    tasks: list[Task] = []
+    skipped: list[dict[str, str]] = []
+    for finding in findings:
+        info = _dict(finding.get("finding_info")) if isinstance(finding, dict) else {}
+        if not isinstance(info.get("uid"), str) or not info["uid"]:
+            skipped.append({"finding": "?", "reason": "not an OCSF finding (no finding_info.uid)"})
+            continue
+        task = _ocsf_task(finding, info, event_id)
+        status = finding.get("status_id")
+        if status != OCSF_NEW:
+            skipped.append({"finding": task.finding_id, "reason": f"status_id is {status}, not 1"})
+        elif task.playbook == NO_PLAYBOOK:
+            skipped.append({"finding": task.finding_id, "reason": task.reason})
+        else:
+            tasks.append(task)
+    return Plan(tasks, skipped)
+
+
+def _ocsf_task(finding: dict[str, Any], info: dict[str, Any], event_id: str) -> Task:
+    """One OCSF Detection Finding ("OCSF findings in Security Hub"): the type in
+    ``finding_info.types``, the trail among ``resources[]`` (type AWS::CloudTrail::Trail),
+    the caller's address in ``evidences[].src_endpoint.ip``."""
+    types = [t for t in _list(info.get("types")) if isinstance(t, str)]
+    candidates: list[Any] = []
+    for resource in _list(finding.get("resources")):
+        if isinstance(resource, dict) and resource.get("type") in OCSF_TRAIL_TYPES:
+            candidates += [resource.get("uid"), resource.get("name")]
+    trail = _first_trail(candidates, [info.get("title"), info.get("desc")])
+    matches = GUARDDUTY_TYPE in types or any(t.endswith("CloudTrailLoggingDisabled") for t in types)
+    playbook, reason = PLAYBOOK, ""
+    if not matches:
+        playbook = NO_PLAYBOOK
+        reason = f"no playbook for finding type {', '.join(types) or 'unknown'}"
+    evidences = [e for e in _list(finding.get("evidences")) if isinstance(e, dict)]
+    api = next((_dict(e.get("api")).get("operation") for e in evidences if e.get("api")), "")
+    source_ip = next(
+        (_dict(e.get("src_endpoint")).get("ip") for e in evidences if e.get("src_endpoint")), ""
+    )
+    finding_id = str(info["uid"])
+    updated = _canonical_time(info.get("modified_time_dt") or finding.get("time_dt"))
+    product = _dict(_dict(finding.get("metadata")).get("product"))
+    cloud = _dict(finding.get("cloud"))
+    return Task(
+        source=OCSF_SOURCE,
+        trigger="imported-v2",
+        finding_id=finding_id,
+        product_arn=str(product.get("uid") or ""),
+        finding_type=", ".join(types),
+        title=str(info.get("title") or ""),
+        updated_at=updated,
+        account=str(_dict(cloud.get("account")).get("uid") or ""),
+        region=str(cloud.get("region") or ""),
+        playbook=playbook,
+        reason=reason,
+        trail=trail,
+        api=str(api or ""),
+        source_ip=str(source_ip or ""),
+        # GuardDuty's OCSF finding_info.uid is the GuardDuty finding ARN, as its ASFF Id is:
+        # the copies share one remediation (and one announcement).
+        remediation_key=f"finding:{finding_id}:{updated}",
+        record_key=f"{OCSF_SOURCE}:{finding_id}:{updated}",
+        event_id=event_id,
+    )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _is_true(value: Any) -> bool:
