@@ -81,11 +81,14 @@ def test_guardduty_produced_ocsf_case_lists_attackers_banned_through_guardduty(c
     assert report["format"] == "ocsf" and report["routed_by"] == []
     assert report["banned_through_guardduty_event"] == ["185.220.101.36/32", "2a0e:b107:1a40::/64"]
     assert report["banned"] == []
-    assert "GuardDuty's own event" in report["not_routed"][0]
+    assert report["guardduty_copy"].startswith(
+        "produced by GuardDuty: the deployed stack bans these addresses through GuardDuty's own"
+    )
     assert report["own_addresses"] == ["10.0.1.23", "2600:1f18:4a3:6e00::15"]
     assert main(["findings", str(OCSF_CASE)]) == 0
     out = capsys.readouterr().out
     assert "attacker addresses: 185.220.101.36/32, 2a0e:b107:1a40::/64" in out
+    assert "blocking: produced by GuardDuty: the deployed stack bans these" in out
     assert "10.0.1.23/32" not in out
 
 
@@ -198,3 +201,10 @@ def test_custom_action_from_the_operators_own_account_is_routed(tmp_path, capsys
     code, reports, _ = _json(capsys, "--parameter", "EnableSecurityHubAction=true", path)
     assert [r["routed_by"] for r in reports] == [["SecurityHubBlockFunction.BlockIpAction"]] * 2
     assert reports[1]["alert"].startswith("Security Hub: ")
+
+
+def test_guardduty_copy_below_the_stacks_threshold_says_nothing_is_banned(capsys):
+    argv = ["--parameter", "GuardDutyMinSeverity=7", OCSF_CASE]  # the case is Medium (4-6.9)
+    code, (report,), _ = _json(capsys, *argv)
+    assert code == 0
+    assert "below GuardDutyMinSeverity 7" in report["guardduty_copy"]

@@ -32,7 +32,7 @@ from edgeguard.findings.addresses import Extraction, lookup
 from edgeguard.findings.asff import extract_asff
 from edgeguard.findings.blocking import block_finding, findings_alert
 from edgeguard.findings.guardduty import extract_guardduty
-from edgeguard.findings.ocsf import extract_ocsf, is_ocsf, produced_by_guardduty
+from edgeguard.findings.ocsf import extract_ocsf, is_ocsf, produced_by_guardduty, severity_id
 from edgeguard.findings.service import FindingSettings, OcsfSettings, ocsf_skip_reason
 from edgeguard_tools.local.template import TemplateError
 from edgeguard_tools.routing import Routing, Rule, why_not
@@ -49,6 +49,10 @@ _FINDING_EVENTS = {
 }
 # Targets that turn a finding's addresses into decisions, and the settings they read.
 _BLOCKERS = {"GuardDutyBlockFunction", "SecurityHubBlockFunction", "OcsfBlockFunction"}
+# GuardDuty's severity ranges ("Amazon GuardDuty User Guide: Severity levels of GuardDuty
+# findings") by the OCSF severity_id Security Hub gives them (Low 2, Medium 3, High 4,
+# Critical 5).
+GUARDDUTY_BANDS = {2: (1.0, 3.9), 3: (4.0, 6.9), 4: (7.0, 8.9), 5: (9.0, 10.0)}
 _BLOCKER_OF = {ASFF_ACTION: "SecurityHubBlockFunction", OCSF_IMPORTED: "OcsfBlockFunction"}
 _RESPONSE = {
     "RespondStateMachine": "CloudTrail response: restart and verify logging on the trail the "
@@ -207,6 +211,7 @@ class Report:
     alert: str = ""
     actions: list[str] = field(default_factory=list)
     via_guardduty: list[str] = field(default_factory=list)
+    guardduty_copy: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form printed by ``--json``."""
@@ -223,6 +228,7 @@ class Report:
             "banned": self.banned,
             "refused": self.refused,
             "banned_through_guardduty_event": self.via_guardduty,
+            "guardduty_copy": self.guardduty_copy,
             "outbound_not_banned": extraction.outbound_addresses(),
             "own_addresses": sorted(extraction.own),
             "affiliated_not_banned": sorted(extraction.affiliated),
@@ -270,10 +276,7 @@ class Answerer:
                 report.actions.append(_RESPONSE.get(rule.target, f"delivered to {rule.target}"))
         if fmt == "ocsf" and produced_by_guardduty(finding):
             report.via_guardduty = self._values(extraction)
-            report.not_routed.append(
-                "produced by GuardDuty: the deployed stack bans these addresses through "
-                "GuardDuty's own event (GuardDutyBlockFunction), not this Security Hub copy"
-            )
+            report.guardduty_copy = self._guardduty_copy(finding)
         elif not rules:
             report.not_routed = self._not_deployed(event) + self._why_not(event)
         return report
@@ -286,6 +289,30 @@ class Answerer:
         resource = self.routing.template.raw.get("Resources", {}).get(blocker, {})
         condition = resource.get("Condition", "")
         return [f"{blocker} is not deployed with these parameters (condition {condition} is false)"]
+
+    def _guardduty_copy(self, finding: dict[str, Any]) -> str:
+        """What becomes of a GuardDuty-produced OCSF finding: GuardDuty's own event acts, if
+        its severity (known here only as the OCSF band) reaches GuardDutyMinSeverity."""
+        env = self.routing.environment("GuardDutyBlockFunction")
+        minimum = FindingSettings.from_env(env).min_severity
+        low, high = GUARDDUTY_BANDS.get(severity_id(finding), (0.0, 10.0))
+        copy_note = "not through this Security Hub copy"
+        if low >= minimum:
+            return (
+                "produced by GuardDuty: the deployed stack bans these addresses through "
+                f"GuardDuty's own event (GuardDutyBlockFunction), {copy_note}"
+            )
+        if high < minimum:
+            return (
+                f"produced by GuardDuty: its severity ({low:g}-{high:g}) is below "
+                f"GuardDutyMinSeverity {minimum:g}, so GuardDuty's own event bans nothing "
+                f"either; {copy_note}"
+            )
+        return (
+            "produced by GuardDuty: GuardDuty's own event (GuardDutyBlockFunction) bans these "
+            f"addresses if its severity ({low:g}-{high:g} here) is at least {minimum:g}; "
+            f"{copy_note}"
+        )
 
     def _values(self, extraction: Extraction) -> list[str]:
         outcome = block_finding(
@@ -352,6 +379,8 @@ def human(report: Report) -> list[str]:
     if report.banned:
         verb = "counted (dry run)" if report.banned[0]["action"] == "count" else "banned"
         lines.append(f"  would be {verb}: {', '.join(b['decision'] for b in report.banned)}")
+    if report.guardduty_copy:
+        lines.append(f"  blocking: {report.guardduty_copy}")
     if report.via_guardduty:
         lines.append(f"  attacker addresses: {', '.join(report.via_guardduty)}")
     for item in report.refused:
