@@ -17,6 +17,7 @@ from edgeguard.decisions import DynamoDecisionStore
 from edgeguard_tools.events import load_event
 from edgeguard_tools.local.cloud import LocalCloud
 from edgeguard_tools.local.template import Template
+from edgeguard_tools.routing import Routing
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "findings"
 PRODUCER = "Acme Network Sensor"
@@ -134,3 +135,20 @@ def test_ocsf_rules_are_off_with_security_hub_cspm_only_or_no_producer():
     assert deployed(OcsfBlockProducers=PRODUCER)
     assert not deployed(OcsfBlockProducers=PRODUCER, SecurityHubEditions="cspm")
     assert not deployed()  # opt-in: no producer, no automatic third-party bans
+
+
+def test_security_hub_cspm_only_leaves_no_rule_on_findings_imported_v2():
+    cloudtrail = json.loads(
+        (
+            Path(__file__).parents[2]
+            / "events"
+            / "securityhub_imported_v2_cloudtrail_disabled.json"
+        ).read_text()
+    )
+    both = Routing.load({"OcsfBlockProducers": PRODUCER})
+    cspm = Routing.load({"OcsfBlockProducers": PRODUCER, "SecurityHubEditions": "cspm"})
+    assert [r.name for r in both.route(cloudtrail)] == ["RespondStateMachine.FindingImportedV2"]
+    assert [r.name for r in both.route(third_party_event())] == [
+        "OcsfBlockFunction.NetworkFindings"
+    ]
+    assert cspm.route(cloudtrail) == [] and cspm.route(third_party_event()) == []
