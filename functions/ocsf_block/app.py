@@ -29,6 +29,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(
         name="FindingAddressesRecorded", unit=MetricUnit.Count, value=len(result["recorded"])
     )
+    if result["malformed_findings_skipped"]:
+        metrics.add_metric(
+            name="MalformedFindingsSkipped",
+            unit=MetricUnit.Count,
+            value=result["malformed_findings_skipped"],
+        )
     logger.info(
         "security hub OCSF finding handled",
         extra={
