@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -92,3 +93,19 @@ def test_another_custom_action_does_not_reach_the_block_function(cloud):
     event = copy.deepcopy(load_event("securityhub_custom_action_block_ip"))
     event["resources"] = ["arn:aws:securityhub:us-east-1:123456789012:action/custom/SendToJira"]
     assert cloud.put_event(event) == []
+
+
+def test_attack_sequence_case_bans_per_endpoint_direction(cloud):
+    """Case findings/guardduty-attack-sequence.json through the deployed rule."""
+    case = Path(__file__).parents[1] / "fixtures" / "findings" / "guardduty-attack-sequence.json"
+    assert cloud.put_event(json.loads(case.read_text())) == ["GuardDutyBlockFunction"]
+    result = [c for c in cloud.invocations if c.logical_id == "GuardDutyBlockFunction"][-1].result
+    assert [d["value"] for d in result["recorded"]] == [
+        "141.98.11.27/32",
+        "2a0e:b107:1a40::/64",
+        "51.15.73.5/32",
+    ]
+    assert result["outbound_not_banned"] == ["198.51.100.44"]
+    store = _store(cloud)
+    assert any(d.active() for d in store.get("51.15.73.5/32"))
+    assert not store.get("198.51.100.44/32")

@@ -17,7 +17,7 @@ from edgeguard import idempotency
 from edgeguard.alarms.service import CollectSettings, record_settings_from_env
 from edgeguard.config import ConfigError, boolean, duration, duration_unit
 from edgeguard.decisions.store import DynamoDecisionStore
-from edgeguard.findings.service import FindingSettings
+from edgeguard.findings.service import FindingSettings, OcsfSettings
 from edgeguard.logs.service import AnalyzerConfig
 from edgeguard.notify.service import NotifierSettings
 from edgeguard.response.settings import ResponseSettings
@@ -200,6 +200,19 @@ SETTINGS: list[tuple[str, Callable[[Mapping[str, str]], Any], dict[str, str], Ca
         ),
     ),
     (
+        "OcsfSettings",
+        OcsfSettings.from_env,
+        {
+            "ALERTS_TOPIC_ARN": TOPIC,
+            "OCSF_PRODUCERS": "Acme, Network Firewall,",
+            "MIN_SEVERITY_ID": "5",
+        },
+        lambda s: (
+            (s.findings.topic_arn, s.producers, s.min_severity_id)
+            == (TOPIC, ("Acme", "Network Firewall"), 5)
+        ),
+    ),
+    (
         "ResponseSettings",
         ResponseSettings.from_env,
         {
@@ -276,6 +289,7 @@ SPOILED = {
     "alarm record settings": {"DRY_RUN": "maybe"},
     "EnforcerSettings": {"BAN_IPV4_SET_1": IP_SET.format(name="v4"), "BAN_IPV6_SET_1": "x"},
     "FindingSettings": {"ALERTS_TOPIC_ARN": TOPIC, "MIN_SEVERITY": "high"},
+    "OcsfSettings": {"ALERTS_TOPIC_ARN": TOPIC, "MIN_SEVERITY_ID": "7"},
     "ResponseSettings": {"AWS_REGION": "eu-west-1"},
     "RotationSettings": {"ORIGIN_WEB_ACL_ARN": "acl", "DISTRIBUTION_ID": "E1"},
     "NotifierSettings": {"TELEGRAM_CHAT_ID": "42"},
@@ -289,6 +303,7 @@ NAMED = {
     "alarm record settings": "DRY_RUN",
     "EnforcerSettings": "BAN_IPV6_SET_1",
     "FindingSettings": "MIN_SEVERITY",
+    "OcsfSettings": "MIN_SEVERITY_ID",
     "ResponseSettings": "ALERTS_TOPIC_ARN",
     "RotationSettings": "ALERTS_TOPIC_ARN",
     "NotifierSettings": "TELEGRAM_TOKEN_SECRET",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from edgeguard import fields
 from edgeguard.decisions import DecisionRequest, DecisionSink
 from edgeguard.notify.alert import Alert
 
@@ -45,19 +46,21 @@ def sns_publication(alert: Alert) -> dict[str, str]:
 
 def nothing_to_do(collected: dict[str, Any]) -> dict[str, str]:
     """The alert when an alarm fired but no client qualifies (told, never silent)."""
-    alarm = collected.get("alarm") or {}
-    fields: dict[str, Any] = {
-        "alarm": alarm.get("alarm_name"),
-        "window": f"{alarm.get('start')} - {alarm.get('end')}",
-        "rules sampled": collected.get("rules_sampled") or [],
-        "clients below threshold": collected.get("below_threshold", 0),
-        "threshold (blocked requests)": collected.get("min_requests"),
+    alarm = fields.obj(collected, "alarm")
+    alert_fields: dict[str, Any] = {
+        "alarm": fields.text(alarm, "alarm_name") or None,
+        "window": f"{fields.text(alarm, 'start')} - {fields.text(alarm, 'end')}",
+        "rules sampled": [
+            r for r in fields.items(collected, "rules_sampled") if isinstance(r, str)
+        ],
+        "clients below threshold": fields.integer(collected, "below_threshold") or 0,
+        "threshold (blocked requests)": fields.integer(collected, "min_requests"),
     }
     alert = Alert(
         kind="alarm-block",
-        title=f"WAF alarm {alarm.get('alarm_name')}: no offender to ban",
+        title=f"WAF alarm {fields.text(alarm, 'alarm_name')}: no offender to ban",
         severity="low",
-        fields=fields,
+        fields=alert_fields,
     )
     return sns_publication(alert)
 
@@ -74,13 +77,14 @@ def record_offenders(
     (value, status, requests, expires_at ISO 8601 UTC), ``refused`` (ip, reason) and
     ``notification`` (``sns_publication`` of the alert). Errors of the sink propagate.
     """
-    alarm = collected.get("alarm") or {}
-    name = str(alarm.get("alarm_name") or "WAF alarm")
+    alarm = fields.obj(collected, "alarm")
+    name = fields.text(alarm, "alarm_name") or "WAF alarm"
+    window = [fields.text(alarm, "start"), fields.text(alarm, "end")]
     recorded, refused = [], []
-    for offender in collected.get("offenders") or []:
-        ip = str(offender.get("ip", ""))
-        sources = offender.get("sources") or []
-        requests = int(offender.get("requests") or 0)
+    for offender in fields.items(collected, "offenders"):
+        ip = fields.text(offender, "ip")
+        sources = [s for s in fields.items(offender, "sources") if isinstance(s, str)]
+        requests = max(fields.integer(offender, "requests") or 0, 0)
         request = DecisionRequest(
             value=ip,
             action=settings.action,
@@ -88,7 +92,7 @@ def record_offenders(
             reason=f"WAF alarm {name}: {', '.join(sources)}"[:200],
             duration=settings.duration,
             events=max(requests, 1),
-            details={"alarm": name, "window": [alarm.get("start"), alarm.get("end")]},
+            details={"alarm": name, "window": window},
         )
         outcome = sink.record(request, now)
         if outcome.status == "refused" or outcome.decision is None:
@@ -116,28 +120,28 @@ def _alert(
     refused: list[dict[str, Any]],
     settings: AlarmSettings,
 ) -> Alert:
-    alarm = collected.get("alarm") or {}
+    alarm = fields.obj(collected, "alarm")
     verb = "counted (dry run)" if settings.dry_run else "banned"
     lines = [
         f"{r['value']} ({r['requests']} blocked requests sampled)" if r["requests"] else r["value"]
         for r in recorded
     ]
-    fields: dict[str, Any] = {
-        "alarm": alarm.get("alarm_name"),
-        "window": f"{alarm.get('start')} - {alarm.get('end')}",
+    alert_fields: dict[str, Any] = {
+        "alarm": fields.text(alarm, "alarm_name") or None,
+        "window": f"{fields.text(alarm, 'start')} - {fields.text(alarm, 'end')}",
         verb: lines[:_LIST_LIMIT],
     }
     if len(lines) > _LIST_LIMIT:
-        fields["not listed"] = len(lines) - _LIST_LIMIT
+        alert_fields["not listed"] = len(lines) - _LIST_LIMIT
     if recorded:
-        fields["until"] = max(r["expires_at"] for r in recorded)
+        alert_fields["until"] = max(r["expires_at"] for r in recorded)
     if refused:
-        fields["refused"] = [f"{r['ip']}: {r['reason']}" for r in refused][:_LIST_LIMIT]
-    if collected.get("truncated"):
-        fields["offenders over the per-run cap, not banned"] = collected["truncated"]
+        alert_fields["refused"] = [f"{r['ip']}: {r['reason']}" for r in refused][:_LIST_LIMIT]
+    truncated = fields.integer(collected, "truncated")
+    if truncated:
+        alert_fields["offenders over the per-run cap, not banned"] = truncated
     count = len(recorded)
-    title = (
-        f"WAF alarm {alarm.get('alarm_name')}: {count} address{'es' if count != 1 else ''} {verb}"
-    )
+    alarm_name = fields.text(alarm, "alarm_name")
+    title = f"WAF alarm {alarm_name}: {count} address{'es' if count != 1 else ''} {verb}"
     severity = "high" if recorded and not settings.dry_run else "medium"
-    return Alert(kind="alarm-block", title=title, severity=severity, fields=fields)
+    return Alert(kind="alarm-block", title=title, severity=severity, fields=alert_fields)

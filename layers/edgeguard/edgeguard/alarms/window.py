@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from edgeguard import fields
 from edgeguard.errors import EdgeguardError
-from edgeguard.findings.addresses import lookup
 
 SAMPLE_RETENTION = timedelta(hours=3)
 DEFAULT_PERIOD = timedelta(minutes=5)
@@ -62,9 +62,14 @@ def parse_time(raw: Any) -> datetime | None:
         text = text[:-2] + ":" + text[-2:]
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        # a time at the edge of datetime's range (year 1 / 9999) cannot be shifted by a
+        # window: it is no time an alarm evaluated
+        moment.astimezone(UTC)
+        _ = (moment - SAMPLE_RETENTION, moment + SAMPLE_RETENTION)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment
 
 
 def alarm_window(event: dict[str, Any], now: datetime) -> AlarmWindow:
@@ -79,40 +84,39 @@ def alarm_window(event: dict[str, Any], now: datetime) -> AlarmWindow:
         raise NotAnAlarmEvent(
             f"not a CloudWatch alarm state change: {str(event.get('detail-type'))[:80]!r}"
         )
-    detail = event.get("detail") or {}
-    name = lookup(detail, "alarmName")
-    if not isinstance(name, str) or not name:
+    detail = fields.obj(event, "detail")
+    name = fields.text(detail, "alarmName")
+    if not name:
         raise NotAnAlarmEvent("alarm event without detail.alarmName")
-    state = lookup(detail, "state") or {}
-    end = parse_time(lookup(state, "timestamp")) or parse_time(event.get("time")) or now
-    end = min(end, now)
+    state = fields.obj(detail, "state")
+    end = parse_time(fields.text(state, "timestamp")) or parse_time(fields.text(event, "time"))
+    end = min(end or now, now)
 
-    metrics = lookup(detail, "configuration", "metrics") or []
     period, rule = DEFAULT_PERIOD, None
-    for metric in metrics if isinstance(metrics, list) else []:
-        stat = lookup(metric, "metricStat") or {}
-        seconds = lookup(stat, "period")
-        if isinstance(seconds, int | float) and seconds > 0:
+    for metric in fields.items(detail, "configuration", "metrics"):
+        # CloudWatch periods are seconds, at most a day (longer is no alarm's period)
+        seconds = fields.number(metric, "metricStat", "period", limit=86_400)
+        if seconds is not None and seconds > 0:
             period = timedelta(seconds=seconds)
-        dimensions = lookup(stat, "metric", "dimensions") or {}
-        value = lookup(dimensions, "Rule")
-        if isinstance(value, str) and value and value.upper() != "ALL":
+        value = fields.text(metric, "metricStat", "metric", "dimensions", "Rule")
+        if value and value.upper() != "ALL":
             rule = value
 
     start = end - max(period, MIN_LOOKBACK)
-    reason_data = _reason_data(lookup(state, "reasonData"))
+    reason_data = _reason_data(fields.value(state, "reasonData"))
     evaluated = [
-        parse_time(lookup(p, "timestamp")) for p in reason_data.get("evaluatedDatapoints") or []
+        parse_time(fields.text(p, "timestamp"))
+        for p in fields.items(reason_data, "evaluatedDatapoints")
     ]
     earliest = min((t for t in evaluated if t), default=None) or parse_time(
-        reason_data.get("startDate")
+        fields.text(reason_data, "startDate")
     )
     if earliest is not None:
         start = min(start, earliest)
     start = max(start, now - SAMPLE_RETENTION + timedelta(minutes=1))
     if start >= end:
         start = end - timedelta(minutes=1)
-    return AlarmWindow(name, start, end, rule, str(lookup(state, "reason") or ""))
+    return AlarmWindow(name, start, end, rule, fields.text(state, "reason"))
 
 
 def _reason_data(raw: Any) -> dict[str, Any]:

@@ -82,6 +82,9 @@ class Extraction:
     # server, drop point, malicious caller): then it is banned like a caller, because
     # a threat-listed address has no business on the site either.
     outbound_known_malicious: bool = False
+    # Outbound destinations that GuardDuty names threat-listed one by one (an attack
+    # sequence's endpoint whose signal is a C&C or mining-pool finding): banned.
+    outbound_listed: dict[str, list[str]] = field(default_factory=dict)
 
     def add_remote(self, raw: Any, where: str) -> None:
         """Add a candidate for a ban, found at ``where`` (a field path, for the alert).
@@ -94,6 +97,10 @@ class Extraction:
     def add_outbound(self, raw: Any, where: str) -> None:
         """Add a destination the resource connected out to (see ``add_remote``)."""
         self._add(self.outbound, raw, where)
+
+    def add_listed_outbound(self, raw: Any, where: str) -> None:
+        """Add an outbound destination that is itself threat-listed (see ``add_remote``)."""
+        self._add(self.outbound_listed, raw, where)
 
     def add_affiliated(self, raw: Any, where: str) -> None:
         """Add a caller from an affiliated account (see ``add_remote``)."""
@@ -122,7 +129,9 @@ class Extraction:
         not an affiliated account's; none at all for a sample or archived finding."""
         if self.not_actionable:
             return []
-        candidates = dict(self.remote)
+        candidates = {ip: list(where) for ip, where in self.remote.items()}
+        for ip, where in self.outbound_listed.items():
+            candidates.setdefault(ip, []).extend(where)
         if self.outbound_known_malicious:
             for ip, where in self.outbound.items():
                 candidates.setdefault(ip, []).extend(where)
@@ -131,14 +140,18 @@ class Extraction:
             for ip, where in candidates.items()
             if ip not in self.own
             and ip not in self.affiliated
-            and (ip not in self.outbound or self.outbound_known_malicious)
+            and (
+                ip not in self.outbound
+                or self.outbound_known_malicious
+                or ip in self.outbound_listed
+            )
         ]
 
     def outbound_addresses(self) -> list[str]:
         """Outbound destinations that are not banned (victims, or not known-bad)."""
         if self.outbound_known_malicious:
             return []
-        return [ip for ip in self.outbound if ip not in self.own]
+        return [ip for ip in self.outbound if ip not in self.own and ip not in self.outbound_listed]
 
 
 # Finding types whose outbound destination is itself on a threat list (GuardDuty finding

@@ -37,6 +37,7 @@ from edgeguard.findings.addresses import (
     lookup,
     names_known_malicious_destination,
 )
+from edgeguard.findings.sequence import add_sequence_endpoints
 
 if TYPE_CHECKING:
     from mypy_boto3_securityhub.type_defs import AwsSecurityFindingIdentifierTypeDef
@@ -74,9 +75,9 @@ def extract_asff(finding: dict[str, Any]) -> Extraction:
     _action(extraction, lookup(finding, "Action") or {})
     _product_fields(extraction, lookup(finding, "ProductFields") or {})
     extraction.not_actionable = _not_actionable(finding)
-    endpoints = as_list(lookup(finding, "Detection", "Sequence", "Endpoints"))
-    for index, endpoint in enumerate(endpoints):
-        extraction.add_remote(lookup(endpoint, "Ip"), f"Detection.Sequence.Endpoints[{index}].Ip")
+    add_sequence_endpoints(
+        extraction, lookup(finding, "Detection", "Sequence"), "Detection.Sequence"
+    )
     _resources(extraction, as_list(lookup(finding, "Resources")))
     indicators = as_list(lookup(finding, "ThreatIntelIndicators"))
     listed = any(

@@ -12,7 +12,7 @@ The finding format ("Amazon GuardDuty User Guide: GuardDuty finding format"; fie
 - ``service.action.rdsLoginAttemptAction.remoteIpDetails`` (RDS protection).
 - ``service.action.dnsRequestAction.domain`` - a domain, no address: reported only.
 - ``service.detection.sequence.endpoints[].ip`` (Extended Threat Detection attack
-  sequences).
+  sequences): each endpoint by its own ``connection.direction`` (see ``sequence``).
 Every ``remoteIpDetails`` may carry ``ipAddressV4`` and/or ``ipAddressV6``. The
 resource's own addresses (``resource.instanceDetails.networkInterfaces[]``) are
 collected so that they are never taken for an attacker's.
@@ -45,6 +45,7 @@ from edgeguard.findings.addresses import (
     lookup,
     names_known_malicious_destination,
 )
+from edgeguard.findings.sequence import add_sequence_endpoints
 
 # actionType values whose action object carries a remote address.
 REMOTE_ACTIONS = {
@@ -140,11 +141,11 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
     if dns:
         extraction.add_domain(lookup(dns, "domain"))
 
-    endpoints = as_list(lookup(finding, "service", "detection", "sequence", "endpoints"))
-    for index, endpoint in enumerate(endpoints):
-        extraction.add_remote(
-            lookup(endpoint, "ip"), f"service.detection.sequence.endpoints[{index}].ip"
-        )
+    add_sequence_endpoints(
+        extraction,
+        lookup(finding, "service", "detection", "sequence"),
+        "service.detection.sequence",
+    )
 
     _own_interfaces(extraction, finding)
     extraction.not_actionable = not_actionable(finding)

@@ -22,6 +22,12 @@ from edgeguard.findings.asff import extract_asff, finding_identifier, findings_f
 from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
 from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
 from edgeguard.findings.notes import NoteReport, write_notes
+from edgeguard.findings.ocsf import (
+    extract_ocsf,
+    findings_from_v2_event,
+    produced_by_guardduty,
+    severity_id,
+)
 from edgeguard.notify.alert import Alert, publish
 
 if TYPE_CHECKING:
@@ -72,6 +78,92 @@ class FindingSettings:
                 own_networks=own,
             ),
         )
+
+
+@dataclass(frozen=True)
+class OcsfSettings:
+    """Read once at cold start: the finding settings plus what the current Security Hub's
+    network rule admits - ``producers`` (``metadata.product.name`` values, exact) and
+    ``min_severity_id`` (OCSF 1 Informational .. 6 Fatal). The rule filters on both; they
+    are checked here again for direct invocations."""
+
+    findings: FindingSettings
+    producers: tuple[str, ...] = ()
+    min_severity_id: int = 4
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> OcsfSettings:
+        """``FindingSettings.from_env`` plus OCSF_PRODUCERS (comma-separated product names,
+        default none: third-party bans are opt-in) and MIN_SEVERITY_ID (1-6, default 4).
+
+        Raises:
+            ConfigError: a variable is missing or malformed; the message names it.
+        """
+        minimum = number("MIN_SEVERITY_ID", 4, environ)
+        if minimum != int(minimum) or not 1 <= minimum <= 6:
+            raise ConfigError(f"environment variable MIN_SEVERITY_ID: not 1-6: {minimum}")
+        producers = optional("OCSF_PRODUCERS", "", environ).split(",")
+        return cls(
+            findings=FindingSettings.from_env(environ),
+            producers=tuple(p.strip() for p in producers if p.strip()),
+            min_severity_id=int(minimum),
+        )
+
+
+def ocsf_skip_reason(finding: dict[str, Any], settings: OcsfSettings) -> str:
+    """Why an OCSF finding is not acted on by the network rule's function, or ""."""
+    if produced_by_guardduty(finding):
+        return "produced by GuardDuty: banned through GuardDuty's own event, not this copy"
+    product = lookup(finding, "metadata", "product", "name")
+    if product not in settings.producers:
+        return f"producer {str(product)[:64]!r} is not in OcsfBlockProducers"
+    if severity_id(finding) < settings.min_severity_id:
+        return f"severity_id {severity_id(finding)} below {settings.min_severity_id}"
+    return ""
+
+
+def handle_ocsf_event(
+    event: dict[str, Any],
+    sink: DecisionSink,
+    sns: SNSClient,
+    settings: OcsfSettings,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One "Findings Imported V2" event: ban the remote addresses of its network findings
+    (origin securityhub) and alert once. GuardDuty's own findings, producers outside
+    ``settings.producers`` and findings below ``settings.min_severity_id`` are skipped with
+    their reason and no alert (GuardDuty's copy is banned and told through its own event).
+    Returns a JSON-ready summary.
+
+    Raises:
+        ValueError: not a Findings Imported V2 event, or one without ``detail.findings``.
+    """
+    findings = findings_from_v2_event(event)
+    malformed = len(lookup(event, "detail", "findings") or []) - len(findings)
+    block = settings.findings.block
+    outcomes, skipped = [], []
+    for finding in findings:
+        reason = ocsf_skip_reason(finding, settings)
+        if reason:
+            skipped.append({"finding_id": extract_ocsf(finding).finding_id, "skipped": reason})
+            continue
+        outcomes.append(block_finding(sink, extract_ocsf(finding), "securityhub", block, now))
+    if outcomes:
+        alert = findings_alert(outcomes, "securityhub", block.action)
+        publish(sns, settings.findings.topic_arn, alert)
+    return {
+        "findings": len(findings),
+        "action": block.action,
+        "recorded": sorted({v for outcome in outcomes for v in outcome.values}),
+        "refused": [
+            {"ip": ip, "reason": why} for outcome in outcomes for ip, why in outcome.refused
+        ],
+        "outbound_not_banned": sorted(
+            {ip for outcome in outcomes for ip in outcome.extraction.outbound_addresses()}
+        ),
+        "skipped": skipped,
+        "malformed_findings_skipped": malformed,
+    }
 
 
 def handle_guardduty_event(

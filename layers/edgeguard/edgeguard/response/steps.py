@@ -20,6 +20,7 @@ from edgeguard.response.trail import InvalidTrail, ProtectedTrails, TrailRef
 if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
     from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.type_defs import OcsfFindingIdentifierTypeDef
 
 KIND = "cloudtrail-finding"
 
@@ -149,6 +150,13 @@ def record(task: dict[str, Any], client: SecurityHubClient) -> dict[str, Any]:
     and KeyError when a Security Hub task lacks ``finding_id`` or ``product_arn``.
     """
     resolved, note = note_for(task)
+    if task.get("source") == "securityhub-v2":
+        identifier: OcsfFindingIdentifierTypeDef = {
+            "CloudAccountUid": str(task["account"]),
+            "FindingInfoUid": str(task["finding_id"]),
+            "MetadataProductUid": str(task["product_arn"]),
+        }
+        return securityhub.record_v2(client, identifier, resolved, note).as_dict()
     if task.get("source") != "securityhub":
         return {
             "updated": False,
@@ -188,7 +196,7 @@ def alert_for(task: dict[str, Any]) -> Alert:
         **({"from": task["source_ip"]} if task.get("source_ip") else {}),
         "finding id": task.get("finding_id"),
     }
-    if task.get("source") == "securityhub":
+    if task.get("source") in ("securityhub", "securityhub-v2"):
         if record_result.get("updated"):
             fields["Security Hub"] = f"workflow {record_result.get('status')}, note added"
         else:
@@ -203,7 +211,7 @@ def alert_for(task: dict[str, Any]) -> Alert:
     region = task.get("region") or ""
     link = (
         f"https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings"
-        if region and task.get("source") == "securityhub"
+        if region and task.get("source") in ("securityhub", "securityhub-v2")
         else None
     )
     return Alert(kind=KIND, title=title, severity=severity, fields=fields, link=link)

@@ -19,6 +19,9 @@ Security Hub (``securityhub.py``)
 - BatchImportFindings stored findings as sent and let a re-import overwrite the
   customer's workflow status and note -> adds Workflow NEW, RecordState ACTIVE,
   ProcessedAt, FindingProviderFields; keeps customer-owned fields on re-import.
+- The current Security Hub (OCSF) is absent (``securityhub_v2.py``) -> BatchUpdateFindingsV2
+  and GetFindingsV2 over OCSF findings a producer stored (``put_ocsf_finding``, which
+  returns the "Findings Imported V2" event AWS sends).
 
 CloudFront (``cloudfront.py``)
 - UpdateDistribution / DeleteDistribution accepted any IfMatch -> a stale ETag is
@@ -71,6 +74,7 @@ from edgeguard_tools.local.moto_ext import (
     secretsmanager,
     securityhub,
     securityhub_findings,
+    securityhub_v2,
     wafv2,
     wafv2_writes,
 )
@@ -80,6 +84,10 @@ from edgeguard_tools.local.moto_ext.cloudfront import (
     set_distribution_settle_reads,
     settle_distribution,
 )
+from edgeguard_tools.local.moto_ext.securityhub_v2 import (
+    findings_imported_v2_event,
+    put_ocsf_finding,
+)
 from edgeguard_tools.local.moto_ext.wafv2 import seed_rate_limited, seed_sampled_requests
 from edgeguard_tools.local.moto_ext.wafv2_logs import SeedReport, seed_from_waf_log
 
@@ -88,6 +96,7 @@ def install() -> None:
     """Register every extension on moto's classes. Safe to call any number of times."""
     securityhub.install()
     securityhub_findings.install()
+    securityhub_v2.install()
     cloudfront.install()
     wafv2.install()
     wafv2_writes.install()
@@ -98,7 +107,9 @@ def install() -> None:
 __all__ = [
     "SeedReport",
     "distribution_settle_reads",
+    "findings_imported_v2_event",
     "install",
+    "put_ocsf_finding",
     "reset_distribution_settle_reads",
     "seed_from_waf_log",
     "seed_rate_limited",
