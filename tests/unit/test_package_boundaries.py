@@ -31,7 +31,7 @@ RUNTIME = Path(edgeguard.__file__).resolve().parent
 TOOLS = Path(edgeguard_tools.__file__).resolve().parent
 FOUNDATION = {"clock", "config", "errors", "idempotency", "__init__"}
 # Capabilities any other may use: decisions (the decision every path produces) and the
-# alert every automation publishes.
+# alert every automation publishes (with its digest).
 SHARED = {"decisions", "notify.alert"}
 BLOCKED = ("moto", "yaml", "edgeguard_tools", "pytest", "hypothesis", "responses")
 
@@ -63,12 +63,13 @@ def imports_of(path: Path) -> set[str]:
 
 def unit_of(module: str) -> str:
     """The import unit of a runtime module: its capability (``waf``), a foundation
-    module (``config``), or ``notify.alert`` (a shared leaf inside notify)."""
+    module (``config``), or ``notify.alert`` (a shared leaf inside notify: the alert and
+    its digest, ``notify.digest``)."""
     parts = module.split(".")[1:]
     if not parts:
         return "__init__"
-    if parts[:2] == ["notify", "alert"]:
-        return "notify.alert"
+    if parts[:2] in (["notify", "alert"], ["notify", "digest"]):
+        return "notify.alert"  # the alert and its digest are one shared leaf
     return parts[0]
 
 
@@ -242,7 +243,12 @@ def test_tools_and_runtime_only_import_one_way() -> None:
 
 
 def test_handlers_enter_their_capability_through_its_service_module() -> None:
-    allowed_shared = {"edgeguard.decisions", "edgeguard.idempotency", "edgeguard.notify.alert"}
+    allowed_shared = {
+        "edgeguard.decisions",
+        "edgeguard.idempotency",
+        "edgeguard.notify.alert",
+        "edgeguard.notify.digest",
+    }
     offenders = {}
     for app in sorted((ROOT / "functions").glob("*/app.py")):
         modules = {

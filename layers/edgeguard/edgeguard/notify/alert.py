@@ -79,20 +79,37 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def publish(sns_client: SNSClient, topic_arn: str, alert: Alert) -> str:
-    """Publish an alert: JSON for Lambda subscribers, readable text for email.
+def message_body(alert: Alert) -> str:
+    """The ``Message`` parameter ``publish`` sends: a JSON object whose ``default`` is the
+    JSON alert (Lambda subscribers) and ``email`` the text rendering.
 
-    Uses ``MessageStructure="json"`` (``default`` = the JSON alert, ``email`` = the
-    text). Returns the SNS MessageId; botocore ClientError propagates.
+    Its UTF-8 size counts against SNS's 256 KB message limit ("Amazon SNS API Reference:
+    Publish", Message constraints); ``edgeguard.notify.digest.fit`` keeps it under.
     """
     message = {
         "default": json.dumps(alert.to_dict(), default=str),
         "email": alert.to_text(),
     }
+    return json.dumps(message)
+
+
+def publish(sns_client: SNSClient, topic_arn: str, alert: Alert) -> str:
+    """Publish an alert: JSON for Lambda subscribers, readable text for email.
+
+    The alert is first made to fit SNS's message size (``edgeguard.notify.digest.fit``:
+    long lists are summarised, never dropped silently), so every automation is safe from
+    the 256 KB limit. Uses ``MessageStructure="json"`` (``default`` = the JSON alert,
+    ``email`` = the text). Returns the SNS MessageId; botocore ClientError propagates.
+    """
+    # digest builds on this module; imported here so that this module stays importable
+    # first (digest and alert are one shared leaf, see docs/alerts.md).
+    from edgeguard.notify.digest import fit  # noqa: PLC0415
+
+    fitted = fit(alert)
     response = sns_client.publish(
         TopicArn=topic_arn,
-        Subject=alert.subject(),
+        Subject=fitted.subject(),
         MessageStructure="json",
-        Message=json.dumps(message),
+        Message=message_body(fitted),
     )
     return str(response["MessageId"])
