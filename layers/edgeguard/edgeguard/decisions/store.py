@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import random
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,7 +46,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 AUDIT_RETENTION = timedelta(days=7)
-MAX_WRITE_ATTEMPTS = 8
+# Optimistic writes that lose to another writer wait a random time up to a ceiling that
+# doubles per attempt ("full jitter", AWS Architecture Blog: "Exponential Backoff And
+# Jitter"): 20 ms, 40 ms, ... up to 1 s; 16 attempts wait at most about 11 s in all.
+MAX_WRITE_ATTEMPTS = 16
+BACKOFF_BASE_SECONDS = 0.02
+BACKOFF_CAP_SECONDS = 1.0
 
 
 class DynamoDecisionStore:
@@ -98,19 +105,30 @@ class DynamoDecisionStore:
 
     # ------------------------------------------------------------- writing
     def record(self, request: DecisionRequest, now: datetime | None = None) -> RecordOutcome:
-        """Normalise, refuse what policy forbids, then merge into the table (see merge)."""
+        """Normalise, refuse what policy forbids, then merge into the table (see merge).
+
+        A write that loses to a concurrent writer re-reads and retries after a jittered
+        exponential backoff (at most ``MAX_WRITE_ATTEMPTS``).
+
+        Raises:
+            RuntimeError: the item changed under every attempt.
+            botocore.exceptions.ClientError: any other DynamoDB error.
+        """
         prepared = prepare(request, self.policy)
         if isinstance(prepared, RecordOutcome):
             return prepared
         value, scope = prepared
         now = now or utcnow()
-        for _ in range(MAX_WRITE_ATTEMPTS):
+        for attempt in range(MAX_WRITE_ATTEMPTS):
             existing, version = self._read(value, request.action)
             decision, status = merge(
                 existing, request, value=value, scope=scope, now=now, escalation=self.escalation
             )
             if self._write(decision, version):
                 return RecordOutcome(status, decision)
+            if attempt + 1 < MAX_WRITE_ATTEMPTS:  # another writer won: back off, re-read
+                ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+                time.sleep(random.uniform(0, ceiling))
         raise RuntimeError(f"decision for {value} kept changing under {MAX_WRITE_ATTEMPTS} writes")
 
     def remove(

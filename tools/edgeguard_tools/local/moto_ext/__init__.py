@@ -39,6 +39,10 @@ S3 (``s3.py``)
 - Event notifications encoded ``/`` in object keys and lacked userIdentity,
   requestParameters, responseElements and the sequencer -> AWS's record shape.
 
+DynamoDB (``dynamodb.py``)
+- Concurrent requests (threads) were not atomic: a GetItem could see an item an
+  UpdateItem had created but not yet filled in -> one request at a time.
+
 Secrets Manager (``secretsmanager.py``)
 - UpdateSecretVersionStage moved AWSCURRENT but GetSecretValue kept answering the
   old version -> the default version follows the AWSCURRENT label.
@@ -70,6 +74,7 @@ from __future__ import annotations
 
 from edgeguard_tools.local.moto_ext import (
     cloudfront,
+    dynamodb,
     s3,
     secretsmanager,
     securityhub,
@@ -102,6 +107,7 @@ def install() -> None:
     wafv2_writes.install()
     secretsmanager.install()
     s3.install()
+    dynamodb.install()
 
 
 __all__ = [
