@@ -32,7 +32,9 @@ moto_ext.install()
 @pytest.fixture
 def telegram():
     """A running local Telegram Bot API stand-in on 127.0.0.1."""
-    with TelegramStandIn(token="123456789:AAH-secret-token-value-xyz", chat_ids=("42",)) as server:
+    with TelegramStandIn(
+        token="123456789:AAH-secret-token-value-xyz-12345678", chat_ids=("42",)
+    ) as server:
         yield server
 
 

@@ -75,7 +75,9 @@ def test_wrong_chat_fails_fast_naming_the_cause(telegram):
 
 
 def test_wrong_token_fails_fast_without_showing_it(telegram):
-    client = TelegramClient(token="1:WRONG-token", chat_id="42", api_base=telegram.base_url)
+    client = TelegramClient(
+        token="1:WRONG-token-" + "x" * 23, chat_id="42", api_base=telegram.base_url
+    )
     with pytest.raises(TelegramRejected, match="Unauthorized") as caught:
         client.send_message("x")
     assert "WRONG-token" not in str(caught.value)
@@ -93,7 +95,7 @@ def test_server_gone_is_a_retryable_connection_failure(telegram):
     base = telegram.base_url
     telegram.stop()
     client = TelegramClient(
-        token="t", chat_id="42", api_base=base, max_attempts=2, base_backoff=0.01
+        token=telegram.token, chat_id="42", api_base=base, max_attempts=2, base_backoff=0.01
     )
     with pytest.raises(TelegramUnavailable, match="connection failed"):
         client.send_message("x")

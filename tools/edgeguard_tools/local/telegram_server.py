@@ -29,12 +29,18 @@ MESSAGE_LIMIT = 4096
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted answer: ``status`` with an optional retry_after, or a delay first."""
+    """One scripted answer: ``status`` with an optional retry_after, or a delay first.
+
+    ``retry_after`` is sent as given (any JSON value: Telegram documents an integer, the
+    client must survive anything); ``parameters`` replaces the whole ``parameters`` object
+    (e.g. ``{"retry_after": None}`` sends JSON null).
+    """
 
     status: int = 200
-    retry_after: int | None = None
+    retry_after: Any = None
     delay: float = 0.0
     description: str | None = None
+    parameters: Any = None
 
 
 class _EntityChecker(HTMLParser):
@@ -78,7 +84,7 @@ class TelegramStandIn(LoopbackServer):
 
     def __init__(
         self,
-        token: str = "123456:LOCAL-STAND-IN",  # noqa: S107 - the stand-in's own fake token
+        token: str = "123456:LOCAL-STAND-IN-00000000000000000000",  # noqa: S107 - the stand-in's own fake token
         chat_ids: tuple[str, ...] = ("42",),
     ) -> None:
         super().__init__()
@@ -127,7 +133,7 @@ class TelegramStandIn(LoopbackServer):
         if fault.status == 429:
             return (
                 429,
-                _error(429, "Too Many Requests: retry after", fault.retry_after),
+                _error(429, "Too Many Requests: retry after", fault.retry_after, fault.parameters),
                 fault.delay,
             )
         if fault.status != 200:
@@ -166,7 +172,9 @@ class TelegramStandIn(LoopbackServer):
         return 200, {"ok": True, "result": message}
 
 
-def _error(code: int, description: str | None, retry_after: int | None = None) -> dict[str, Any]:
+def _error(
+    code: int, description: str | None, retry_after: Any = None, parameters: Any = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "ok": False,
         "error_code": code,
@@ -174,4 +182,6 @@ def _error(code: int, description: str | None, retry_after: int | None = None) -
     }
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
+    if parameters is not None:
+        body["parameters"] = parameters
     return body

@@ -13,6 +13,7 @@ from edgeguard.notify.telegram_client import (
     DEFAULT_API_BASE,
     TelegramClient,
     TelegramError,  # noqa: F401 - the handler counts it
+    check_token,
 )
 from edgeguard.notify.telegram_format import render
 
@@ -101,7 +102,8 @@ def deliver(
     seconds before it runs out. ``token_provider`` is called only when a chat id is set.
 
     Raises:
-        TelegramRejected: Telegram refused a message (bad chat or token): no retry helps.
+        TelegramRejected: Telegram refused a message (bad chat or token), or the token in
+            the secret is malformed (``check_token``): no retry helps.
         TelegramUnavailable: Telegram kept failing until the time budget ran out.
     """
     messages = sns_messages(event)
@@ -113,6 +115,7 @@ def deliver(
     if not token:
         report.skipped_reason = "the bot token secret is empty: fill it in (see README)"
         return report
+    check_token(token)
     client = client_factory(token=token, chat_id=settings.chat_id, api_base=settings.api_base)
     deadline = None
     if remaining_seconds is not None:

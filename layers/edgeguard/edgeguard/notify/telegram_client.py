@@ -1,17 +1,25 @@
 """A small Telegram Bot API client for sendMessage, with a retry policy fit for Lambda.
 
-- 429 waits ``parameters.retry_after`` seconds, if that fits the time budget;
+- 429 waits ``parameters.retry_after`` seconds, if that fits the time budget (a value
+  that is not a finite number of seconds >= 0 -- -1, "soon", null -- counts as 1 s; at
+  most ``max_retry_after`` is waited, a longer one ends the retries);
 - 5xx, timeouts and connection errors retry with exponential backoff and jitter;
 - 400/401/403/404 fail at once with Telegram's description of the cause.
 
 The token is part of the request URL, so no error raised here ever carries the URL
-or the text of an underlying exception that might; messages name the cause only.
+or the text of an underlying exception that might; messages name the cause only, and
+any text that reaches a message is scrubbed of the token. A token that is not shaped
+like BotFather's (``<digits>:<35 URL-safe characters>``, "Telegram Bot API:
+Authorizing your bot") is refused before any URL is built with it: whitespace in it
+would otherwise make http.client raise InvalidURL with the URL in the message.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
+import re
 import socket
 import time
 import urllib.error
@@ -23,6 +31,7 @@ from typing import Any
 from edgeguard.errors import EdgeguardError
 
 DEFAULT_API_BASE = "https://api.telegram.org"
+TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{35}")
 
 
 class TelegramError(EdgeguardError, RuntimeError):
@@ -37,6 +46,33 @@ class TelegramUnavailable(TelegramError):
     """Telegram kept failing or rate-limiting until the time budget ran out: retry later."""
 
 
+def check_token(token: str) -> None:
+    """Refuse a bot token not shaped ``<digits>:<35 of A-Z a-z 0-9 _ ->`` (BotFather's form).
+
+    Raises:
+        TelegramRejected: the token is malformed; the message says how, never the token.
+    """
+    if not TOKEN_SHAPE.fullmatch(token):
+        raise TelegramRejected(
+            f"the bot token is malformed ({len(token)} characters; expected "
+            "<digits>:<35 URL-safe characters>, as BotFather issues it): check the secret"
+        )
+
+
+def retry_after_seconds(parameters: Any, default: float = 1.0) -> float:
+    """Seconds a 429 asks to wait: ``parameters.retry_after`` when it is a finite number
+    >= 0 (or a string of one), else ``default``. Never raises ("Telegram Bot API:
+    ResponseParameters")."""
+    raw = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    if isinstance(raw, bool) or raw is None:
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return value if math.isfinite(value) and value >= 0 else default
+
+
 @dataclass
 class TelegramClient:
     """Sends HTML messages to one chat."""
@@ -48,9 +84,14 @@ class TelegramClient:
     max_attempts: int = 6
     base_backoff: float = 0.5
     max_backoff: float = 8.0
+    max_retry_after: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     attempts_made: int = 0
+
+    def __post_init__(self) -> None:
+        """Refuse a malformed token at once (see ``check_token``)."""
+        check_token(self.token)
 
     def send_message(self, text: str, deadline: float | None = None) -> dict[str, Any]:
         """Send one message; ``deadline`` is a ``clock()`` value the retries must finish by.
@@ -77,13 +118,15 @@ class TelegramClient:
             if status == 200 and body.get("ok"):
                 result = body.get("result")
                 return result if isinstance(result, dict) else {}
-            description = str(body.get("description") or cause or f"HTTP {status}")
+            description = self._scrub(str(body.get("description") or cause or f"HTTP {status}"))
             if status in (400, 401, 403, 404):
                 raise TelegramRejected(f"Telegram refused sendMessage ({status}): {description}")
             if status == 429:
-                params = body.get("parameters") or {}
-                wait = float(params.get("retry_after", 1) if isinstance(params, dict) else 1)
+                wait = retry_after_seconds(body.get("parameters"))
                 last_cause = f"rate limited by Telegram (retry_after={wait:g}s)"
+                if wait > self.max_retry_after:
+                    last_cause += f"; longer than {self.max_retry_after:g}s, not waited"
+                    break
             else:
                 wait = min(self.max_backoff, self.base_backoff * 2 ** (attempt - 1))
                 wait *= random.uniform(0.5, 1.0)
@@ -124,6 +167,12 @@ class TelegramClient:
             return 0, {}, f"connection failed ({type(reason).__name__})"
         except OSError as error:
             return 0, {}, f"connection failed ({type(error).__name__})"
+        except Exception as error:  # e.g. http.client.InvalidURL: its text holds the URL
+            return 0, {}, f"request failed ({type(error).__name__})"
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the token (or the URL path that carries it)."""
+        return text.replace(self.token, "<token>") if self.token else text
 
 
 def _parse(raw: bytes) -> dict[str, Any]:
