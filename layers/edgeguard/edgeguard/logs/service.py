@@ -4,6 +4,12 @@ Each SQS record carries one S3 event notification (possibly several objects) or
 S3's ``s3:TestEvent`` (ignored). A record whose object cannot be read or
 decompressed fails alone (partial batch response); SQS retries it and, after
 ``maxReceiveCount``, moves it to the dead-letter queue.
+
+Alerts are never lost to a retry: every new decision is recorded as pending for its
+file (``StateStore.add_pending``) before the file's clients are marked decided; the
+"log-ban" alert is built from all pending entries of the file and they are cleared only
+once SNS accepted it. If publishing fails, the record fails, and SQS's retry (which
+finds every client already decided) still announces them. See docs/alerts.md.
 """
 
 from __future__ import annotations
@@ -11,15 +17,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
+from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, optional, require
-from edgeguard.decisions import DecisionSink
+from edgeguard.decisions import DecisionRequest, DecisionSink, RecordOutcome
 from edgeguard.logs.analyzer import FileReport, analyze_object
 from edgeguard.logs.settings import DetectionSettings, SettingsError
 from edgeguard.logs.state import (
     DynamoStateStore,  # noqa: F401 - the handler builds it
+    Pending,
     StateStore,
 )
 from edgeguard.notify.alert import Alert, publish
@@ -106,48 +115,96 @@ def process_record(body: str, deps: Dependencies) -> list[FileReport]:
     """Analyze every object of one SQS record; raises (failing this record only) on read errors.
 
     Returns one FileReport per object and publishes a "log-ban" alert for each object
-    that created or extended decisions. Raises whatever GetObject, ``analyze_object``
-    or ``s3_objects`` raise (ClientError, CorruptObject, UnknownFormat, ...).
+    with decisions not yet announced (this attempt's new or extended decisions, and
+    those of an earlier attempt whose alert failed). Raises whatever GetObject,
+    ``analyze_object``, ``s3_objects``, the state store or SNS Publish raise
+    (ClientError, CorruptObject, UnknownFormat, ...).
     """
     reports = []
+    announcing = deps.sns is not None and bool(deps.alerts_topic_arn)
     for bucket, key, file_id in s3_objects(body):
         data = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        sink = PendingSink(deps.sink, deps.store, file_id) if announcing else deps.sink
         report = analyze_object(
             data,
             key,
             settings=deps.settings,
             store=deps.store,
-            sink=deps.sink,
+            sink=sink,
             file_id=file_id,
             skip_sources=deps.skip_sources,
         )
         reports.append(report)
-        _alert(report, deps)
+        if announcing:
+            _announce(report, file_id, deps)
     return reports
 
 
+_NEW = ("created", "extended")
 _DONE = {"ban": "banned", "captcha": "sent to CAPTCHA", "count": "counted (dry run)"}
 
 
-def _alert(report: FileReport, deps: Dependencies) -> None:
-    new = [o for o in report.outcomes if o.result.status in ("created", "extended")]
-    if not new or deps.sns is None or not deps.alerts_topic_arn:
-        return
-    clients = [
-        f"{o.result.decision.value} ({o.verdict.scenario})" for o in new if o.result.decision
-    ]
-    alert = Alert(
+@dataclass
+class PendingSink:
+    """A DecisionSink that records each new or extended decision as pending for a file.
+
+    ``analyze_object`` marks a client decided only after ``record`` returned, so every
+    decided client of the file is pending until its alert is published.
+    """
+
+    inner: DecisionSink
+    store: StateStore
+    file_id: str
+
+    def record(self, request: DecisionRequest, now: datetime | None = None) -> RecordOutcome:
+        """Record through ``inner``; a created or extended decision becomes pending."""
+        outcome = self.inner.record(request, now)
+        if outcome.status in _NEW and outcome.decision is not None:
+            entry = Pending(
+                value=outcome.decision.value,
+                action=outcome.decision.action,
+                scenario=request.reason,
+                status=outcome.status,
+                source=str(request.details.get("source", "")),
+                sample=str(request.details.get("sample", "")),
+            )
+            self.store.add_pending(self.file_id, entry, now or utcnow())
+        return outcome
+
+
+def ban_alert(pending: list[Pending], report: FileReport) -> Alert:
+    """The "log-ban" alert for a file's pending decisions (clients as ``value (scenario)``,
+    so the digest counts them per scenario when it has to summarise)."""
+    actions = sorted({p.action for p in pending})
+    done = _DONE.get(actions[0], "decided") if len(actions) == 1 else "decided"
+    this_attempt = {
+        (o.result.decision.value, o.request.action, o.verdict.scenario)
+        for o in report.outcomes
+        if o.result.decision
+    }
+    earlier = sum(1 for p in pending if (p.value, p.action, p.scenario) not in this_attempt)
+    fields: dict[str, Any] = {
+        "clients": [f"{p.value} ({p.scenario})" for p in pending],
+        "object": report.key,
+        "lines": report.lines,
+        "samples": [p.sample for p in pending if p.sample][:10],
+    }
+    if earlier:
+        fields["from_earlier_attempt"] = earlier
+    return Alert(
         kind="log-ban",
-        title=f"{len(new)} client(s) {_DONE[new[0].request.action]} from {report.format} logs",
+        title=f"{len(pending)} client(s) {done} from {report.format} logs",
         severity="medium",
-        fields={
-            "clients": clients,
-            "object": report.key,
-            "lines": report.lines,
-            "samples": [o.request.details.get("sample", "") for o in new][:10],
-        },
+        fields=fields,
     )
-    publish(deps.sns, deps.alerts_topic_arn, alert)
+
+
+def _announce(report: FileReport, file_id: str, deps: Dependencies) -> None:
+    pending = deps.store.pending(file_id)
+    if not pending or deps.sns is None:
+        return
+    publish(deps.sns, deps.alerts_topic_arn, ban_alert(pending, report))
+    deps.store.clear_pending(file_id, pending)
 
 
 def record_handler_for(deps: Dependencies, sink_reports: list[FileReport]) -> Callable[[Any], None]:

@@ -12,12 +12,20 @@ while it is active.
 DynamoDB layout (table DetectionStateTable): pk ``source|client|scenario``, sk
 file id (``#decided`` for the marker); ``counts`` = "base offset:n offset:n ...";
 ``expires_at`` (TTL) two days after the newest event or now, whichever is later.
+
+Decided but not yet announced: before a key is marked decided, the new decision is
+recorded as *pending* for the file (pk ``announce|<file id>``, sk
+``value|action|scenario``, ``entry`` = JSON of ``Pending``). The alert is built from
+every pending entry of the file and the entries are cleared only after SNS accepted it,
+so an SQS retry of a file whose alert failed announces what the failed attempt decided
+(see docs/alerts.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -52,6 +60,37 @@ def split_key(key: str) -> tuple[str, str, str]:
     return source, client, scenario
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A decision the analyzer made for a file and has not announced yet.
+
+    ``value`` the decided CIDR, ``action`` (ban, captcha, count), ``scenario``, ``status``
+    (created or extended), ``source`` (log format), ``sample`` (an offending request).
+    """
+
+    value: str
+    action: str
+    scenario: str
+    status: str
+    source: str = ""
+    sample: str = ""
+
+    @property
+    def key(self) -> str:
+        """``value|action|scenario``: one entry per decision and scenario."""
+        return f"{self.value}|{self.action}|{self.scenario}"
+
+    def to_json(self) -> str:
+        """The entry as stored (JSON object)."""
+        return json.dumps(self.__dict__, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Pending:
+        """The entry ``to_json`` wrote. Raises ValueError or TypeError on anything else."""
+        data = json.loads(text)
+        return cls(**{name: str(data[name]) for name in cls.__dataclass_fields__})
+
+
 class StateStore(Protocol):
     """Where contributions and decided markers live (DynamoDB, or memory offline)."""
 
@@ -68,6 +107,15 @@ class StateStore(Protocol):
 
     def mark_decided(self, key: str, until: datetime) -> None:
         """Remember that ``key`` is decided until ``until`` (never shortened)."""
+
+    def add_pending(self, file_id: str, entry: Pending, now: datetime) -> None:
+        """Record ``entry`` as decided for ``file_id`` and not yet announced."""
+
+    def pending(self, file_id: str) -> list[Pending]:
+        """Every entry of ``file_id`` not yet announced (any earlier attempt's too)."""
+
+    def clear_pending(self, file_id: str, entries: Sequence[Pending]) -> None:
+        """Forget ``entries`` of ``file_id``: they were announced."""
 
 
 def _contributions(observations: pl.DataFrame) -> dict[str, list[tuple[int, int]]]:
@@ -92,6 +140,7 @@ class MemoryStateStore:
 
     items: dict[str, dict[str, list[tuple[int, int]]]] = field(default_factory=dict)
     markers: dict[str, datetime] = field(default_factory=dict)
+    unannounced: dict[str, dict[str, Pending]] = field(default_factory=dict)
 
     def merge(self, file_id: str, observations: pl.DataFrame, now: datetime) -> pl.DataFrame:
         """See ``StateStore.merge``; contributions are kept in ``items``."""
@@ -110,6 +159,20 @@ class MemoryStateStore:
     def mark_decided(self, key: str, until: datetime) -> None:
         """See ``StateStore.mark_decided``; keeps the later of the two times."""
         self.markers[key] = max(until, self.markers.get(key, until))
+
+    def add_pending(self, file_id: str, entry: Pending, now: datetime) -> None:
+        """See ``StateStore.add_pending``."""
+        self.unannounced.setdefault(file_id, {})[entry.key] = entry
+
+    def pending(self, file_id: str) -> list[Pending]:
+        """See ``StateStore.pending``."""
+        return list(self.unannounced.get(file_id, {}).values())
+
+    def clear_pending(self, file_id: str, entries: Sequence[Pending]) -> None:
+        """See ``StateStore.clear_pending``."""
+        kept = self.unannounced.get(file_id, {})
+        for entry in entries:
+            kept.pop(entry.key, None)
 
 
 def encode(counts: list[tuple[int, int]]) -> str:
@@ -158,8 +221,7 @@ class DynamoStateStore:
             botocore.exceptions.ClientError: any DynamoDB error.
         """
         grouped = _contributions(observations)
-        if len(file_id) > 400:  # sort keys stop at 1,024 bytes; S3 keys can be that long
-            file_id = hashlib.sha256(file_id.encode()).hexdigest()
+        file_id = _short_id(file_id)
         requests: list[WriteRequestTypeDef] = []
         for key, counts in grouped.items():
             newest = max(ts for ts, _ in counts)
@@ -221,6 +283,43 @@ class DynamoStateStore:
                 ExpressionAttributeValues={":u": {"N": str(stamp)}},
             )
 
+    def add_pending(self, file_id: str, entry: Pending, now: datetime) -> None:
+        """Put ``entry`` under pk ``announce|<file id>`` (TTL: 2 days after ``now``).
+
+        A put of the same entry again overwrites it. ClientError propagates.
+        """
+        self.client.put_item(
+            TableName=self.table,
+            Item={
+                "pk": {"S": _announce_pk(file_id)},
+                "sk": {"S": entry.key},
+                "entry": {"S": entry.to_json()},
+                "expires_at": {"N": str(int(now.timestamp() + RETENTION.total_seconds()))},
+            },
+        )
+
+    def pending(self, file_id: str) -> list[Pending]:
+        """Every pending entry of ``file_id`` (a strongly consistent query).
+
+        An entry that cannot be read is skipped (it was written by this code; TTL
+        removes it). ClientError propagates.
+        """
+        entries = []
+        for item in self._query(_announce_pk(file_id)):
+            with contextlib.suppress(KeyError, ValueError, TypeError):
+                entries.append(Pending.from_json(item["entry"]["S"]))
+        return entries
+
+    def clear_pending(self, file_id: str, entries: Sequence[Pending]) -> None:
+        """Delete the entries (BatchWriteItem, 25 per call). Raises like ``merge``."""
+        pk = _announce_pk(file_id)
+        self._batch_write(
+            [
+                {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": entry.key}}}}
+                for entry in entries
+            ]
+        )
+
     def _query(self, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
@@ -248,3 +347,16 @@ class DynamoStateStore:
                 time.sleep(min(0.05 * 2**attempt, 1.0))
             if pending:
                 raise RuntimeError(f"DynamoDB left {len(pending)} state writes unprocessed")
+
+
+def _short_id(file_id: str) -> str:
+    """``file_id``, or its SHA-256 hex digest when over 400 characters (DynamoDB keys
+    stop at 1,024 bytes for a sort key and 2,048 for a partition key; S3 keys can be
+    1,024 bytes long)."""
+    if len(file_id) > 400:
+        return hashlib.sha256(file_id.encode()).hexdigest()
+    return file_id
+
+
+def _announce_pk(file_id: str) -> str:
+    return f"announce|{_short_id(file_id)}"
