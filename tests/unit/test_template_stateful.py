@@ -116,6 +116,25 @@ EXPECTED: dict[str, tuple[str, dict[str, Any]]] = {
         "AWS::Logs::LogGroup",
         {"LogGroupName": _sub("/aws/vendedlogs/states/edgeguard-${Environment}-respond")},
     ),
+    **{
+        f"{function}FunctionLogGroup": (
+            "AWS::Logs::LogGroup",
+            {"LogGroupName": _sub(f"/edgeguard/${{Environment}}/lambda/{name}")},
+        )
+        for function, name in (
+            ("Notifier", "notifier"),
+            ("PrefixListLookup", "prefix-list-lookup"),
+            ("OriginSecretRotation", "origin-secret-rotation"),
+            ("IpSetSync", "ipset-sync"),
+            ("LogAnalyzer", "log-analyzer"),
+            ("GuardDutyBlock", "guardduty-block"),
+            ("SecurityHubBlock", "securityhub-block"),
+            ("AlarmCollect", "alarm-collect"),
+            ("AlarmRecord", "alarm-record"),
+            ("TrailGuard", "trail-guard"),
+            ("Respond", "respond"),
+        )
+    },
 }
 
 
