@@ -109,3 +109,11 @@ def test_multibyte_text_is_measured_in_bytes() -> None:
 def test_an_impossible_budget_is_a_clear_error() -> None:
     with pytest.raises(DoesNotFit, match="does not fit"):
         fit(Alert(kind="k", title="t" * 1000, fields={"a": "b" * 1000}), limit_bytes=100)
+
+
+def test_the_alarm_state_machines_publication_fits_too() -> None:
+    from edgeguard.alarms.record import sns_publication  # noqa: PLC0415
+
+    message = sns_publication(ban_alert(6000))["Message"]
+    assert len(message.encode()) <= DEFAULT_LIMIT_BYTES
+    assert json.loads(json.loads(message)["default"])["fields"]["clients_total"] == 6000

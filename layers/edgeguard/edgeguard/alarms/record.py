@@ -7,14 +7,14 @@ The alerts are returned ready for the state machine's SNS publish step
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from edgeguard import fields
 from edgeguard.decisions import DecisionRequest, DecisionSink
-from edgeguard.notify.alert import Alert
+from edgeguard.notify.alert import Alert, message_body
+from edgeguard.notify.digest import fit
 
 _LIST_LIMIT = 100
 
@@ -35,13 +35,10 @@ class AlarmSettings:
 
 
 def sns_publication(alert: Alert) -> dict[str, str]:
-    """What ``publish`` sends, as parameters for the Step Functions SNS integration."""
-    return {
-        "Subject": alert.subject(),
-        "Message": json.dumps(
-            {"default": json.dumps(alert.to_dict(), default=str), "email": alert.to_text()}
-        ),
-    }
+    """What ``publish`` sends, as parameters for the Step Functions SNS integration:
+    the alert made to fit SNS's 256 KB (``edgeguard.notify.digest.fit``)."""
+    fitted = fit(alert)
+    return {"Subject": fitted.subject(), "Message": message_body(fitted)}
 
 
 def nothing_to_do(collected: dict[str, Any]) -> dict[str, str]:
