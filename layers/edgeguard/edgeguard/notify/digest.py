@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from edgeguard.clock import utcnow
+from edgeguard.errors import EdgeguardError
 from edgeguard.notify.alert import Alert, message_body, publish
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ _REASON_SUFFIX = re.compile(r"\(([^()]+)\)\s*$")
 _GROUP_KEYS = ("scenario", "reason")
 
 
-class DoesNotFit(ValueError):
+class DoesNotFit(EdgeguardError, ValueError):
     """Even the smallest summary of the alert is larger than the byte budget."""
 
 
