@@ -128,6 +128,7 @@ EXPECTED: dict[str, tuple[str, dict[str, Any]]] = {
             ("IpSetSync", "ipset-sync"),
             ("LogAnalyzer", "log-analyzer"),
             ("GuardDutyBlock", "guardduty-block"),
+            ("OcsfBlock", "ocsf-block"),
             ("SecurityHubBlock", "securityhub-block"),
             ("AlarmCollect", "alarm-collect"),
             ("AlarmRecord", "alarm-record"),
