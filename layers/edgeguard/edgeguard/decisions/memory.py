@@ -14,6 +14,7 @@ from edgeguard.clock import utcnow
 from edgeguard.decisions import rules
 from edgeguard.decisions.model import (
     ACTIONS,
+    ActiveRead,
     Decision,
     DecisionRequest,
     InvalidValue,
@@ -83,3 +84,7 @@ class MemoryStore:
         """Decisions with ``expires_at > now``."""
         moment = now or utcnow()
         return [d for d in self.decisions.values() if d.active(moment)]
+
+    def read_active(self, now: datetime | None = None) -> ActiveRead:
+        """``active(now)``; the memory store holds only Decisions, so none is unreadable."""
+        return ActiveRead(self.active(now))

@@ -98,6 +98,34 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A stored item that cannot be read as a decision (and so is never enforced).
+
+    ``key`` names the item as the table holds it (``value|action``, truncated to 64
+    characters each); ``reason`` says what is wrong with it, for the operator.
+    """
+
+    key: str
+    reason: str
+
+
+class UnreadableDecision(EdgeguardError, ValueError):
+    """Raised for a stored item that is not a decision; ``unreadable`` says which and why."""
+
+    def __init__(self, unreadable: Unreadable) -> None:
+        super().__init__(f"decision item {unreadable.key}: {unreadable.reason}")
+        self.unreadable = unreadable
+
+
+@dataclass
+class ActiveRead:
+    """One read of the active decisions: the readable ones, and the items that were not."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class RecordOutcome:
     """What recording did: ``created`` (new, possibly escalated), ``extended`` (a longer
     expiry won), ``unchanged`` (the active decision already lasts longer) or ``refused``
@@ -137,4 +165,8 @@ class DecisionStore(DecisionSink, Protocol):
 
     def active(self, now: datetime | None = None) -> list[Decision]:
         """Decisions with ``expires_at > now``."""
+        ...
+
+    def read_active(self, now: datetime | None = None) -> ActiveRead:
+        """The active decisions, and the active items that cannot be read (and why)."""
         ...

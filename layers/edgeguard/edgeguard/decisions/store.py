@@ -26,10 +26,14 @@ from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, duration, integer, optional, require
 from edgeguard.decisions.model import (
     ACTIONS,
+    SCOPES,
+    ActiveRead,
     Decision,
     DecisionRequest,
     InvalidValue,
     RecordOutcome,
+    Unreadable,
+    UnreadableDecision,
 )
 from edgeguard.decisions.rules import (
     BanPolicy,
@@ -161,12 +165,37 @@ class DynamoDecisionStore:
         return [_from_item(item) for page in pages for item in page.get("Items", [])]
 
     def active(self, now: datetime | None = None) -> list[Decision]:
-        """Decisions with expires_at > now, whatever TTL has or has not deleted yet."""
-        return list(self.iter_active(now))
+        """Decisions with expires_at > now, whatever TTL has or has not deleted yet.
+
+        Items that cannot be read are left out; ``read_active`` also says which they are.
+        """
+        return self.read_active(now).decisions
+
+    def read_active(self, now: datetime | None = None) -> ActiveRead:
+        """Every active decision, and every active-looking item that cannot be read.
+
+        One malformed item never hides the others: it lands in ``ActiveRead.unreadable``
+        with its key and the reason.
+        """
+        result = ActiveRead()
+        for item in self._active_items(now):
+            try:
+                result.decisions.append(_from_item(item))
+            except UnreadableDecision as error:
+                result.unreadable.append(error.unreadable)
+        return result
 
     def iter_active(self, now: datetime | None = None) -> Iterator[Decision]:
         """Active decisions one at a time (a paginated, consistent scan filtered on
-        ``expires_at > now``, epoch seconds)."""
+        ``expires_at > now``, epoch seconds).
+
+        Raises:
+            UnreadableDecision: an item cannot be read (``read_active`` skips it instead).
+        """
+        for item in self._active_items(now):
+            yield _from_item(item)
+
+    def _active_items(self, now: datetime | None) -> Iterator[Mapping[str, Any]]:
         epoch = math.floor((now or utcnow()).timestamp())
         pages = self.client.get_paginator("scan").paginate(
             TableName=self.table_name,
@@ -175,8 +204,7 @@ class DynamoDecisionStore:
             ConsistentRead=True,
         )
         for page in pages:
-            for item in page.get("Items", []):
-                yield _from_item(item)
+            yield from page.get("Items", [])
 
     # ------------------------------------------------------------ internals
     def _retention(self) -> timedelta:
@@ -245,31 +273,103 @@ def _to_item(decision: Decision) -> dict[str, dict[str, str]]:
     return item
 
 
+# The latest instant datetime can hold, in epoch seconds (9999-12-31T23:59:59Z): an
+# expires_at beyond it (e.g. 1e20) is not a time and makes the item unreadable.
+_LATEST_EPOCH = 253_402_300_799
+
+
+def _item_key(item: Mapping[str, Any]) -> str:
+    def part(name: str) -> str:
+        field = item.get(name)
+        raw = field.get("S") if isinstance(field, Mapping) else None
+        return str(raw)[:64] if raw is not None else f"<no {name}>"
+
+    return f"{part('value')}|{part('action')}"
+
+
 def _from_item(item: Mapping[str, Any]) -> Decision:
-    def text(name: str, default: str = "") -> str:
-        return str(item.get(name, {}).get("S", default))
+    """The Decision a DynamoDB item (low-level attribute-value form) holds.
 
-    def number(name: str, default: str = "0") -> int:
-        return int(float(item.get(name, {}).get("N", default)))
+    Required: ``value``, ``action`` (one of ACTIONS), ``created_at`` (ISO 8601 with a
+    zone), ``expires_at`` (epoch seconds, a number up to year 9999); ``scope`` (ip, range
+    or tenant, default ip), ``events`` and ``strikes`` (positive integers), ``details``
+    (JSON object) and ``updated_at`` are optional. The value itself is checked by its
+    user (the enforcer parses CIDRs and tenant ids).
 
-    updated = text("updated_at")
+    Raises:
+        UnreadableDecision: a required attribute is missing, of the wrong type or out of
+            range; the exception names the item's key and what is wrong.
+    """
+    try:
+        return _decode(item)
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
+        reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}"
+        if isinstance(error, KeyError):
+            reason = f"missing attribute {error}"
+        raise UnreadableDecision(Unreadable(_item_key(item), reason[:200])) from None
+
+
+def _one_of(name: str, found: str, allowed: tuple[str, ...]) -> str:
+    if found not in allowed:
+        raise ValueError(f"{name} {found[:32]!r} is not one of {', '.join(allowed)}")
+    return found
+
+
+def _decode(item: Mapping[str, Any]) -> Decision:
+    def text(name: str, default: str | None = None) -> str:
+        if name not in item and default is not None:
+            return default
+        value = item[name]["S"]
+        if not isinstance(value, str):
+            raise TypeError(name)
+        return value
+
+    def number(name: str, default: str | None = None) -> float:
+        if name not in item and default is not None:
+            return float(default)
+        found = float(item[name]["N"])
+        if not math.isfinite(found):
+            raise ValueError(f"{name} is not a finite number")
+        return found
+
+    def count(name: str) -> int:
+        found = number(name, "1")
+        if found < 1 or found != int(found):
+            raise ValueError(f"{name} must be a positive integer, not {found:g}")
+        return int(found)
+
+    def moment(name: str, raw: str) -> datetime:
+        parsed = datetime.fromisoformat(raw)
+        if parsed.tzinfo is None:
+            raise ValueError(f"{name} has no time zone")
+        return parsed
+
+    action = _one_of("action", text("action"), ACTIONS)
+    scope = _one_of("scope", text("scope", "ip"), SCOPES)
+    value = text("value")
+    if not value:
+        raise ValueError("value is empty")
+    expires = number("expires_at")
+    if not 0 <= expires <= _LATEST_EPOCH:
+        raise ValueError(f"expires_at {expires:g} is not a time (epoch seconds up to 9999)")
+    updated = text("updated_at", "")
     try:
         details = json.loads(text("details", "{}"))
     except ValueError:
         details = {}
     return Decision(
-        value=text("value"),
-        scope=text("scope", "ip"),  # type: ignore[arg-type]
-        action=text("action"),
-        origin=text("origin"),
-        reason=text("reason"),
-        created_at=datetime.fromisoformat(text("created_at")),
-        expires_at=datetime.fromtimestamp(number("expires_at"), UTC),
-        events=number("events", "1"),
+        value=value,
+        scope=scope,  # type: ignore[arg-type]
+        action=action,
+        origin=text("origin", ""),
+        reason=text("reason", ""),
+        created_at=moment("created_at", text("created_at")),
+        expires_at=datetime.fromtimestamp(int(expires), UTC),
+        events=count("events"),
         details=details if isinstance(details, dict) else {},
-        updated_at=datetime.fromisoformat(updated) if updated else None,
-        updated_by=text("updated_by"),
-        strikes=number("strikes", "1"),
-        lifted_by=text("lifted_by"),
-        lifted_reason=text("lifted_reason"),
+        updated_at=moment("updated_at", updated) if updated else None,
+        updated_by=text("updated_by", ""),
+        strikes=count("strikes"),
+        lifted_by=text("lifted_by", ""),
+        lifted_reason=text("lifted_reason", ""),
     )
