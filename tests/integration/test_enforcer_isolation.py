@@ -276,3 +276,37 @@ def test_property_an_address_active_before_and_after_is_in_a_set_after_every_wri
         fresh, _, _ = make(world)
         fresh.reconcile(decisions_of(after), now=T0)
         assert covered(entries(world, "BanIpV4")) == covered(after)
+
+
+# ------------------------------------------------------- capacity order
+def test_over_capacity_one_order_keeps_origin_then_events_then_expiry(world):
+    enforcer, _, _ = make(world, capacity=3)  # 2 shards x 3 = six places
+
+    def decided(n: int, origin: str, events: int, hours: int) -> Decision:
+        value = f"203.0.113.{n * 4}/32"  # never adjacent: one entry each
+        return Decision(
+            value, "ip", "ban", origin, "t", T0, T0 + timedelta(hours=hours), events=events
+        )
+
+    blocklist = [decided(n, "blocklist", 1000, 500) for n in range(4)]
+    manual = [decided(4, "manual", 1, 1), decided(5, "manual", 1, 1)]
+    findings = [decided(6, "guardduty", 1, 2), decided(7, "securityhub", 1, 2)]
+    wide_log = decided(8, "log", 50, 1)
+    later_log = decided(9, "log", 5, 10)
+    sooner_log = decided(10, "log", 5, 1)
+    hunt = decided(11, "hunt", 900, 300)
+    everything = [*blocklist, sooner_log, hunt, later_log, wide_log, *findings, *manual]
+
+    report = enforcer.reconcile(everything, now=T0)
+
+    kept = [*manual, *findings, wide_log, later_log]
+    assert entries(world, "BanIpV4") == sorted(d.value for d in kept)
+    dropped = [d.value for d in report.dropped]
+    assert dropped[:2] == [sooner_log.value, hunt.value]  # rank order, blocklist last
+    assert sorted(dropped[2:]) == sorted(d.value for d in blocklist)
+    (alert,) = alerts_seen(world)
+    why = alert["fields"]["not enforced (lowest-ranked first)"]
+    assert why[-1].startswith(f"{sooner_log.value}: ranks after the last kept by expiry")
+    assert any(
+        line.startswith(f"{hunt.value}: ranks after the last kept by origin") for line in why
+    )

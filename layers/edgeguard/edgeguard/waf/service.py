@@ -55,6 +55,7 @@ MAX_SHARDS = 4
 ENFORCED_IP_ACTIONS = ("ban", "captcha")
 OVERFLOW_ALERT_EVERY = timedelta(hours=1)
 INVALID_ALERT_ITEMS = 50
+OVERFLOW_ALERT_ITEMS = 50
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ class GroupReport:
     added: int = 0
     removed: int = 0
     dropped: list[Decision] = field(default_factory=list)
+    last_kept: Decision | None = None  # the lowest-ranked decision kept when some were dropped
     error: str = ""  # why this group's sets could not be written this run ("" = written)
 
 
@@ -413,6 +415,7 @@ class Enforcer:
         fitted = plan_ip_group(decisions, networks, exclusions, version, limit * len(refs))
         report.entries = len(fitted.entries)
         report.dropped = fitted.dropped
+        report.last_kept = fitted.last_kept
 
         def attempt() -> None:
             snapshots = [read_ip_set(self.waf, ref) for ref in refs]
@@ -468,6 +471,7 @@ class Enforcer:
         regexes = tenants.pack(template, (d.value for d in ranked[:keep]))
         report.entries = len(regexes)
         report.dropped = ranked[keep:]
+        report.last_kept = ranked[keep - 1] if keep and report.dropped else None
 
         def attempt() -> None:
             snapshot = read_regex_set(self.waf, ref)
@@ -504,14 +508,19 @@ class Enforcer:
         if not (self.sns and self.settings.alerts_topic_arn):
             return
         dropped = report.dropped
+        why = [
+            capacity.why_dropped(g.last_kept, d) for g in report.groups for d in reversed(g.dropped)
+        ]
         alert = Alert(
             kind="enforcement-capacity",
             title=f"{len(dropped)} decisions do not fit the WAF sets and are not enforced",
             severity="high",
             fields={
                 "groups": {g.group: len(g.dropped) for g in report.groups if g.dropped},
-                "not enforced (shortest-lived first)": [d.value for d in reversed(dropped)][:100],
-                "what to do": "raise BanShardsPerIpVersion, or shorten ban durations",
+                "order kept": "origin (manual > guardduty, securityhub > alarm > log > hunt > "
+                "blocklist), then more events, then later expiry",
+                "not enforced (lowest-ranked first)": why[:OVERFLOW_ALERT_ITEMS],
+                "what to do": "raise BanShardsPerIpVersion (up to 10), or shorten ban durations",
             },
         )
         publish(self.sns, self.settings.alerts_topic_arn, alert)
