@@ -310,3 +310,22 @@ def test_over_capacity_one_order_keeps_origin_then_events_then_expiry(world):
     assert any(
         line.startswith(f"{hunt.value}: ranks after the last kept by origin") for line in why
     )
+
+
+# ------------------------------------------------------------- 10 shards
+def test_ten_shards_per_version_from_the_template_hold_a_hundred_thousand_scattered():
+    with mock_aws():
+        world = create_world(shards=10)
+        env = function_environment(world, shards=10)
+        settings = EnforcerSettings.from_env(env)
+        assert [r.name for r in settings.ban_v4] == [
+            f"edgeguard-test-ban-v4-{n}" for n in range(1, 11)
+        ]
+        assert {r.arn for r in settings.ban_v6} == {
+            world.ip_sets[f"BanIpV6Shard{n}"] for n in range(1, 11)
+        }
+        enforcer = Enforcer(settings, boto3.client("wafv2"), retry=Retry(sleep=lambda _s: None))
+        scattered = [f"{ipaddress.IPv4Address(0x0B000000 + i * 7919)}/32" for i in range(100_000)]
+        report = enforcer.reconcile(decisions_of(scattered), now=T0)
+        assert report.dropped == []
+        assert len(entries(world, "BanIpV4")) == 100_000

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WAF_SET_LIMIT = 10_000
-MAX_SHARDS = 4
+MAX_SHARDS = 10
 ENFORCED_IP_ACTIONS = ("ban", "captcha")
 OVERFLOW_ALERT_EVERY = timedelta(hours=1)
 INVALID_ALERT_ITEMS = 50
@@ -75,7 +75,9 @@ class EnforcerSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EnforcerSettings:
-        """BAN_IPV4_SET_1..4 / BAN_IPV6_SET_1..4 (shard 1 required), CAPTCHA_IPV4_SET,
+        """BAN_IPV4_SET_1 / BAN_IPV6_SET_1 (shard 1's ARN, required) and BAN_IPV4_SHARD_IDS /
+        BAN_IPV6_SHARD_IDS (the WAF ids of shards 2..10, comma-separated, in order; a shard
+        N is named like shard 1 with ``-1`` replaced by ``-N``), CAPTCHA_IPV4_SET,
         CAPTCHA_IPV6_SET, ALLOW_IPV4_SET, ALLOW_IPV6_SET, TENANT_PATTERN_SET,
         TENANT_PATH_TEMPLATE, ALERTS_TOPIC_ARN: ARNs except the template; WAF_SCOPE
         (CLOUDFRONT or REGIONAL) overrides the scope the ARNs imply. IP_SET_CAPACITY
@@ -100,9 +102,16 @@ class EnforcerSettings:
                 raise ConfigError(f"environment variable {name}: {error}") from None
 
         def shards(version: int) -> tuple[SetRef, ...]:
-            found = [ref(f"BAN_IPV{version}_SET_1", required=True)]
-            found += [ref(f"BAN_IPV{version}_SET_{n}") for n in range(2, MAX_SHARDS + 1)]
-            return tuple(s for s in found if s is not None)
+            first = ref(f"BAN_IPV{version}_SET_1", required=True)
+            assert first is not None
+            name = f"BAN_IPV{version}_SHARD_IDS"
+            ids = [i.strip() for i in optional(name, "", environ).split(",") if i.strip()]
+            if len(ids) + 1 > MAX_SHARDS:
+                raise ConfigError(f"{name}: at most {MAX_SHARDS - 1} ids (shards 2..{MAX_SHARDS})")
+            try:
+                return (first, *(first.sibling(n, set_id) for n, set_id in enumerate(ids, 2)))
+            except ValueError as error:
+                raise ConfigError(f"environment variable {name}: {error}") from None
 
         template = optional("TENANT_PATH_TEMPLATE", "/account/{tenant}/", environ)
         try:
