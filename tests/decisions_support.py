@@ -65,8 +65,11 @@ class DecisionsWorld:
         return [self.ip_sets[f"BanIpV{version}Shard{n}"] for n in range(1, count + 1)]
 
 
-def create_world(shards: int = 2) -> DecisionsWorld:
+def create_world(shards: int = 2, with_indexes: bool = True) -> DecisionsWorld:
     """Inside mock_aws: the table, the IP sets, the tenant set and the alerts topic.
+
+    ``with_indexes=False`` creates the table as it was before its secondary indexes (an
+    upgrade test adds them with UpdateTable, as CloudFormation does).
 
     A queue subscribed to the topic lets tests read what was announced.
     """
@@ -77,12 +80,22 @@ def create_world(shards: int = 2) -> DecisionsWorld:
     dynamodb = boto3.client("dynamodb")
     table_props = resources["DecisionsTable"]["Properties"]
     table_name = _sub(table_props["TableName"])
+    key_schema = table_props["KeySchema"]
     created = dynamodb.create_table(
         TableName=table_name,
-        AttributeDefinitions=table_props["AttributeDefinitions"],
+        AttributeDefinitions=[
+            a
+            for a in table_props["AttributeDefinitions"]
+            if with_indexes or a["AttributeName"] in {k["AttributeName"] for k in key_schema}
+        ],
         KeySchema=table_props["KeySchema"],
         BillingMode=table_props["BillingMode"],
         StreamSpecification={"StreamEnabled": True, **table_props["StreamSpecification"]},
+        **(
+            {"GlobalSecondaryIndexes": table_props["GlobalSecondaryIndexes"]}
+            if with_indexes and "GlobalSecondaryIndexes" in table_props
+            else {}
+        ),
     )
     ttl = table_props["TimeToLiveSpecification"]
     dynamodb.update_time_to_live(

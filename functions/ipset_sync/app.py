@@ -29,13 +29,25 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # the run is idempotent and the table, not the event, is the truth.
     trigger = "stream" if event.get("Records") else event.get("source", "unknown")
     try:
-        report = ENFORCER.run(STORE)
+        report = ENFORCER.run(STORE, recent=_stream_keys(event))
     except GroupsFailed as failure:
         # Every group was tried; count what was done, then fail the invocation so the
         # function's Errors metric (and its alarm) fire.
         _count(failure.report, trigger)
         raise
     return _count(report, trigger)
+
+
+def _stream_keys(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(value, action) of every decision a DynamoDB stream batch names (none for the
+    schedule): the index may not show them yet, so they are read consistently."""
+    keys = []
+    for record in event.get("Records") or []:
+        found = record.get("dynamodb", {}).get("Keys", {})
+        value, action = found.get("value", {}).get("S"), found.get("action", {}).get("S")
+        if value and action:
+            keys.append((value, action))
+    return keys
 
 
 def _count(report: Report, trigger: str) -> dict[str, Any]:

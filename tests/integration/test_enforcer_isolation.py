@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from edgeguard.decisions import Decision, DecisionRequest, DynamoDecisionStore
+from edgeguard.decisions.store import enforce_bucket
 from edgeguard.waf.service import Enforcer, EnforcerSettings, GroupsFailed
 from edgeguard.waf.sets import Retry, SetRef
 from edgeguard_tools.events import load_event
@@ -74,6 +75,8 @@ def put_raw(world, **attributes) -> None:
         **attributes,
     }
     item = {k: v for k, v in item.items() if v is not None}
+    # as a writer of this version does: the enforcer's index holds it
+    item.setdefault("enforce_bucket", {"N": str(enforce_bucket(item["value"]["S"]))})
     boto3.client("dynamodb").put_item(TableName=world.table, Item=item)
 
 

@@ -9,6 +9,7 @@ that turn a request into a decision are in ``edgeguard.decisions.rules``.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -123,6 +124,7 @@ class ActiveRead:
 
     decisions: list[Decision] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
+    read_units: float = 0.0  # DynamoDB read capacity units the read consumed (0 offline)
 
 
 @dataclass(frozen=True)
@@ -169,4 +171,11 @@ class DecisionStore(DecisionSink, Protocol):
 
     def read_active(self, now: datetime | None = None) -> ActiveRead:
         """The active decisions, and the active items that cannot be read (and why)."""
+        ...
+
+    def read_enforceable(
+        self, now: datetime | None = None, recent: Iterable[tuple[str, str]] = ()
+    ) -> ActiveRead:
+        """The active ban and captcha decisions (what the enforcer needs); ``recent``
+        (value, action) keys are read with strong consistency."""
         ...

@@ -16,9 +16,11 @@ that escalation and audit need; the enforcer never relies on TTL deletion.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +51,20 @@ if TYPE_CHECKING:
 
 AUDIT_RETENTION = timedelta(days=7)
 MAX_WRITE_ATTEMPTS = 8
+# The sparse index of enforceable decisions (template.yaml, DecisionsTable): only ban and
+# captcha items carry ENFORCE_BUCKET (crc32(value) mod ENFORCE_BUCKETS), sort key expires_at.
+ACTIVE_INDEX = "active-by-expiry"
+ENFORCE_BUCKET = "enforce_bucket"
+ENFORCE_BUCKETS = 16
+ENFORCED_ACTIONS = ("ban", "captcha")
+# Written once the items stored before the index existed have their bucket.
+BACKFILL_MARKER = {"value": {"S": "#edgeguard"}, "action": {"S": "backfill:active-by-expiry"}}
+BATCH_GET_KEYS = 100  # BatchGetItem's limit ("Amazon DynamoDB API Reference: BatchGetItem")
+
+
+def enforce_bucket(value: str) -> int:
+    """The index partition (0 to ENFORCE_BUCKETS - 1) of a decision's value: CRC-32 mod 16."""
+    return zlib.crc32(value.encode()) % ENFORCE_BUCKETS
 
 
 class DynamoDecisionStore:
@@ -71,6 +87,7 @@ class DynamoDecisionStore:
 
             client = boto3.client("dynamodb")
         self.client = client
+        self._backfilled = False
 
     @classmethod
     def from_env(
@@ -185,6 +202,136 @@ class DynamoDecisionStore:
                 result.unreadable.append(error.unreadable)
         return result
 
+    def read_enforceable(
+        self, now: datetime | None = None, recent: Iterable[tuple[str, str]] = ()
+    ) -> ActiveRead:
+        """The active ban and captcha decisions, read from the sparse index so that the
+        cost grows with active decisions, not with history.
+
+        The index is eventually consistent, so the keys in ``recent`` ((value, action)
+        pairs, e.g. those a DynamoDB stream batch names) are also read with a consistent
+        BatchGetItem and win over the index's copy (a just-written ban is never missed,
+        a just-lifted one never kept). The first call on a table that predates the index
+        backfills it (``backfill``). ``ActiveRead.read_units`` sums the ConsumedCapacity
+        DynamoDB reported for the reads.
+
+        Raises:
+            botocore.exceptions.ClientError: DynamoDB refused a read (not retried here).
+        """
+        now = now or utcnow()
+        epoch = math.floor(now.timestamp())
+        result = ActiveRead()
+        result.read_units += self.backfill(now)
+        items: dict[tuple[str, str], Mapping[str, Any]] = {}
+        paginator = self.client.get_paginator("query")
+        for bucket in range(ENFORCE_BUCKETS):
+            for page in paginator.paginate(
+                TableName=self.table_name,
+                IndexName=ACTIVE_INDEX,
+                KeyConditionExpression="#b = :b AND expires_at > :now",
+                ExpressionAttributeNames={"#b": ENFORCE_BUCKET},
+                ExpressionAttributeValues={":b": {"N": str(bucket)}, ":now": {"N": str(epoch)}},
+                ReturnConsumedCapacity="TOTAL",
+            ):
+                result.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
+                for entry in page.get("Items", []):
+                    items[_raw_key(entry)] = entry
+        wanted = sorted({(v, a) for v, a in recent if a in ENFORCED_ACTIONS})
+        for start in range(0, len(wanted), BATCH_GET_KEYS):
+            chunk = wanted[start : start + BATCH_GET_KEYS]
+            found, units = self._get_consistent(chunk)
+            result.read_units += units
+            for key in chunk:
+                latest = found.get(key)
+                if latest is not None and _expires_after(latest, epoch):
+                    items[key] = latest
+                else:  # lifted, expired or deleted since the index saw it
+                    items.pop(key, None)
+        for item in items.values():
+            try:
+                result.decisions.append(_from_item(item))
+            except UnreadableDecision as error:
+                result.unreadable.append(error.unreadable)
+        return result
+
+    def backfill(self, now: datetime | None = None) -> float:
+        """Give every active ban/captcha item written before the index its bucket, once.
+
+        Runs a consistent scan only while the table has no done-marker item; afterwards it
+        costs one GetItem per store instance. A conditional update never overwrites a
+        bucket a current writer set. Returns the read units consumed.
+        """
+        if self._backfilled:
+            return 0.0
+        marker = self.client.get_item(
+            TableName=self.table_name,
+            Key=BACKFILL_MARKER,
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        units = marker.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
+        if "Item" not in marker:
+            epoch = math.floor((now or utcnow()).timestamp())
+            for page in self.client.get_paginator("scan").paginate(
+                TableName=self.table_name,
+                FilterExpression=(
+                    "attribute_not_exists(#b) AND expires_at > :now AND #a IN (:ban, :captcha)"
+                ),
+                ExpressionAttributeNames={"#b": ENFORCE_BUCKET, "#a": "action"},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(epoch)},
+                    ":ban": {"S": "ban"},
+                    ":captcha": {"S": "captcha"},
+                },
+                ConsistentRead=True,
+                ReturnConsumedCapacity="TOTAL",
+            ):
+                units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
+                for item in page.get("Items", []):
+                    self._set_bucket(item)
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={**BACKFILL_MARKER, "done_at": {"S": (now or utcnow()).isoformat()}},
+            )
+        self._backfilled = True
+        return units
+
+    def _set_bucket(self, item: Mapping[str, Any]) -> None:
+        value = item["value"]
+        # ConditionalCheckFailed: deleted, or a current writer gave it its bucket meanwhile.
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"value": value, "action": item["action"]},
+                UpdateExpression="SET #b = :b",
+                ConditionExpression="attribute_exists(#v) AND attribute_not_exists(#b)",
+                ExpressionAttributeNames={"#b": ENFORCE_BUCKET, "#v": "value"},
+                ExpressionAttributeValues={":b": {"N": str(enforce_bucket(str(value.get("S"))))}},
+            )
+
+    def _get_consistent(
+        self, keys: list[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], Mapping[str, Any]], float]:
+        found: dict[tuple[str, str], Mapping[str, Any]] = {}
+        units = 0.0
+        request: dict[str, Any] = {
+            self.table_name: {
+                "Keys": [{"value": {"S": v}, "action": {"S": a}} for v, a in keys],
+                "ConsistentRead": True,
+            }
+        }
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            response = self.client.batch_get_item(
+                RequestItems=request, ReturnConsumedCapacity="TOTAL"
+            )
+            units += sum(c.get("CapacityUnits", 0.0) for c in response.get("ConsumedCapacity", []))
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                found[_raw_key(item)] = item
+            request = dict(response.get("UnprocessedKeys") or {})
+            if not request:
+                return found, units
+        raise RuntimeError(f"BatchGetItem left keys unprocessed {MAX_WRITE_ATTEMPTS} times")
+
     def iter_active(self, now: datetime | None = None) -> Iterator[Decision]:
         """Active decisions one at a time (a paginated, consistent scan filtered on
         ``expires_at > now``, epoch seconds).
@@ -270,12 +417,25 @@ def _to_item(decision: Decision) -> dict[str, dict[str, str]]:
     }
     if decision.updated_at:
         item["updated_at"] = {"S": decision.updated_at.isoformat()}
+    if decision.action in ENFORCED_ACTIONS:
+        item[ENFORCE_BUCKET] = {"N": str(enforce_bucket(decision.value))}
     return item
 
 
 # The latest instant datetime can hold, in epoch seconds (9999-12-31T23:59:59Z): an
 # expires_at beyond it (e.g. 1e20) is not a time and makes the item unreadable.
 _LATEST_EPOCH = 253_402_300_799
+
+
+def _raw_key(item: Mapping[str, Any]) -> tuple[str, str]:
+    return str(item.get("value", {}).get("S", "")), str(item.get("action", {}).get("S", ""))
+
+
+def _expires_after(item: Mapping[str, Any], epoch: int) -> bool:
+    try:
+        return float(item["expires_at"]["N"]) > epoch
+    except (KeyError, TypeError, ValueError):
+        return True  # let _from_item say what is wrong with it
 
 
 def _item_key(item: Mapping[str, Any]) -> str:

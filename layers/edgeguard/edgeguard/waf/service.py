@@ -10,7 +10,7 @@ allowlist or ``edgeguard block`` instead). ``count`` decisions are never enforce
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -191,6 +191,7 @@ class Report:
     now: datetime
     groups: list[GroupReport] = field(default_factory=list)
     invalid: list[Unreadable] = field(default_factory=list)
+    read_units: float = 0.0  # DynamoDB read units the run's read of decisions consumed
 
     @property
     def failed(self) -> list[GroupReport]:
@@ -216,6 +217,7 @@ class Report:
             "now": self.now.isoformat(),
             "updates": self.updates,
             "invalid": len(self.invalid),
+            "read_units": self.read_units,
             "dropped": len(self.dropped),
             "failed": [g.group for g in self.failed],
             "groups": {
@@ -282,15 +284,29 @@ class Enforcer:
         # The invalid decision keys last seen: a key is announced when it first appears.
         self._invalid_announced: frozenset[str] = frozenset()
 
-    def run(self, store: DecisionStore, now: datetime | None = None) -> Report:
-        """Read the active decisions from ``store`` and reconcile (see ``reconcile``).
+    def run(
+        self,
+        store: DecisionStore,
+        now: datetime | None = None,
+        recent: Iterable[tuple[str, str]] = (),
+    ) -> Report:
+        """Read the active ban/captcha decisions from ``store`` and reconcile (see
+        ``reconcile``); ``recent`` are (value, action) keys just written (a stream batch's),
+        read with strong consistency.
 
         Items the store cannot read are skipped, counted and announced with the rest of
         the run's invalid decisions; every readable decision is still enforced.
+        ``Report.read_units`` is what the read cost.
         """
         now = now or utcnow()
-        read = store.read_active(now)
-        return self.reconcile(read.decisions, now, unreadable=read.unreadable)
+        read = store.read_enforceable(now, recent)
+        try:
+            report = self.reconcile(read.decisions, now, unreadable=read.unreadable)
+        except GroupsFailed as failure:
+            failure.report.read_units = read.read_units
+            raise
+        report.read_units = read.read_units
+        return report
 
     def reconcile(
         self,
