@@ -92,7 +92,8 @@ def parse(cidr: str) -> Network | None:
     # (int, prefix) constructor are several times faster than string parsing in
     # ipaddress, which dominated planning at 100k decisions. Same result either way.
     address, slash, prefix = text.partition("/")
-    if slash and prefix.isascii() and prefix.isdigit() and len(prefix) <= 2 and address.count(".") == 3:
+    short_prefix = prefix.isascii() and prefix.isdigit() and len(prefix) <= 2
+    if slash and short_prefix and address.count(".") == 3:
         try:
             packed = socket.inet_pton(socket.AF_INET, address)
         except OSError:
