@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from edgeguard.config import ConfigError
 from edgeguard.decisions import Decision, InvalidValue
 from edgeguard.waf import capacity, shard, tenants
-from edgeguard.waf.aggregate import Holes, _summarize, aggregate
+from edgeguard.waf.aggregate import Holes, _summarize, aggregate, parse
 from edgeguard.waf.service import EnforcerSettings
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -244,3 +244,22 @@ def test_tenant_template_is_matched_in_lower_case_like_the_web_acl_sees_paths():
     [regex] = tenants.pack("/Account/{tenant}/", ["acc-1"])
     assert re.search(regex, "/Account//ACC-1/orders".lower().replace("//", "/"))
     assert not re.search(regex, "/Account/acc-1/")  # the raw path never reaches the regex
+
+
+@given(
+    st.one_of(
+        st.builds(
+            lambda a, p: f"{ipaddress.IPv4Address(a)}/{p}",
+            st.integers(0, 2**32 - 1),
+            st.integers(0, 32),
+        ),
+        st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,4}){2,4}/[0-9]{1,3}\Z"),
+        st.text(alphabet="0123456789./:abcdef ²", max_size=24),
+    )
+)
+def test_parse_fast_path_agrees_with_the_standard_library(text):
+    try:
+        expected = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        expected = None
+    assert parse(text) == expected
