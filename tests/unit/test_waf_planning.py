@@ -229,8 +229,10 @@ def test_enforcer_settings_name_what_is_wrong():
     assert settings.ban_v4[0].id == "1111-2222"
     with pytest.raises(ConfigError, match="BAN_IPV6_SET_1"):
         EnforcerSettings.from_env({"BAN_IPV4_SET_1": ARN})
-    with pytest.raises(ConfigError, match="BAN_IPV4_SET_2: not a WAF set ARN"):
-        EnforcerSettings.from_env({**base, "BAN_IPV4_SET_2": "edgeguard-dev-ban-v4-2"})
+    with pytest.raises(ConfigError, match=r"BAN_IPV4_SHARD_IDS: .* is not a WAF set id"):
+        EnforcerSettings.from_env({**base, "BAN_IPV4_SHARD_IDS": "id-2,edgeguard/dev"})
+    with pytest.raises(ConfigError, match="BAN_IPV6_SHARD_IDS: at most 9"):
+        EnforcerSettings.from_env({**base, "BAN_IPV6_SHARD_IDS": ",".join("abcdefghij")})
     with pytest.raises(ConfigError, match="tenant path template"):
         EnforcerSettings.from_env({**base, "TENANT_PATH_TEMPLATE": "/account/"})
     with pytest.raises(ConfigError, match="IP_SET_CAPACITY"):

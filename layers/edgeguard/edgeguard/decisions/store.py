@@ -57,8 +57,6 @@ ACTIVE_INDEX = "active-by-expiry"
 ENFORCE_BUCKET = "enforce_bucket"
 ENFORCE_BUCKETS = 16
 ENFORCED_ACTIONS = ("ban", "captcha")
-# Written once the items stored before the index existed have their bucket.
-BACKFILL_MARKER = {"value": {"S": "#edgeguard"}, "action": {"S": "backfill:active-by-expiry"}}
 BATCH_GET_KEYS = 100  # BatchGetItem's limit ("Amazon DynamoDB API Reference: BatchGetItem")
 
 
@@ -211,9 +209,9 @@ class DynamoDecisionStore:
         The index is eventually consistent, so the keys in ``recent`` ((value, action)
         pairs, e.g. those a DynamoDB stream batch names) are also read with a consistent
         BatchGetItem and win over the index's copy (a just-written ban is never missed,
-        a just-lifted one never kept). The first call on a table that predates the index
-        backfills it (``backfill``). ``ActiveRead.read_units`` sums the ConsumedCapacity
-        DynamoDB reported for the reads.
+        a just-lifted one never kept). The first call of each store instance backfills
+        items that predate the index (``backfill``). ``ActiveRead.read_units`` sums the
+        ConsumedCapacity DynamoDB reported for the reads.
 
         Raises:
             botocore.exceptions.ClientError: DynamoDB refused a read (not retried here).
@@ -255,44 +253,35 @@ class DynamoDecisionStore:
         return result
 
     def backfill(self, now: datetime | None = None) -> float:
-        """Give every active ban/captcha item written before the index its bucket, once.
+        """Give every active ban/captcha item written before the index its bucket.
 
-        Runs a consistent scan only while the table has no done-marker item; afterwards it
-        costs one GetItem per store instance. A conditional update never overwrites a
-        bucket a current writer set. Returns the read units consumed.
+        Runs once per store instance (the enforcer's container: a cold start, every few
+        hours): one consistent scan for active ban/captcha items without the attribute,
+        and a conditional update of each, which never overwrites a bucket a current
+        writer set. After the upgrade's first run it finds nothing; it writes nothing
+        else (no marker item, so no stream record). Returns the read units consumed.
         """
         if self._backfilled:
             return 0.0
-        marker = self.client.get_item(
+        units = 0.0
+        epoch = math.floor((now or utcnow()).timestamp())
+        for page in self.client.get_paginator("scan").paginate(
             TableName=self.table_name,
-            Key=BACKFILL_MARKER,
+            FilterExpression=(
+                "attribute_not_exists(#b) AND expires_at > :now AND #a IN (:ban, :captcha)"
+            ),
+            ExpressionAttributeNames={"#b": ENFORCE_BUCKET, "#a": "action"},
+            ExpressionAttributeValues={
+                ":now": {"N": str(epoch)},
+                ":ban": {"S": "ban"},
+                ":captcha": {"S": "captcha"},
+            },
             ConsistentRead=True,
             ReturnConsumedCapacity="TOTAL",
-        )
-        units = marker.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
-        if "Item" not in marker:
-            epoch = math.floor((now or utcnow()).timestamp())
-            for page in self.client.get_paginator("scan").paginate(
-                TableName=self.table_name,
-                FilterExpression=(
-                    "attribute_not_exists(#b) AND expires_at > :now AND #a IN (:ban, :captcha)"
-                ),
-                ExpressionAttributeNames={"#b": ENFORCE_BUCKET, "#a": "action"},
-                ExpressionAttributeValues={
-                    ":now": {"N": str(epoch)},
-                    ":ban": {"S": "ban"},
-                    ":captcha": {"S": "captcha"},
-                },
-                ConsistentRead=True,
-                ReturnConsumedCapacity="TOTAL",
-            ):
-                units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
-                for item in page.get("Items", []):
-                    self._set_bucket(item)
-            self.client.put_item(
-                TableName=self.table_name,
-                Item={**BACKFILL_MARKER, "done_at": {"S": (now or utcnow()).isoformat()}},
-            )
+        ):
+            units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
+            for item in page.get("Items", []):
+                self._set_bucket(item)
         self._backfilled = True
         return units
 
