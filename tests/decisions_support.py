@@ -7,6 +7,7 @@ here re-declares a schema: names, keys, streams and TTL come from the template.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,11 @@ class DecisionsWorld:
         return [self.ip_sets[f"BanIpV{version}Shard{n}"] for n in range(1, count + 1)]
 
 
-def create_world(shards: int = 2) -> DecisionsWorld:
+def create_world(shards: int = 2, with_indexes: bool = True) -> DecisionsWorld:
     """Inside mock_aws: the table, the IP sets, the tenant set and the alerts topic.
+
+    ``with_indexes=False`` creates the table as it was before its secondary indexes (an
+    upgrade test adds them with UpdateTable, as CloudFormation does).
 
     A queue subscribed to the topic lets tests read what was announced.
     """
@@ -76,12 +80,22 @@ def create_world(shards: int = 2) -> DecisionsWorld:
     dynamodb = boto3.client("dynamodb")
     table_props = resources["DecisionsTable"]["Properties"]
     table_name = _sub(table_props["TableName"])
+    key_schema = table_props["KeySchema"]
     created = dynamodb.create_table(
         TableName=table_name,
-        AttributeDefinitions=table_props["AttributeDefinitions"],
+        AttributeDefinitions=[
+            a
+            for a in table_props["AttributeDefinitions"]
+            if with_indexes or a["AttributeName"] in {k["AttributeName"] for k in key_schema}
+        ],
         KeySchema=table_props["KeySchema"],
         BillingMode=table_props["BillingMode"],
         StreamSpecification={"StreamEnabled": True, **table_props["StreamSpecification"]},
+        **(
+            {"GlobalSecondaryIndexes": table_props["GlobalSecondaryIndexes"]}
+            if with_indexes and "GlobalSecondaryIndexes" in table_props
+            else {}
+        ),
     )
     ttl = table_props["TimeToLiveSpecification"]
     dynamodb.update_time_to_live(
@@ -95,7 +109,7 @@ def create_world(shards: int = 2) -> DecisionsWorld:
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::WAFv2::IPSet":
             condition = resource.get("Condition", "")
-            if condition.startswith("BanShard") and int(condition[-1]) > shards:
+            if condition.startswith("BanShard") and int(condition[8:]) > shards:
                 continue
             summary = waf.create_ip_set(
                 Name=_sub(props["Name"]),
@@ -170,11 +184,20 @@ def function_environment(
             return physical.get(name) or world.parameters[name]
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             target = value["Fn::GetAtt"]
-            logical = target.split(".")[0] if isinstance(target, str) else target[0]
-            return physical[logical]
+            logical, attribute = target.split(".") if isinstance(target, str) else target
+            return physical[logical].rsplit("/", 1)[1] if attribute == "Id" else physical[logical]
         if isinstance(value, dict) and "Fn::If" in value:
             condition, yes, no = value["Fn::If"]
-            return resolve(yes if int(condition[-1]) <= shards else no)
+            return resolve(yes if int(condition[8:]) <= shards else no)
+        if isinstance(value, dict) and "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(p for p in map(resolve, parts) if p is not None)
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            return re.sub(
+                r"\$\{(\w+)\.(\w+)\}",
+                lambda m: str(resolve({"Fn::GetAtt": [m.group(1), m.group(2)]})),
+                value["Fn::Sub"],
+            )
         return str(value)
 
     env = {key: resolve(value) for key, value in spec.items()}

@@ -9,13 +9,14 @@ from edgeguard_tools.local.template import default_template_path, load_template
 
 
 def create_table(dynamodb: Any, logical_id: str, table_name: str) -> str:
-    """Create ``table_name`` with the key schema and TTL of the template's ``logical_id``."""
+    """Create ``table_name`` with the keys, indexes and TTL of the template's ``logical_id``."""
     props = load_template(default_template_path())["Resources"][logical_id]["Properties"]
     dynamodb.create_table(
         TableName=table_name,
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
         BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+        **{k: props[k] for k in ("GlobalSecondaryIndexes",) if k in props},
     )
     ttl = props.get("TimeToLiveSpecification")
     if ttl:

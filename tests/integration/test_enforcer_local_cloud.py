@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from edgeguard.decisions import DecisionRequest, DynamoDecisionStore
-from edgeguard.waf.sets import SetRef
+from edgeguard.waf.service import EnforcerSettings
 from edgeguard_tools.local.cloud import LocalCloud
 
 
@@ -22,10 +22,9 @@ def bans(cloud) -> list[str]:
     env = cloud.function_environment("IpSetSyncFunction")
     waf = cloud.client("wafv2")
     found: list[str] = []
-    for key in sorted(k for k in env if k.startswith("BAN_IPV")):
-        found += waf.get_ip_set(**SetRef.from_arn(env[key], "CLOUDFRONT").key())["IPSet"][
-            "Addresses"
-        ]
+    settings = EnforcerSettings.from_env(env)
+    for ref in (*settings.ban_v4, *settings.ban_v6):
+        found += waf.get_ip_set(**ref.key())["IPSet"]["Addresses"]
     return sorted(found)
 
 

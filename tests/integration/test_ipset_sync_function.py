@@ -56,8 +56,8 @@ def test_with_one_shard_per_version_only_shard_one_is_used():
     with mock_aws():
         world = create_world(shards=1)
         env = function_environment(world, shards=1)
-        assert "BAN_IPV4_SET_2" not in env
-        assert "BAN_IPV6_SET_2" not in env
+        assert env["BAN_IPV4_SHARD_IDS"] == ""
+        assert env["BAN_IPV6_SHARD_IDS"] == ""
         store = DynamoDecisionStore.from_env(env)
         for value in ("203.0.113.7", "198.51.100.9", "2001:db8::5"):
             store.record(DecisionRequest(value, "ban", "log", "probing", timedelta(hours=1)))

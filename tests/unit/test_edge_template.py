@@ -71,14 +71,8 @@ def test_edge_rules_come_in_the_documented_order(template):
     assert names == [
         "edgeguard-allow-v4",
         "edgeguard-allow-v6",
-        "edgeguard-ban-v4-1",
-        "edgeguard-ban-v4-2",
-        "edgeguard-ban-v4-3",
-        "edgeguard-ban-v4-4",
-        "edgeguard-ban-v6-1",
-        "edgeguard-ban-v6-2",
-        "edgeguard-ban-v6-3",
-        "edgeguard-ban-v6-4",
+        *(f"edgeguard-ban-v4-{n}" for n in range(1, 11)),
+        *(f"edgeguard-ban-v6-{n}" for n in range(1, 11)),
         "edgeguard-captcha-v4",
         "edgeguard-captcha-v6",
         "edgeguard-tenant-block",
@@ -99,7 +93,7 @@ def test_edge_rules_come_in_the_documented_order(template):
 
 def test_ban_shards_beyond_the_first_exist_only_under_their_condition(template):
     for name, condition in _rules(template):
-        match = re.fullmatch(r"edgeguard-ban-v([46])-(\d)", name)
+        match = re.fullmatch(r"edgeguard-ban-v([46])-(\d+)", name)
         if match:
             shard = int(match.group(2))
             assert condition == (None if shard == 1 else f"BanShard{shard}"), name

@@ -164,4 +164,17 @@ def test_decisions_table_survives_stack_deletion_and_replacement() -> None:
     attributes = {
         a["AttributeName"]: a["AttributeType"] for a in table["Properties"]["AttributeDefinitions"]
     }
-    assert attributes == {"value": "S", "action": "S"}
+    # The table's own key never changes (that would replace the table). Attributes added
+    # for a global secondary index are an in-place update: DynamoDB requires a GSI's key
+    # attributes in AttributeDefinitions ("Amazon DynamoDB API Reference: UpdateTable").
+    assert {k["AttributeName"]: k["KeyType"] for k in table["Properties"]["KeySchema"]} == {
+        "value": "HASH",
+        "action": "RANGE",
+    }
+    assert {k: attributes[k] for k in ("value", "action")} == {"value": "S", "action": "S"}
+    index_keys = {
+        k["AttributeName"]
+        for index in table["Properties"].get("GlobalSecondaryIndexes", [])
+        for k in index["KeySchema"]
+    }
+    assert set(attributes) - {"value", "action"} <= index_keys

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from edgeguard.config import ConfigError
 from edgeguard.decisions import Decision, InvalidValue
 from edgeguard.waf import capacity, shard, tenants
-from edgeguard.waf.aggregate import Holes, _summarize, aggregate
+from edgeguard.waf.aggregate import Holes, _summarize, aggregate, parse
 from edgeguard.waf.service import EnforcerSettings
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -229,8 +229,10 @@ def test_enforcer_settings_name_what_is_wrong():
     assert settings.ban_v4[0].id == "1111-2222"
     with pytest.raises(ConfigError, match="BAN_IPV6_SET_1"):
         EnforcerSettings.from_env({"BAN_IPV4_SET_1": ARN})
-    with pytest.raises(ConfigError, match="BAN_IPV4_SET_2: not a WAF set ARN"):
-        EnforcerSettings.from_env({**base, "BAN_IPV4_SET_2": "edgeguard-dev-ban-v4-2"})
+    with pytest.raises(ConfigError, match=r"BAN_IPV4_SHARD_IDS: .* is not a WAF set id"):
+        EnforcerSettings.from_env({**base, "BAN_IPV4_SHARD_IDS": "id-2,edgeguard/dev"})
+    with pytest.raises(ConfigError, match="BAN_IPV6_SHARD_IDS: at most 9"):
+        EnforcerSettings.from_env({**base, "BAN_IPV6_SHARD_IDS": ",".join("abcdefghij")})
     with pytest.raises(ConfigError, match="tenant path template"):
         EnforcerSettings.from_env({**base, "TENANT_PATH_TEMPLATE": "/account/"})
     with pytest.raises(ConfigError, match="IP_SET_CAPACITY"):
@@ -244,3 +246,22 @@ def test_tenant_template_is_matched_in_lower_case_like_the_web_acl_sees_paths():
     [regex] = tenants.pack("/Account/{tenant}/", ["acc-1"])
     assert re.search(regex, "/Account//ACC-1/orders".lower().replace("//", "/"))
     assert not re.search(regex, "/Account/acc-1/")  # the raw path never reaches the regex
+
+
+@given(
+    st.one_of(
+        st.builds(
+            lambda a, p: f"{ipaddress.IPv4Address(a)}/{p}",
+            st.integers(0, 2**32 - 1),
+            st.integers(0, 32),
+        ),
+        st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,4}){2,4}/[0-9]{1,3}\Z"),
+        st.text(alphabet="0123456789./:abcdef ²", max_size=24),
+    )
+)
+def test_parse_fast_path_agrees_with_the_standard_library(text):
+    try:
+        expected = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        expected = None
+    assert parse(text) == expected

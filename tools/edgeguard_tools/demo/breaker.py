@@ -14,6 +14,7 @@ import io
 import re
 from typing import Any
 
+from edgeguard.waf.service import EnforcerSettings
 from edgeguard.waf.sets import SetRef
 from edgeguard_tools.cli import main
 from edgeguard_tools.demo.localcloud import local_cloud
@@ -40,8 +41,8 @@ class _Waf:
 
     def bans(self) -> list[str]:
         found: list[str] = []
-        for key in sorted(k for k in self.env if k.startswith("BAN_IPV")):
-            ref = SetRef.from_arn(self.env[key], "CLOUDFRONT")
+        settings = EnforcerSettings.from_env(self.env)
+        for ref in (*settings.ban_v4, *settings.ban_v6):
             found += self.client.get_ip_set(**ref.key())["IPSet"]["Addresses"]
         return sorted(found)
 

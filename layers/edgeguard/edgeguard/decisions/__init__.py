@@ -17,6 +17,7 @@ from edgeguard.decisions.model import (
     ACTIONS,
     ORIGINS,
     SCOPES,
+    ActiveRead,
     Decision,
     DecisionRequest,
     DecisionSink,
@@ -24,6 +25,8 @@ from edgeguard.decisions.model import (
     InvalidValue,
     RecordOutcome,
     Scope,
+    Unreadable,
+    UnreadableDecision,
 )
 from edgeguard.decisions.rules import (
     BanPolicy,
@@ -43,6 +46,7 @@ __all__ = [
     "ACTION_SEVERITY",
     "ORIGINS",
     "SCOPES",
+    "ActiveRead",
     "BanPolicy",
     "Decision",
     "DecisionRequest",
@@ -54,6 +58,8 @@ __all__ = [
     "MemoryStore",
     "RecordOutcome",
     "Scope",
+    "Unreadable",
+    "UnreadableDecision",
     "merge",
     "never_bannable",
     "normalize_ip",

@@ -7,6 +7,7 @@ keeps the decision for audit (``lifted_by``) and ends it, as the table does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from edgeguard.clock import utcnow
 from edgeguard.decisions import rules
 from edgeguard.decisions.model import (
     ACTIONS,
+    ActiveRead,
     Decision,
     DecisionRequest,
     InvalidValue,
@@ -83,3 +85,15 @@ class MemoryStore:
         """Decisions with ``expires_at > now``."""
         moment = now or utcnow()
         return [d for d in self.decisions.values() if d.active(moment)]
+
+    def read_active(self, now: datetime | None = None) -> ActiveRead:
+        """``active(now)``; the memory store holds only Decisions, so none is unreadable."""
+        return ActiveRead(self.active(now))
+
+    def read_enforceable(
+        self, now: datetime | None = None, recent: Iterable[tuple[str, str]] = ()
+    ) -> ActiveRead:
+        """The active ban and captcha decisions; memory is always consistent, so ``recent``
+        adds nothing."""
+        del recent
+        return ActiveRead([d for d in self.active(now) if d.action in ("ban", "captcha")])

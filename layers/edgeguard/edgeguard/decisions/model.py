@@ -9,6 +9,7 @@ that turn a request into a decision are in ``edgeguard.decisions.rules``.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -98,6 +99,35 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A stored item that cannot be read as a decision (and so is never enforced).
+
+    ``key`` names the item as the table holds it (``value|action``, truncated to 64
+    characters each); ``reason`` says what is wrong with it, for the operator.
+    """
+
+    key: str
+    reason: str
+
+
+class UnreadableDecision(EdgeguardError, ValueError):
+    """Raised for a stored item that is not a decision; ``unreadable`` says which and why."""
+
+    def __init__(self, unreadable: Unreadable) -> None:
+        super().__init__(f"decision item {unreadable.key}: {unreadable.reason}")
+        self.unreadable = unreadable
+
+
+@dataclass
+class ActiveRead:
+    """One read of the active decisions: the readable ones, and the items that were not."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    read_units: float = 0.0  # DynamoDB read capacity units the read consumed (0 offline)
+
+
+@dataclass(frozen=True)
 class RecordOutcome:
     """What recording did: ``created`` (new, possibly escalated), ``extended`` (a longer
     expiry won), ``unchanged`` (the active decision already lasts longer) or ``refused``
@@ -137,4 +167,15 @@ class DecisionStore(DecisionSink, Protocol):
 
     def active(self, now: datetime | None = None) -> list[Decision]:
         """Decisions with ``expires_at > now``."""
+        ...
+
+    def read_active(self, now: datetime | None = None) -> ActiveRead:
+        """The active decisions, and the active items that cannot be read (and why)."""
+        ...
+
+    def read_enforceable(
+        self, now: datetime | None = None, recent: Iterable[tuple[str, str]] = ()
+    ) -> ActiveRead:
+        """The active ban and captcha decisions (what the enforcer needs); ``recent``
+        (value, action) keys are read with strong consistency."""
         ...

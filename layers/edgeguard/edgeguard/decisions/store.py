@@ -16,11 +16,13 @@ that escalation and audit need; the enforcer never relies on TTL deletion.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
 import time
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +30,14 @@ from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, duration, integer, optional, require
 from edgeguard.decisions.model import (
     ACTIONS,
+    SCOPES,
+    ActiveRead,
     Decision,
     DecisionRequest,
     InvalidValue,
     RecordOutcome,
+    Unreadable,
+    UnreadableDecision,
 )
 from edgeguard.decisions.rules import (
     BanPolicy,
@@ -52,6 +58,18 @@ AUDIT_RETENTION = timedelta(days=7)
 MAX_WRITE_ATTEMPTS = 16
 BACKOFF_BASE_SECONDS = 0.02
 BACKOFF_CAP_SECONDS = 1.0
+# The sparse index of enforceable decisions (template.yaml, DecisionsTable): only ban and
+# captcha items carry ENFORCE_BUCKET (crc32(value) mod ENFORCE_BUCKETS), sort key expires_at.
+ACTIVE_INDEX = "active-by-expiry"
+ENFORCE_BUCKET = "enforce_bucket"
+ENFORCE_BUCKETS = 16
+ENFORCED_ACTIONS = ("ban", "captcha")
+BATCH_GET_KEYS = 100  # BatchGetItem's limit ("Amazon DynamoDB API Reference: BatchGetItem")
+
+
+def enforce_bucket(value: str) -> int:
+    """The index partition (0 to ENFORCE_BUCKETS - 1) of a decision's value: CRC-32 mod 16."""
+    return zlib.crc32(value.encode()) % ENFORCE_BUCKETS
 
 
 class DynamoDecisionStore:
@@ -74,6 +92,7 @@ class DynamoDecisionStore:
 
             client = boto3.client("dynamodb")
         self.client = client
+        self._backfilled = False
 
     @classmethod
     def from_env(
@@ -179,12 +198,158 @@ class DynamoDecisionStore:
         return [_from_item(item) for page in pages for item in page.get("Items", [])]
 
     def active(self, now: datetime | None = None) -> list[Decision]:
-        """Decisions with expires_at > now, whatever TTL has or has not deleted yet."""
-        return list(self.iter_active(now))
+        """Decisions with expires_at > now, whatever TTL has or has not deleted yet.
+
+        Items that cannot be read are left out; ``read_active`` also says which they are.
+        """
+        return self.read_active(now).decisions
+
+    def read_active(self, now: datetime | None = None) -> ActiveRead:
+        """Every active decision, and every active-looking item that cannot be read.
+
+        One malformed item never hides the others: it lands in ``ActiveRead.unreadable``
+        with its key and the reason.
+        """
+        result = ActiveRead()
+        for item in self._active_items(now):
+            try:
+                result.decisions.append(_from_item(item))
+            except UnreadableDecision as error:
+                result.unreadable.append(error.unreadable)
+        return result
+
+    def read_enforceable(
+        self, now: datetime | None = None, recent: Iterable[tuple[str, str]] = ()
+    ) -> ActiveRead:
+        """The active ban and captcha decisions, read from the sparse index so that the
+        cost grows with active decisions, not with history.
+
+        The index is eventually consistent, so the keys in ``recent`` ((value, action)
+        pairs, e.g. those a DynamoDB stream batch names) are also read with a consistent
+        BatchGetItem and win over the index's copy (a just-written ban is never missed,
+        a just-lifted one never kept). The first call of each store instance backfills
+        items that predate the index (``backfill``). ``ActiveRead.read_units`` sums the
+        ConsumedCapacity DynamoDB reported for the reads.
+
+        Raises:
+            botocore.exceptions.ClientError: DynamoDB refused a read (not retried here).
+        """
+        now = now or utcnow()
+        epoch = math.floor(now.timestamp())
+        result = ActiveRead()
+        result.read_units += self.backfill(now)
+        items: dict[tuple[str, str], Mapping[str, Any]] = {}
+        paginator = self.client.get_paginator("query")
+        for bucket in range(ENFORCE_BUCKETS):
+            for page in paginator.paginate(
+                TableName=self.table_name,
+                IndexName=ACTIVE_INDEX,
+                KeyConditionExpression="#b = :b AND expires_at > :now",
+                ExpressionAttributeNames={"#b": ENFORCE_BUCKET},
+                ExpressionAttributeValues={":b": {"N": str(bucket)}, ":now": {"N": str(epoch)}},
+                ReturnConsumedCapacity="TOTAL",
+            ):
+                result.read_units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
+                for entry in page.get("Items", []):
+                    items[_raw_key(entry)] = entry
+        wanted = sorted({(v, a) for v, a in recent if a in ENFORCED_ACTIONS})
+        for start in range(0, len(wanted), BATCH_GET_KEYS):
+            chunk = wanted[start : start + BATCH_GET_KEYS]
+            found, units = self._get_consistent(chunk)
+            result.read_units += units
+            for key in chunk:
+                latest = found.get(key)
+                if latest is not None and _expires_after(latest, epoch):
+                    items[key] = latest
+                else:  # lifted, expired or deleted since the index saw it
+                    items.pop(key, None)
+        for item in items.values():
+            try:
+                result.decisions.append(_from_item(item))
+            except UnreadableDecision as error:
+                result.unreadable.append(error.unreadable)
+        return result
+
+    def backfill(self, now: datetime | None = None) -> float:
+        """Give every active ban/captcha item written before the index its bucket.
+
+        Runs once per store instance (the enforcer's container: a cold start, every few
+        hours): one consistent scan for active ban/captcha items without the attribute,
+        and a conditional update of each, which never overwrites a bucket a current
+        writer set. After the upgrade's first run it finds nothing; it writes nothing
+        else (no marker item, so no stream record). Returns the read units consumed.
+        """
+        if self._backfilled:
+            return 0.0
+        units = 0.0
+        epoch = math.floor((now or utcnow()).timestamp())
+        for page in self.client.get_paginator("scan").paginate(
+            TableName=self.table_name,
+            FilterExpression=(
+                "attribute_not_exists(#b) AND expires_at > :now AND #a IN (:ban, :captcha)"
+            ),
+            ExpressionAttributeNames={"#b": ENFORCE_BUCKET, "#a": "action"},
+            ExpressionAttributeValues={
+                ":now": {"N": str(epoch)},
+                ":ban": {"S": "ban"},
+                ":captcha": {"S": "captcha"},
+            },
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        ):
+            units += page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0)
+            for item in page.get("Items", []):
+                self._set_bucket(item)
+        self._backfilled = True
+        return units
+
+    def _set_bucket(self, item: Mapping[str, Any]) -> None:
+        value = item["value"]
+        # ConditionalCheckFailed: deleted, or a current writer gave it its bucket meanwhile.
+        with contextlib.suppress(self.client.exceptions.ConditionalCheckFailedException):
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"value": value, "action": item["action"]},
+                UpdateExpression="SET #b = :b",
+                ConditionExpression="attribute_exists(#v) AND attribute_not_exists(#b)",
+                ExpressionAttributeNames={"#b": ENFORCE_BUCKET, "#v": "value"},
+                ExpressionAttributeValues={":b": {"N": str(enforce_bucket(str(value.get("S"))))}},
+            )
+
+    def _get_consistent(
+        self, keys: list[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], Mapping[str, Any]], float]:
+        found: dict[tuple[str, str], Mapping[str, Any]] = {}
+        units = 0.0
+        request: dict[str, Any] = {
+            self.table_name: {
+                "Keys": [{"value": {"S": v}, "action": {"S": a}} for v, a in keys],
+                "ConsistentRead": True,
+            }
+        }
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            response = self.client.batch_get_item(
+                RequestItems=request, ReturnConsumedCapacity="TOTAL"
+            )
+            units += sum(c.get("CapacityUnits", 0.0) for c in response.get("ConsumedCapacity", []))
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                found[_raw_key(item)] = item
+            request = dict(response.get("UnprocessedKeys") or {})
+            if not request:
+                return found, units
+        raise RuntimeError(f"BatchGetItem left keys unprocessed {MAX_WRITE_ATTEMPTS} times")
 
     def iter_active(self, now: datetime | None = None) -> Iterator[Decision]:
         """Active decisions one at a time (a paginated, consistent scan filtered on
-        ``expires_at > now``, epoch seconds)."""
+        ``expires_at > now``, epoch seconds).
+
+        Raises:
+            UnreadableDecision: an item cannot be read (``read_active`` skips it instead).
+        """
+        for item in self._active_items(now):
+            yield _from_item(item)
+
+    def _active_items(self, now: datetime | None) -> Iterator[Mapping[str, Any]]:
         epoch = math.floor((now or utcnow()).timestamp())
         pages = self.client.get_paginator("scan").paginate(
             TableName=self.table_name,
@@ -193,8 +358,7 @@ class DynamoDecisionStore:
             ConsistentRead=True,
         )
         for page in pages:
-            for item in page.get("Items", []):
-                yield _from_item(item)
+            yield from page.get("Items", [])
 
     # ------------------------------------------------------------ internals
     def _retention(self) -> timedelta:
@@ -260,34 +424,119 @@ def _to_item(decision: Decision) -> dict[str, dict[str, str]]:
     }
     if decision.updated_at:
         item["updated_at"] = {"S": decision.updated_at.isoformat()}
+    if decision.action in ENFORCED_ACTIONS:
+        item[ENFORCE_BUCKET] = {"N": str(enforce_bucket(decision.value))}
     return item
 
 
+# The latest instant datetime can hold, in epoch seconds (9999-12-31T23:59:59Z): an
+# expires_at beyond it (e.g. 1e20) is not a time and makes the item unreadable.
+_LATEST_EPOCH = 253_402_300_799
+
+
+def _raw_key(item: Mapping[str, Any]) -> tuple[str, str]:
+    return str(item.get("value", {}).get("S", "")), str(item.get("action", {}).get("S", ""))
+
+
+def _expires_after(item: Mapping[str, Any], epoch: int) -> bool:
+    try:
+        return float(item["expires_at"]["N"]) > epoch
+    except (KeyError, TypeError, ValueError):
+        return True  # let _from_item say what is wrong with it
+
+
+def _item_key(item: Mapping[str, Any]) -> str:
+    def part(name: str) -> str:
+        field = item.get(name)
+        raw = field.get("S") if isinstance(field, Mapping) else None
+        return str(raw)[:64] if raw is not None else f"<no {name}>"
+
+    return f"{part('value')}|{part('action')}"
+
+
 def _from_item(item: Mapping[str, Any]) -> Decision:
-    def text(name: str, default: str = "") -> str:
-        return str(item.get(name, {}).get("S", default))
+    """The Decision a DynamoDB item (low-level attribute-value form) holds.
 
-    def number(name: str, default: str = "0") -> int:
-        return int(float(item.get(name, {}).get("N", default)))
+    Required: ``value``, ``action`` (one of ACTIONS), ``created_at`` (ISO 8601 with a
+    zone), ``expires_at`` (epoch seconds, a number up to year 9999); ``scope`` (ip, range
+    or tenant, default ip), ``events`` and ``strikes`` (positive integers), ``details``
+    (JSON object) and ``updated_at`` are optional. The value itself is checked by its
+    user (the enforcer parses CIDRs and tenant ids).
 
-    updated = text("updated_at")
+    Raises:
+        UnreadableDecision: a required attribute is missing, of the wrong type or out of
+            range; the exception names the item's key and what is wrong.
+    """
+    try:
+        return _decode(item)
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
+        reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}"
+        if isinstance(error, KeyError):
+            reason = f"missing attribute {error}"
+        raise UnreadableDecision(Unreadable(_item_key(item), reason[:200])) from None
+
+
+def _one_of(name: str, found: str, allowed: tuple[str, ...]) -> str:
+    if found not in allowed:
+        raise ValueError(f"{name} {found[:32]!r} is not one of {', '.join(allowed)}")
+    return found
+
+
+def _decode(item: Mapping[str, Any]) -> Decision:
+    def text(name: str, default: str | None = None) -> str:
+        if name not in item and default is not None:
+            return default
+        value = item[name]["S"]
+        if not isinstance(value, str):
+            raise TypeError(name)
+        return value
+
+    def number(name: str, default: str | None = None) -> float:
+        if name not in item and default is not None:
+            return float(default)
+        found = float(item[name]["N"])
+        if not math.isfinite(found):
+            raise ValueError(f"{name} is not a finite number")
+        return found
+
+    def count(name: str) -> int:
+        found = number(name, "1")
+        if found < 1 or found != int(found):
+            raise ValueError(f"{name} must be a positive integer, not {found:g}")
+        return int(found)
+
+    def moment(name: str, raw: str) -> datetime:
+        parsed = datetime.fromisoformat(raw)
+        if parsed.tzinfo is None:
+            raise ValueError(f"{name} has no time zone")
+        return parsed
+
+    action = _one_of("action", text("action"), ACTIONS)
+    scope = _one_of("scope", text("scope", "ip"), SCOPES)
+    value = text("value")
+    if not value:
+        raise ValueError("value is empty")
+    expires = number("expires_at")
+    if not 0 <= expires <= _LATEST_EPOCH:
+        raise ValueError(f"expires_at {expires:g} is not a time (epoch seconds up to 9999)")
+    updated = text("updated_at", "")
     try:
         details = json.loads(text("details", "{}"))
     except ValueError:
         details = {}
     return Decision(
-        value=text("value"),
-        scope=text("scope", "ip"),  # type: ignore[arg-type]
-        action=text("action"),
-        origin=text("origin"),
-        reason=text("reason"),
-        created_at=datetime.fromisoformat(text("created_at")),
-        expires_at=datetime.fromtimestamp(number("expires_at"), UTC),
-        events=number("events", "1"),
+        value=value,
+        scope=scope,  # type: ignore[arg-type]
+        action=action,
+        origin=text("origin", ""),
+        reason=text("reason", ""),
+        created_at=moment("created_at", text("created_at")),
+        expires_at=datetime.fromtimestamp(int(expires), UTC),
+        events=count("events"),
         details=details if isinstance(details, dict) else {},
-        updated_at=datetime.fromisoformat(updated) if updated else None,
-        updated_by=text("updated_by"),
-        strikes=number("strikes", "1"),
-        lifted_by=text("lifted_by"),
-        lifted_reason=text("lifted_reason"),
+        updated_at=moment("updated_at", updated) if updated else None,
+        updated_by=text("updated_by", ""),
+        strikes=count("strikes"),
+        lifted_by=text("lifted_by", ""),
+        lifted_reason=text("lifted_reason", ""),
     )

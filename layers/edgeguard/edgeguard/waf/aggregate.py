@@ -85,8 +85,24 @@ def _summarize(start: int, end: int, version: int) -> Iterator[str]:
 def parse(cidr: str) -> Network | None:
     """A CIDR as WAF or the table holds it; None for anything unparseable."""
     try:
-        return ipaddress.ip_network(cidr.strip(), strict=False)
-    except (ValueError, AttributeError):
+        text = cidr.strip()
+    except AttributeError:
+        return None
+    # Fast path for the common normalised IPv4 form (a.b.c.d/nn): the C parser and the
+    # (int, prefix) constructor are several times faster than string parsing in
+    # ipaddress, which dominated planning at 100k decisions. Same result either way.
+    address, slash, prefix = text.partition("/")
+    short_prefix = prefix.isascii() and prefix.isdigit() and len(prefix) <= 2
+    if slash and short_prefix and address.count(".") == 3:
+        try:
+            packed = socket.inet_pton(socket.AF_INET, address)
+        except OSError:
+            packed = b""
+        if packed and int(prefix) <= 32:
+            return ipaddress.IPv4Network((int.from_bytes(packed, "big"), int(prefix)), strict=False)
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
         return None
 
 

@@ -10,6 +10,7 @@ from a stale read, so a concurrent edit is never silently overwritten with old d
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,6 +70,22 @@ class SetRef:
         if not name or not set_id or not arn.startswith("arn:"):
             raise ValueError(f"not a WAF set ARN: {arn!r}")
         return cls(arn=arn, name=name, id=set_id, scope=_scope(scope, scope_part == "global"))
+
+    def sibling(self, shard: int, set_id: str) -> SetRef:
+        """Shard ``shard`` of the same family: this set is shard 1 (its name ends in ``-1``),
+        the sibling is named with ``-<shard>`` and has WAF id ``set_id``.
+
+        Raises:
+            ValueError: this set's name does not end in ``-1``, or ``set_id`` is not a
+                WAF id (1-128 of letters, digits and hyphens).
+        """
+        if not self.name.endswith("-1"):
+            raise ValueError(f"set {self.name!r} is not shard 1 (its name must end in -1)")
+        if not re.fullmatch(r"[0-9A-Za-z-]{1,128}", set_id):
+            raise ValueError(f"{set_id[:40]!r} is not a WAF set id")
+        name = f"{self.name[:-2]}-{shard}"
+        arn = self.arn.removesuffix(f"{self.name}/{self.id}") + f"{name}/{set_id}"
+        return SetRef(arn, name, set_id, self.scope)
 
     def key(self) -> SetKey:
         """The ``Name``/``Scope``/``Id`` keyword arguments every wafv2 set call takes."""
