@@ -3,8 +3,12 @@
 Files or directories (searched recursively), gzip or plain, any of the three
 formats (detected per file unless ``--format`` says). Decisions go to stdout,
 one per line (``--json``: one object per line); counts and throughput to stderr,
-with a progress bar when stderr is a terminal. Exit code 0 even when decisions
-are found; 2 when an input cannot be read.
+with a progress bar when stderr is a terminal. A file that is recognised but is
+not an access log (an ALB connection or health check log) is skipped with its
+reason; requests the origin web ACL blocked for lack of the origin secret are an
+alert naming each viewer, never a ban. Exit code 0 even when decisions are found;
+2 when an input cannot be read: corrupt, of no known format, or with lines of
+which none is readable (each such file is named with the reason).
 """
 
 from __future__ import annotations
@@ -74,7 +78,12 @@ def run(args: argparse.Namespace) -> int:
     pending = pool.submit(_load, files[0]) if files else None
     from edgeguard.decisions import BanPolicy, Escalation  # noqa: PLC0415 - fast --help
     from edgeguard.logs.analyzer import Replay  # noqa: PLC0415
-    from edgeguard.logs.reader import CorruptObject, UnknownFormat, read_log  # noqa: PLC0415
+    from edgeguard.logs.reader import (  # noqa: PLC0415
+        CorruptObject,
+        UnknownFormat,
+        UnreadableLog,
+        read_log,
+    )
     from edgeguard.logs.settings import DetectionSettings, SettingsError  # noqa: PLC0415
 
     try:
@@ -94,8 +103,11 @@ def run(args: argparse.Namespace) -> int:
         pending = pool.submit(_load, files[index + 1]) if index + 1 < len(files) else None
         try:
             assert current is not None
-            replay.add(read_log(current.result(), str(path), args.fmt))
-        except (OSError, CorruptObject, UnknownFormat) as error:
+            parsed = read_log(current.result(), str(path), args.fmt)
+            if parsed.ignored:
+                print(f"edgeguard replay: {path}: skipped: {parsed.ignored}", file=sys.stderr)
+            replay.add(parsed)
+        except (OSError, CorruptObject, UnknownFormat, UnreadableLog) as error:
             failures += 1
             print(f"edgeguard replay: {path}: {error}", file=sys.stderr)
         if progress:
@@ -111,6 +123,12 @@ def run(args: argparse.Namespace) -> int:
             refused += 1
             continue
         print(_render(outcome, args.json), flush=False)
+    for viewer, count in sorted(replay.bypass.items()):
+        print(
+            f"alert origin-bypass {viewer}: {count} request(s) without the origin secret "
+            "reached the ALB (the origin web ACL blocked them); not banned: the address "
+            "WAF saw is a CloudFront edge server"
+        )
     sys.stdout.flush()
     elapsed = time.perf_counter() - started
     rate = replay.lines / elapsed if elapsed > 0 else 0.0
@@ -118,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         f"{replay.files} file(s), {replay.lines:,} lines, "
         f"{replay.lines - replay.skipped:,} parsed, "
         f"{replay.skipped:,} skipped; {len(outcomes) - refused} decision(s)"
+        f"{f', {failures} file(s) unreadable' if failures else ''}"
         f"{f', {refused} refused (private/allowlisted)' if refused else ''}; "
         f"{elapsed:.2f} s, {rate:,.0f} lines/s",
         file=sys.stderr,

@@ -7,8 +7,9 @@ tests) calls ``prepare`` then ``merge``, so an offline answer is the deployed an
   its /64 by default, because one attacker holds a whole /64); a tenant id is
   checked against a strict pattern.
 - Refuse: private, loopback, link-local, multicast, reserved and operator-allowlisted
-  ranges can never be banned, whatever the origin; nor can a range wider than the
-  origin may ban. Documentation ranges (RFC 5737, RFC 3849) are not refused: they
+  ranges can never be banned, whatever the origin; nor can CloudFront's own addresses
+  (its edge servers reach the origin for every viewer, and a log or finding that names
+  one names the wrong party); nor can a range wider than the origin may ban. Documentation ranges (RFC 5737, RFC 3849) are not refused: they
   never appear on the Internet, and sample data (AWS's included) uses them.
 - Merge: while a decision is active the longest expiry wins; a burst of detections
   of one attack is one ban, not a doubling per log file.
@@ -19,12 +20,16 @@ tests) calls ``prepare`` then ``merge``, so an offline answer is the deployed an
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
+import json
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
 
 from edgeguard.decisions.model import (
     Decision,
@@ -66,6 +71,42 @@ _NEVER_BANNABLE = tuple(
         ("ff00::/8", "multicast"),
     )
 )
+
+
+@cache
+def cloudfront_ranges() -> tuple[Network, ...]:
+    """CloudFront's published address ranges, from the snapshot shipped in this package.
+
+    ``cloudfront_ranges.json`` holds the ``CLOUDFRONT`` and ``CLOUDFRONT_ORIGIN_FACING``
+    prefixes of AWS's ip-ranges.json (IPv4 and IPv6, collapsed), the latter being the
+    contents of the origin-facing managed prefix list
+    ``com.amazonaws.global.cloudfront.origin-facing``; its ``createDate`` says how fresh
+    it is. Source: "AWS General Reference: AWS IP address ranges" and "Amazon CloudFront
+    Developer Guide: Locations and IP address ranges of CloudFront edge servers".
+    """
+    text = resources.files("edgeguard.decisions").joinpath("cloudfront_ranges.json").read_text()
+    return tuple(ipaddress.ip_network(p) for p in json.loads(text)["prefixes"])
+
+
+@cache
+def _cloudfront_index() -> dict[int, tuple[list[int], list[Network]]]:
+    """Per IP version: the ranges' first addresses (sorted) and the ranges, for bisect."""
+    index: dict[int, tuple[list[int], list[Network]]] = {4: ([], []), 6: ([], [])}
+    for network in sorted(cloudfront_ranges(), key=lambda n: (n.version, n.network_address)):
+        starts, nets = index[network.version]
+        starts.append(int(network.network_address))
+        nets.append(network)
+    return index
+
+
+def _cloudfront_overlap(network: Network) -> Network | None:
+    """The CloudFront range ``network`` overlaps, or None (the ranges are collapsed)."""
+    starts, nets = _cloudfront_index()[network.version]
+    last = int(network.broadcast_address)
+    position = bisect.bisect_right(starts, last) - 1  # the last range starting <= our end
+    if position >= 0 and int(nets[position].broadcast_address) >= int(network.network_address):
+        return nets[position]
+    return None
 
 
 def normalize_ip(raw: str, ipv6_host_prefix: int = 64) -> tuple[str, Scope]:
@@ -136,6 +177,12 @@ class BanPolicy:
         for reserved, why in _NEVER_BANNABLE:
             if reserved.version == network.version and network.overlaps(reserved):
                 return f"{cidr} is in {reserved} ({why}) and can never be banned"
+        edge = _cloudfront_overlap(network)
+        if edge is not None:
+            return (
+                f"{cidr} is in {edge}, a CloudFront address range (edge servers, "
+                "origin-facing), and can never be banned: the viewer is elsewhere"
+            )
         return self._allowlisted(network)
 
     def _allowlisted(self, network: Network) -> str | None:

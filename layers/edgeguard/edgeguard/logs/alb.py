@@ -9,8 +9,19 @@ request_creation_time "actions_executed" "redirect_url" "error_reason"
 "classification_reason" conn_trace_id ... — newer releases append fields, so
 anything after the ones read here is ignored.
 
-Source of the format: "Elastic Load Balancing, User Guide for Application Load
-Balancers: Access log entries".
+ALB writes a double quote, a backslash and control or non-ASCII bytes inside the
+request line and user agent as ``\\xHH`` escapes (``"`` is ``\\x22``). In the request
+they become ``%HH``, the URL encoding detection already decodes, so a query written
+with ``\\x22`` reads exactly like the same query written with ``%22``; in the user
+agent they become the characters (ASCII) they stand for.
+
+The same bucket prefix can hold the load balancer's connection logs and health
+check logs. They are recognised by their first line (``kind``) and not read: the
+reader reports them as ignored, with the reason, instead of as unreadable lines.
+
+Source of the formats: "Elastic Load Balancing, User Guide for Application Load
+Balancers: Access log entries", "... Connection log entries", "... Health check
+log entries".
 """
 
 from __future__ import annotations
@@ -20,7 +31,7 @@ import re
 
 import polars as pl
 
-from edgeguard.logs.frame import Parsed, conform
+from edgeguard.logs.frame import Parsed, conform, empty
 from edgeguard.logs.gzipio import decompress
 from edgeguard.logs.textops import parse_iso_epoch
 
@@ -28,6 +39,14 @@ TYPES = (b"http", b"https", b"h2", b"grpcs", b"ws", b"wss")
 _COLUMNS = 40  # documented fields plus room for later additions (ragged lines are fine)
 _REQUEST = r"^(\S+) (?:[A-Za-z][A-Za-z0-9+.-]*://[^/\s]*)?(/[^?\s]*)?(?:\?(\S*))? ?"
 _LINE = re.compile(r'"([^"]*)"|(\S+)')
+_ESCAPE = r"\\x([0-9A-Fa-f]{2})"
+_UA_ESCAPES = [f"\\x{code:02x}" for code in range(0x80)]
+_UA_CHARS = [chr(code) if 0x20 <= code < 0x7F else " " for code in range(0x80)]
+_ISO = re.compile(rb"^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$")
+_IP = re.compile(rb"^[0-9A-Fa-f:.]{2,45}$")
+_NUMBER = re.compile(rb"^-?\d+(?:\.\d+)?$")
+CONNECTION_LOG = "an ALB connection log (TLS connections, no HTTP requests)"
+HEALTH_CHECK_LOG = "an ALB health check log (target health checks, no client requests)"
 
 
 def looks_like(data: bytes | bytearray | memoryview) -> bool:
@@ -38,7 +57,31 @@ def looks_like(data: bytes | bytearray | memoryview) -> bool:
     """
     first = bytes(data[:2048]).split(b"\n", 1)[0]
     parts = first.split(b" ", 2)
-    return len(parts) == 3 and parts[0] in TYPES and parts[1][:2] == b"20" and b"T" in parts[1]
+    return (
+        len(parts) == 3 and parts[0] in TYPES and parts[1][:2] == b"20" and b"T" in parts[1]
+    ) or kind(data) is not None
+
+
+def kind(data: bytes | bytearray | memoryview) -> str | None:
+    """Why this ALB log is not an access log (its kind), or None for an access log.
+
+    Connection log entries start ``<ISO time> <client ip> <client port> <listener
+    port> ...``; health check entries ``<type> <ISO time> <latency seconds>
+    <target:port> ...``; an access log entry has the load balancer id
+    (``app/...``) third. Only the first line of the first 2 KiB is read.
+    """
+    parts = bytes(data[:2048]).split(b"\n", 1)[0].split(b" ")
+    if len(parts) >= 4 and _ISO.match(parts[0]) and _IP.match(parts[1]) and parts[2].isdigit():
+        return CONNECTION_LOG
+    if (
+        len(parts) >= 4
+        and _ISO.match(parts[1])
+        and _NUMBER.match(parts[2])
+        and b":" in parts[3]
+        and not parts[2].startswith(b"app/")
+    ):
+        return HEALTH_CHECK_LOG
+    return None
 
 
 def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
@@ -48,13 +91,18 @@ def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
     Returns ``Parsed("alb", frame, lines, skipped)``: ``ts`` from ``time`` (UTC, epoch
     seconds, fraction dropped), ``client`` from ``client:port`` without the port,
     ``status`` from ``elb_status_code``, method/path/query split from ``"request"``
-    (an absolute URL's scheme and host are dropped). ``head`` is ignored. A line
-    without a parseable time, status or client address (e.g. ``-``) is skipped.
+    (an absolute URL's scheme and host are dropped; ``\\xHH`` escapes as ``%HH``).
+    A line without a parseable time, status or client address (e.g. ``-``) is skipped.
+    A connection or health check log (``kind`` of ``head``, the first decompressed
+    bytes, or of the data) is not read: 0 lines, ``ignored`` says what it is.
 
     Raises:
         CorruptObject: gzip input that cannot be inflated.
     """
-    del head  # the format has no header to read first
+    ignored = kind(head if head is not None else decompress(data)[:2048])
+    if ignored:
+        lines = sum(1 for line in bytes(decompress(data)).split(b"\n") if line.strip())
+        return Parsed("alb", empty(), 0, 0, ignored=f"{ignored}; {lines} line(s) not read")
     try:
         raw = _read(data)
     except (pl.exceptions.PolarsError, OSError):
@@ -67,7 +115,7 @@ def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
         {"f0": "type", "f1": "time", "f3": "client", "f8": "status", "f12": "request", "f13": "ua"}
     )
     lines = raw.height
-    request = pl.col("request").fill_null("")
+    request = pl.col("request").fill_null("").str.replace_all(_ESCAPE, "%$1")
     frame = raw.select(
         parse_iso_epoch(pl.col("time")).alias("ts"),
         pl.col("client").str.extract(r"^(.+):\d+$", 1).alias("client"),
@@ -77,7 +125,7 @@ def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
         pl.col("status").cast(pl.Int32, strict=False).alias("status"),
         pl.when(pl.col("ua") == "-")
         .then(pl.lit(""))
-        .otherwise(pl.col("ua").fill_null(""))
+        .otherwise(pl.col("ua").fill_null("").str.replace_many(_UA_ESCAPES, _UA_CHARS, ascii_case_insensitive=True))
         .alias("ua"),
         pl.lit(False).alias("blocked"),
     ).filter(

@@ -45,6 +45,8 @@ class FileReport:
     skipped: int
     tracked: int
     outcomes: list[Outcome] = field(default_factory=list)
+    ignored: str = ""
+    bypass: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready dict; each decision as its value, scenario and the
@@ -56,6 +58,8 @@ class FileReport:
             "lines": self.lines,
             "skipped": self.skipped,
             "tracked": self.tracked,
+            "ignored": self.ignored,
+            "bypass": self.bypass,
             "decisions": [
                 {
                     "value": o.verdict.client,
@@ -113,12 +117,16 @@ def analyze_object(
     again; a recorded one is marked decided until ``now`` plus its ban duration.
 
     Raises:
-        CorruptObject, UnknownFormat: the object cannot be read (see ``read_log``).
+        CorruptObject, UnknownFormat, UnreadableLog: the object cannot be read (see
+            ``read_log``).
         Errors of ``store`` and ``sink`` propagate.
     """
     now = now or utcnow()
     parsed = read_log(body, key)
-    report = FileReport(key, parsed.format, parsed.lines, parsed.skipped, 0)
+    report = FileReport(
+        key, parsed.format, parsed.lines, parsed.skipped, 0, ignored=parsed.ignored
+    )
+    report.bypass = dict(parsed.bypass)
     if parsed.format in skip_sources:
         return report
     observations, samples = observe(parsed.frame, settings, source=parsed.format)
@@ -146,6 +154,7 @@ class Replay:
     lines: int = 0
     skipped: int = 0
     files: int = 0
+    bypass: dict[str, int] = field(default_factory=dict)
     _observations: list[pl.DataFrame] = field(default_factory=list)
     _samples: list[pl.DataFrame] = field(default_factory=list)
 
@@ -155,6 +164,8 @@ class Replay:
         self.files += 1
         self.lines += parsed.lines
         self.skipped += parsed.skipped
+        for viewer, count in parsed.bypass.items():
+            self.bypass[viewer] = self.bypass.get(viewer, 0) + count
         if not observations.is_empty():
             self._observations.append(observations)
             self._samples.append(samples)
@@ -162,7 +173,7 @@ class Replay:
     def add_bytes(self, body: bytes, key: str = "", fmt: str = "auto") -> None:
         """Parse one file's bytes (gzip or plain) and ``add`` it.
 
-        Raises CorruptObject or UnknownFormat like ``read_log``.
+        Raises CorruptObject, UnknownFormat or UnreadableLog like ``read_log``.
         """
         self.add(read_log(body, key, fmt))
 

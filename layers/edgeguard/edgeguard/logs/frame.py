@@ -9,7 +9,7 @@ Detection only ever sees this table, so a scenario behaves the same on every for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -27,12 +27,19 @@ SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass
 class Parsed:
-    """A parsed log object: the requests, and how many lines were read and skipped."""
+    """A parsed log object: the requests, and how many lines were read and skipped.
+
+    ``ignored`` says why a whole object is not an access log and was not read (an ALB
+    connection or health-check log); ``bypass`` counts, per viewer address, requests
+    the origin web ACL blocked for lack of the origin secret (WAF logs only).
+    """
 
     format: str
     frame: pl.DataFrame
     lines: int
     skipped: int
+    ignored: str = ""
+    bypass: dict[str, int] = field(default_factory=dict)
 
     @property
     def parsed(self) -> int:

@@ -17,6 +17,7 @@ __all__ = [
     "FORMATS",
     "CorruptObject",
     "UnknownFormat",
+    "UnreadableLog",
     "decompress",
     "detect",
     "parse_text",
@@ -34,6 +35,33 @@ _KEY_HINTS = (
 
 class UnknownFormat(EdgeguardError, ValueError):
     """Neither the content nor the key says which log format this is."""
+
+
+class UnreadableLog(EdgeguardError, ValueError):
+    """A log object with lines of which none could be read: an error, never "0 parsed".
+
+    ``reason`` names the problem without counts or keys (alerts group by it); ``key``
+    is the object's key.
+    """
+
+    def __init__(self, key: str, parsed: Parsed) -> None:
+        self.key = key
+        self.reason = f"no line readable as a {parsed.format} log"
+        super().__init__(f"{parsed.lines} line(s), {self.reason}")
+
+
+def readable(parsed: Parsed, key: str = "") -> Parsed:
+    """``parsed`` itself, unless it has lines and none was read (no silent zero).
+
+    An object recognised and ignored with a reason (``Parsed.ignored``, e.g. an ALB
+    connection log) is not an error; blank input (0 lines) is not either.
+
+    Raises:
+        UnreadableLog: lines were there, nothing became a request.
+    """
+    if parsed.lines and not parsed.parsed and not parsed.ignored:
+        raise UnreadableLog(key, parsed)
+    return parsed
 
 
 def detect(data: bytes | bytearray | memoryview, key: str = "") -> str:
@@ -60,6 +88,16 @@ def detect(data: bytes | bytearray | memoryview, key: str = "") -> str:
 
 
 def read_log(data: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
+    """Parse one object, gzip or plain (``_read``), and refuse a silent zero (``readable``).
+
+    Raises:
+        CorruptObject, UnknownFormat: as ``_read``.
+        UnreadableLog: the object has lines and none of them was readable.
+    """
+    return readable(_read(data, key, fmt), key)
+
+
+def _read(data: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
     """Parse one object, gzip or plain; ``fmt`` forces a format instead of detection.
 
     CloudFront and ALB objects go to polars still compressed: it inflates while it
