@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from edgeguard.logs import alb, cloudfront, waf
 from edgeguard.logs.analyzer import Replay
-from edgeguard.logs.reader import CorruptObject, UnknownFormat, decompress, detect, read_log
+from edgeguard.logs.reader import (
+    CorruptObject,
+    UnknownFormat,
+    UnreadableLog,
+    decompress,
+    detect,
+    read_log,
+)
 from edgeguard_tools import log_samples as samples
 
 WHEN = datetime(2026, 11, 20, 14, 5, 9, tzinfo=UTC)
@@ -188,7 +195,14 @@ def test_malformed_waf_lines_never_raise(lines, junk):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=300), st.sampled_from(["cloudfront", "alb", "waf"]))
-def test_any_bytes_with_a_forced_format_never_raise(data, fmt):
+def test_any_bytes_with_a_forced_format_never_raise_but_never_pass_as_zero(data, fmt):
+    """Any bytes: counted lines, or UnreadableLog when there were lines and none was read."""
     run = Replay()
-    run.add(read_log(data, "", fmt) if data[:2] != b"\x1f\x8b" else read_log(b"", "", fmt))
+    try:
+        parsed = read_log(data, "", fmt) if data[:2] != b"\x1f\x8b" else read_log(b"", "", fmt)
+    except UnreadableLog as error:
+        assert "no line readable" in str(error)
+        return
+    run.add(parsed)
     assert run.skipped <= run.lines
+    assert run.lines == 0 or run.lines > run.skipped

@@ -99,12 +99,16 @@ def _cloudfront_index() -> dict[int, tuple[list[int], list[Network]]]:
     return index
 
 
-def _cloudfront_overlap(network: Network) -> Network | None:
-    """The CloudFront range ``network`` overlaps, or None (the ranges are collapsed)."""
+def _cloudfront_range_of(network: Network) -> Network | None:
+    """The CloudFront range holding all of ``network``, or None (the ranges are collapsed).
+
+    A wider value that merely overlaps one (an operator's /8 of a hosting provider) is
+    not refused here: the question is whether the value names CloudFront, not its
+    neighbours.
+    """
     starts, nets = _cloudfront_index()[network.version]
-    last = int(network.broadcast_address)
-    position = bisect.bisect_right(starts, last) - 1  # the last range starting <= our end
-    if position >= 0 and int(nets[position].broadcast_address) >= int(network.network_address):
+    position = bisect.bisect_right(starts, int(network.network_address)) - 1
+    if position >= 0 and int(nets[position].broadcast_address) >= int(network.broadcast_address):
         return nets[position]
     return None
 
@@ -177,7 +181,7 @@ class BanPolicy:
         for reserved, why in _NEVER_BANNABLE:
             if reserved.version == network.version and network.overlaps(reserved):
                 return f"{cidr} is in {reserved} ({why}) and can never be banned"
-        edge = _cloudfront_overlap(network)
+        edge = _cloudfront_range_of(network)
         if edge is not None:
             return (
                 f"{cidr} is in {edge}, a CloudFront address range (edge servers, "
