@@ -1,4 +1,7 @@
-"""Log objects (S3 -> SQS) -> ban decisions. Thin handler; the logic is edgeguard.logs."""
+"""Log objects (S3 -> SQS) and WAF log events (CloudWatch Logs subscription) -> ban decisions.
+
+Thin handler; the logic is edgeguard.logs.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +18,14 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from edgeguard.decisions import DynamoDecisionStore
+from edgeguard.logs.gate import AlertGate
 from edgeguard.logs.service import (
     AnalyzerConfig,
     Dependencies,
     DynamoStateStore,
     FileReport,
+    announce_unreadable,
+    process_subscription,
     record_handler_for,
 )
 
@@ -36,6 +42,7 @@ DEPS = Dependencies(
     sns=boto3.client("sns"),
     alerts_topic_arn=CONFIG.alerts_topic_arn,
     skip_sources=CONFIG.skip_sources,
+    gate=AlertGate(_dynamodb, CONFIG.state_table),
 )
 # A batch whose every record failed is reported like any partial failure (no raise):
 # each record is retried on its own and reaches the DLQ on its own.
@@ -46,6 +53,14 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "awslogs" in event:  # CloudWatch Logs subscription: asynchronous, retried, then DLQ
+        try:
+            report = process_subscription(event, DEPS)
+        finally:
+            _count_unreadable()
+        if report is not None:
+            _report([report])
+        return {"analyzed": report is not None}
     reports: list[FileReport] = []
     response = process_partial_response(
         event=event,
@@ -53,6 +68,24 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         processor=processor,
         context=context,
     )
+    _count_unreadable()
+    _report(reports)
+    failed = len(response.get("batchItemFailures", []))
+    if failed:
+        logger.warning("records failed", extra={"failed": failed})
+    return dict(response)
+
+
+def _count_unreadable() -> None:
+    """Unreadable objects: a metric (alarmed in the template) and, once an hour, an alert."""
+    unreadable = len(DEPS.unreadable)
+    metrics.add_metric(name="LogObjectsUnreadable", unit=MetricUnit.Count, value=unreadable)
+    if unreadable:
+        logger.warning("log objects could not be read", extra={"objects": unreadable})
+        announce_unreadable(DEPS)
+
+
+def _report(reports: list[FileReport]) -> None:
     for report in reports:
         logger.info("log object analyzed", extra=report.as_dict())
         metrics.add_metric(
@@ -60,7 +93,3 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         metrics.add_metric(name="LogLinesSkipped", unit=MetricUnit.Count, value=report.skipped)
         metrics.add_metric(name="LogDecisions", unit=MetricUnit.Count, value=len(report.outcomes))
-    failed = len(response.get("batchItemFailures", []))
-    if failed:
-        logger.warning("records failed", extra={"failed": failed})
-    return dict(response)

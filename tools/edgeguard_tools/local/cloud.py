@@ -47,6 +47,10 @@ from edgeguard_tools.local.delivery.rotation import (
     configure_rotations,
 )
 from edgeguard_tools.local.delivery.schedules import Scheduler
+from edgeguard_tools.local.delivery.logs_subscription import (
+    LogsSubscriptionDelivery,
+    subscription_filters,
+)
 from edgeguard_tools.local.delivery.sns import SnsDelivery
 from edgeguard_tools.local.delivery.sqs import QueuePoller
 from edgeguard_tools.local.delivery.stepfunctions import Executions
@@ -122,6 +126,13 @@ class LocalCloud:
         )
         self._sns = SnsDelivery(
             self._current_wiring, self._stack.owner_of, self._invoker.invoke_async
+        )
+        self._log_subscriptions = LogsSubscriptionDelivery(
+            self.client,
+            lambda: subscription_filters(
+                self.template.resources(), self._stack.resolve, self._stack.owner_of
+            ),
+            self._invoker.invoke_async,
         )
         run_batch = self._invoker.run_batch
         self._queues = QueuePoller(self.client, self.resource, self.attribute, run_batch)
@@ -297,6 +308,15 @@ class LocalCloud:
             self.client("s3").put_object(
                 Bucket=self.resource(bucket_logical_id), Key=key, Body=data
             )
+
+    def put_log_events(
+        self, log_group_logical_id: str, stream: str, messages: list[str], timestamp_ms: int
+    ) -> list[str]:
+        """Put events in a log group; its subscription filters invoke their functions (the
+        functions reached are returned)."""
+        with self._loop.operation():
+            group = self.resource(log_group_logical_id)
+            return self._log_subscriptions.put_log_events(group, stream, messages, timestamp_ms)
 
     def set_alarm_state(
         self,

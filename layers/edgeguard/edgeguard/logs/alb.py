@@ -125,7 +125,11 @@ def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
         pl.col("status").cast(pl.Int32, strict=False).alias("status"),
         pl.when(pl.col("ua") == "-")
         .then(pl.lit(""))
-        .otherwise(pl.col("ua").fill_null("").str.replace_many(_UA_ESCAPES, _UA_CHARS, ascii_case_insensitive=True))
+        .otherwise(
+            pl.col("ua")
+            .fill_null("")
+            .str.replace_many(_UA_ESCAPES, _UA_CHARS, ascii_case_insensitive=True)
+        )
         .alias("ua"),
         pl.lit(False).alias("blocked"),
     ).filter(

@@ -123,9 +123,7 @@ def analyze_object(
     """
     now = now or utcnow()
     parsed = read_log(body, key)
-    report = FileReport(
-        key, parsed.format, parsed.lines, parsed.skipped, 0, ignored=parsed.ignored
-    )
+    report = FileReport(key, parsed.format, parsed.lines, parsed.skipped, 0, ignored=parsed.ignored)
     report.bypass = dict(parsed.bypass)
     if parsed.format in skip_sources:
         return report

@@ -28,8 +28,9 @@ from collections.abc import Iterator
 from typing import Any
 
 _DECODER = json.JSONDecoder()
-_EXPORT_PREFIX = re.compile(rb"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})? ")
-_WHITESPACE = re.compile(r"\s*")
+_EXPORT_PREFIX = re.compile(
+    rb"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})? "
+)
 
 
 def is_subscription_message(head: bytes) -> bool:
@@ -85,18 +86,47 @@ def _subscription(raw: bytes) -> Iterator[Any]:
 
 
 def _concatenated(text: str) -> Iterator[Any]:
-    """One or more JSON texts back to back (whitespace between them allowed)."""
+    """One or more JSON texts back to back (whitespace between them allowed).
+
+    After a text that cannot be decoded, decoding resumes at the next ``{`` that starts
+    a whole record (``_resume``): the damaged stretch yields a single None and costs no
+    good record after it.
+    """
     end = len(text)
-    index = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
+    index = _skip_space(text, 0)
     while index < end:
         try:
             value, index = _DECODER.raw_decode(text, index)
         except (ValueError, RecursionError):
-            yield None  # one bad record: go on at the next object boundary, if any
-            resume = text.find("}{", index)
-            if resume < 0:
-                return
-            index = resume + 1
+            yield None
+            index = _resume(text, index + 1)
             continue
         yield value
-        index = _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
+        index = _skip_space(text, index)
+
+
+def _skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\r\n":
+        index += 1
+    return index
+
+
+def _resume(text: str, start: int) -> int:
+    """The first ``{`` at or after ``start`` that starts a whole record (else the end).
+
+    A whole record is a JSON object followed by the end of the text or by the next
+    record's ``{``; an object nested inside the damaged record is followed by ``,``
+    or ``}`` and is passed over.
+    """
+    index = text.find("{", start)
+    while index >= 0:
+        try:
+            _, after = _DECODER.raw_decode(text, index)
+        except (ValueError, RecursionError):
+            index = text.find("{", index + 1)
+            continue
+        after = _skip_space(text, after)
+        if after == len(text) or text[after] == "{":
+            return index
+        index = text.find("{", index + 1)
+    return len(text)

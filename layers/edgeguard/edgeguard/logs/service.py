@@ -3,7 +3,14 @@
 Each SQS record carries one S3 event notification (possibly several objects) or
 S3's ``s3:TestEvent`` (ignored). A record whose object cannot be read or
 decompressed fails alone (partial batch response); SQS retries it and, after
-``maxReceiveCount``, moves it to the dead-letter queue.
+``maxReceiveCount``, moves it to the dead-letter queue. So does an object with lines
+of which none is readable (no silent zero): such objects are also told on the
+alerts topic, once per problem (prefix and reason) per hour, through the alert gate.
+
+WAF logs delivered to CloudWatch Logs reach the function directly from a
+subscription filter (``process_subscription``): an asynchronous invocation, so a
+payload that cannot be read is retried by Lambda and then sent to the same
+dead-letter queue.
 
 Alerts are never lost to a retry: every new decision is recorded as pending for its
 file (``StateStore.add_pending``) before the file's clients are marked decided; the
@@ -14,10 +21,13 @@ finds every client already decided) still announces them. See docs/alerts.md.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
@@ -25,6 +35,9 @@ from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, optional, require
 from edgeguard.decisions import DecisionRequest, DecisionSink, RecordOutcome
 from edgeguard.logs.analyzer import FileReport, analyze_object
+from edgeguard.logs.gate import AlertGate, announce
+from edgeguard.logs.gzipio import CorruptObject, decompress
+from edgeguard.logs.reader import UnknownFormat, UnreadableLog
 from edgeguard.logs.settings import DetectionSettings, SettingsError
 from edgeguard.logs.state import (
     DynamoStateStore,  # noqa: F401 - the handler builds it
@@ -85,6 +98,36 @@ class Dependencies:
     sns: SNSClient | None = None
     alerts_topic_arn: str = ""
     skip_sources: frozenset[str] = frozenset()
+    gate: AlertGate | None = None
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+
+READ_ERRORS = (CorruptObject, UnknownFormat, UnreadableLog)
+ALERT_WINDOW = timedelta(hours=1)
+_DATED = re.compile(r"/(?:\d{4}/\d{2}/|\d{4}-\d{2}-\d{2}|[a-z]+=\d{4}).*$")
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A log object that could not be read: where it is and why (without counts)."""
+
+    key: str
+    reason: str
+
+    @property
+    def prefix(self) -> str:
+        """The key's folder up to the first dated part (``.../2026/11/20/`` or ``year=``)."""
+        folder = self.key.rsplit("/", 1)[0] + "/" if "/" in self.key else ""
+        return _DATED.sub("/", folder)
+
+
+def reason_of(error: Exception) -> str:
+    """A read error's reason without keys or counts, so that alerts can group by it."""
+    if isinstance(error, UnreadableLog):
+        return error.reason
+    if isinstance(error, UnknownFormat):
+        return "the log format cannot be told from the content"
+    return str(error)
 
 
 def s3_objects(body: str) -> Iterator[tuple[str, str, str]]:
@@ -121,10 +164,17 @@ def process_record(body: str, deps: Dependencies) -> list[FileReport]:
     (ClientError, CorruptObject, UnknownFormat, ...).
     """
     reports = []
-    announcing = deps.sns is not None and bool(deps.alerts_topic_arn)
     for bucket, key, file_id in s3_objects(body):
         data = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        sink = PendingSink(deps.sink, deps.store, file_id) if announcing else deps.sink
+        reports.append(_analyze(data, key, file_id, deps))
+    return reports
+
+
+def _analyze(data: bytes, key: str, file_id: str, deps: Dependencies) -> FileReport:
+    """One object through detection; a read error is noted in ``deps.unreadable``, re-raised."""
+    announcing = deps.sns is not None and bool(deps.alerts_topic_arn)
+    sink = PendingSink(deps.sink, deps.store, file_id) if announcing else deps.sink
+    try:
         report = analyze_object(
             data,
             key,
@@ -134,10 +184,104 @@ def process_record(body: str, deps: Dependencies) -> list[FileReport]:
             file_id=file_id,
             skip_sources=deps.skip_sources,
         )
-        reports.append(report)
-        if announcing:
-            _announce(report, file_id, deps)
-    return reports
+    except READ_ERRORS as error:
+        deps.unreadable.append(Unreadable(key, reason_of(error)))
+        raise
+    if announcing:
+        _announce(report, file_id, deps)
+    _bypass_alert(report, deps)
+    return report
+
+
+def process_subscription(event: Mapping[str, Any], deps: Dependencies) -> FileReport | None:
+    """A CloudWatch Logs subscription delivery (``{"awslogs": {"data": ...}}``) -> decisions.
+
+    ``data`` is base64 of the gzip'd message ("Amazon CloudWatch Logs User Guide:
+    Log group-level subscription filters"). A ``CONTROL_MESSAGE`` returns None. The
+    report's key is ``cloudwatch-logs/<logGroup>/<logStream>``; the first log event's id
+    identifies the delivery in the state store, so Lambda's retry overwrites.
+
+    Raises:
+        CorruptObject: the payload is not base64 of gzip'd JSON.
+        UnknownFormat, UnreadableLog: as ``analyze_object``; errors of the stores.
+    """
+    try:
+        payload = decompress(base64.b64decode(event["awslogs"]["data"], validate=True))
+        message = json.loads(payload)
+    except (KeyError, TypeError, ValueError, binascii.Error) as error:
+        problem = Unreadable("cloudwatch-logs/", "not a CloudWatch Logs subscription payload")
+        deps.unreadable.append(problem)
+        raise CorruptObject(f"not a CloudWatch Logs subscription payload: {error}") from None
+    if message.get("messageType") == "CONTROL_MESSAGE":
+        return None
+    key = f"cloudwatch-logs/{message.get('logGroup', '')}/{message.get('logStream', '')}"
+    events = message.get("logEvents") or [{}]
+    first = events[0].get("id", "") if isinstance(events[0], dict) else ""
+    return _analyze(bytes(payload), key, f"{key}@{first}", deps)
+
+
+def announce_unreadable(deps: Dependencies, now: datetime | None = None) -> int:
+    """Tell the alerts topic about ``deps.unreadable``, once per (prefix, reason) per hour.
+
+    Each alert reads "N log files from <prefix> could not be read: <reason>" with N the
+    objects of this invocation with that problem; the gate (``deps.gate``) lets the first
+    of each hour through. Clears the list; returns the alerts published.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for item in deps.unreadable:
+        groups.setdefault((item.prefix, item.reason), []).append(item.key)
+    deps.unreadable.clear()
+    if deps.sns is None or not deps.alerts_topic_arn:
+        return 0
+    told = 0
+    for (prefix, reason), keys in groups.items():
+        alert = Alert(
+            kind="log-unreadable",
+            title=f"{len(keys)} log files from {prefix or '/'} could not be read: {reason}",
+            severity="high",
+            fields={
+                "prefix": prefix,
+                "reason": reason,
+                "objects": keys[:10],
+                "what happens": "each object is retried, then kept in the log dead-letter queue",
+            },
+        )
+        told += announce(
+            deps.sns,
+            deps.alerts_topic_arn,
+            alert,
+            gate=deps.gate,
+            key=f"{prefix}|{reason}",
+            window=ALERT_WINDOW,
+            now=now,
+        )
+    return told
+
+
+def _bypass_alert(report: FileReport, deps: Dependencies) -> None:
+    """Requests without the origin secret reached the ALB: name the viewers, once an hour each."""
+    if not report.bypass or deps.sns is None or not deps.alerts_topic_arn:
+        return
+    viewers = {
+        viewer: count
+        for viewer, count in sorted(report.bypass.items())
+        if deps.gate is None or deps.gate.first_in_window("origin-bypass", viewer, ALERT_WINDOW)
+    }
+    if not viewers:
+        return
+    alert = Alert(
+        kind="origin-bypass",
+        title="requests without the origin secret reached the ALB",
+        severity="high",
+        fields={
+            "viewers": [f"{viewer} ({count} requests)" for viewer, count in viewers.items()],
+            "object": report.key,
+            "meaning": "someone reaches the origin around the distribution; the origin web "
+            "ACL blocked these requests. The address WAF logged is a CloudFront edge "
+            "server and is never banned; the viewer comes from X-Forwarded-For.",
+        },
+    )
+    publish(deps.sns, deps.alerts_topic_arn, alert)
 
 
 _NEW = ("created", "extended")

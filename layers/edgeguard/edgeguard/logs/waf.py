@@ -30,6 +30,7 @@ from edgeguard.logs import jsonrecords
 from edgeguard.logs.frame import SCHEMA, Parsed, conform
 
 _ADDRESS = re.compile(r"[0-9A-Fa-f:.]{2,45}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_FIELD = 8192  # CloudFront's and ALB's own limit for a request URL is 8 KB
 ORIGIN_SOURCES = frozenset({"ALB"})
 
@@ -85,7 +86,7 @@ def _text(value: Any) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates ("\ud800") cannot be stored or sent
-        text = text.encode("utf-8", "replace").decode("utf-8")
+        text = _SURROGATE.sub("\ufffd", text)
     return text
 
 
