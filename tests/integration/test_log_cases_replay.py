@@ -1,4 +1,4 @@
-"""The shared log cases (copied into tests/fixtures/logs) through ``edgeguard replay --format auto``.
+"""The shared log cases (copied into tests/fixtures/logs) through ``edgeguard replay``.
 
 Each case has its right result (cases README): who is banned, who is not, what is
 skipped with a reason, what becomes an alert instead of a ban.

@@ -40,8 +40,8 @@ def poison_record(**changes) -> bytes:
 
 
 POISONS = {
-    "integer overflow": b'{"timestamp":1795183200000,"action":"ALLOW","responseCodeSent":2147483648,'
-    b'"httpRequest":{"clientIp":"198.51.100.9","uri":"/","headers":[]}}',
+    "integer overflow": b'{"timestamp":1795183200000,"action":"ALLOW",'
+    b'"responseCodeSent":2147483648,"httpRequest":{"clientIp":"198.51.100.9","uri":"/","headers":[]}}',
     "huge timestamp": poison_record(timestamp=10**30),
     "lone surrogate (escaped)": b'{"timestamp":1795183200000,"action":"ALLOW",'
     b'"httpRequest":{"clientIp":"198.51.100.9","uri":"/\\ud800","headers":[]}}',
@@ -76,7 +76,7 @@ def test_a_poison_record_never_fails_the_file(name, compress):
 
 
 def test_records_that_are_damaged_are_counted_as_skipped():
-    records = blocked() + [POISONS["integer overflow"], POISONS["truncated JSON"]]
+    records = [*blocked(), POISONS["integer overflow"], POISONS["truncated JSON"]]
     _, lines, skipped = decide(b"\n".join(records))
     assert (lines, skipped) == (14, 2)
 

@@ -40,6 +40,10 @@ from edgeguard import clock
 from edgeguard_tools.local import hooks, moto_ext, provisioning
 from edgeguard_tools.local.delivery.alarms import AlarmDelivery
 from edgeguard_tools.local.delivery.eventbridge import EventRouter, complete_event, transform_input
+from edgeguard_tools.local.delivery.logs_subscription import (
+    LogsSubscriptionDelivery,
+    subscription_filters,
+)
 from edgeguard_tools.local.delivery.rotation import (
     RotationFailed,
     RotationReport,
@@ -47,10 +51,6 @@ from edgeguard_tools.local.delivery.rotation import (
     configure_rotations,
 )
 from edgeguard_tools.local.delivery.schedules import Scheduler
-from edgeguard_tools.local.delivery.logs_subscription import (
-    LogsSubscriptionDelivery,
-    subscription_filters,
-)
 from edgeguard_tools.local.delivery.sns import SnsDelivery
 from edgeguard_tools.local.delivery.sqs import QueuePoller
 from edgeguard_tools.local.delivery.stepfunctions import Executions

@@ -8,9 +8,10 @@ tests) calls ``prepare`` then ``merge``, so an offline answer is the deployed an
   checked against a strict pattern.
 - Refuse: private, loopback, link-local, multicast, reserved and operator-allowlisted
   ranges can never be banned, whatever the origin; nor can CloudFront's own addresses
-  (its edge servers reach the origin for every viewer, and a log or finding that names
-  one names the wrong party); nor can a range wider than the origin may ban. Documentation ranges (RFC 5737, RFC 3849) are not refused: they
-  never appear on the Internet, and sample data (AWS's included) uses them.
+  (its edge servers reach the origin for every viewer, and a log or finding that
+  names one names the wrong party); nor can a range wider than the origin may ban.
+  Documentation ranges (RFC 5737, RFC 3849) are not refused: they never appear on
+  the Internet, and sample data (AWS's included) uses them.
 - Merge: while a decision is active the longest expiry wins; a burst of detections
   of one attack is one ban, not a doubling per log file.
 - Escalate: a new ban for a value whose previous ban ended less than the escalation

@@ -60,9 +60,8 @@ def records(data: bytes | bytearray | memoryview) -> Iterator[Any]:
         if not line.strip():
             continue
         prefix = _EXPORT_PREFIX.match(line)
-        if prefix:
-            line = line[prefix.end() :]
-        yield from _concatenated(line.decode("utf-8", "replace"))
+        record = line[prefix.end() :] if prefix else line
+        yield from _concatenated(record.decode("utf-8", "replace"))
 
 
 def _subscription(raw: bytes) -> Iterator[Any]:

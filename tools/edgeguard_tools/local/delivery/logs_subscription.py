@@ -18,6 +18,7 @@ than deliver what the deployed filter might not.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import shlex
@@ -122,16 +123,14 @@ class LogsSubscriptionDelivery:
         matching filter with its matching events.
         """
         logs = self._client("logs")
-        try:
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_stream(logGroupName=log_group, logStreamName=log_stream)
-        except logs.exceptions.ResourceAlreadyExistsException:
-            pass
         logs.put_log_events(
             logGroupName=log_group,
             logStreamName=log_stream,
             logEvents=[{"timestamp": timestamp_ms, "message": m} for m in messages],
         )
-        events = []
+        events: list[dict[str, Any]] = []
         for message in messages:
             self._sequence += 1
             events.append(
@@ -145,7 +144,7 @@ class LogsSubscriptionDelivery:
         for subscription in self._filters():
             if subscription.log_group != log_group:
                 continue
-            chosen = [e for e in events if matches(subscription.pattern, e["message"])]
+            chosen = [e for e in events if matches(subscription.pattern, str(e["message"]))]
             if not chosen:
                 continue
             event = subscription_event(log_group, log_stream, subscription.name, chosen)
