@@ -15,7 +15,8 @@
   through which any boto3 call reaches the running cloud (and lambda.Invoke is answered).
 - delivery: one module per event source: eventbridge (rules, input transformers), sns,
   sqs (polling, batches, retries), streams (DynamoDB), schedules (tick), rotation
-  (Secrets Manager), alarms (CloudWatch state changes), stepfunctions (executions).
+  (Secrets Manager), alarms (CloudWatch state changes), stepfunctions (executions),
+  logs_subscription (CloudWatch Logs subscription filters to functions).
 - patterns: EventBridge event-pattern matching; schedule: rate/cron expressions.
 - stepfunctions: how state machines run here and where moto's executor stops.
 - alarms: what CloudWatch emits on an alarm state change.
