@@ -315,3 +315,30 @@ def test_function_handler_records_into_the_decision_store(template):
     stored = DynamoDecisionStore(world.table, client=dynamodb).get(f"{attacker}/32")
     assert [(d.action, d.origin, d.reason) for d in stored] == [("ban", "log", "sensitive_files")]
     assert any(alert["kind"] == "log-ban" for alert in alerts_seen(world))
+
+
+@mock_aws
+def test_function_handler_reads_a_cloudwatch_logs_subscription_delivery(template):
+    """events/cloudwatch_logs_waf_subscription.json: the waf-cloudwatch-logs-subscription case
+    as Lambda receives it (base64 of the gzip'd message under awslogs.data)."""
+    world = create_world()
+    dynamodb = boto3.client("dynamodb")
+    state = create_state_table(dynamodb, template)
+    env = {
+        "DETECTION_STATE_TABLE": state,
+        "DECISIONS_TABLE": world.table,
+        "ALERTS_TOPIC_ARN": world.topic_arn,
+        "DETECTION_OVERRIDES": "{}",
+        "ALLOWLIST_CIDRS": ",",
+    }
+    with environment(env):
+        handler = load_handler("functions/log_analyzer", fresh=True)
+        response = handler(
+            load_event("cloudwatch_logs_waf_subscription"),
+            LocalContext(function_name="log-analyzer"),
+        )
+    assert response == {"analyzed": True}
+    store = DynamoDecisionStore(world.table, client=dynamodb)
+    for value in ("45.155.205.23/32", "2a02:c207:2051:1234::/64", "193.142.146.35/32"):
+        assert store.get(value), value
+    assert not store.get("81.2.69.142/32")
