@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from edgeguard.decisions import DynamoDecisionStore
-from edgeguard.logs.gate import AlertGate
 from edgeguard.logs.service import (
+    AlertGate,
     AnalyzerConfig,
     Dependencies,
     DynamoStateStore,
@@ -79,8 +79,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def _count_unreadable() -> None:
     """Unreadable objects: a metric (alarmed in the template) and, once an hour, an alert."""
     unreadable = len(DEPS.unreadable)
-    metrics.add_metric(name="LogObjectsUnreadable", unit=MetricUnit.Count, value=unreadable)
-    if unreadable:
+    if unreadable:  # only then: the alarm treats missing data as fine
+        metrics.add_metric(name="LogObjectsUnreadable", unit=MetricUnit.Count, value=unreadable)
         logger.warning("log objects could not be read", extra={"objects": unreadable})
         announce_unreadable(DEPS)
 
