@@ -35,7 +35,6 @@ from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, optional, require
 from edgeguard.decisions import DecisionRequest, DecisionSink, RecordOutcome
 from edgeguard.logs.analyzer import FileReport, analyze_object
-from edgeguard.logs.gate import AlertGate, announce
 from edgeguard.logs.gzipio import CorruptObject, decompress
 from edgeguard.logs.reader import UnknownFormat, UnreadableLog
 from edgeguard.logs.settings import DetectionSettings, SettingsError
@@ -45,6 +44,7 @@ from edgeguard.logs.state import (
     StateStore,
 )
 from edgeguard.notify.alert import Alert, publish
+from edgeguard.notify.digest import AlertGate, announce
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -246,7 +246,7 @@ def announce_unreadable(deps: Dependencies, now: datetime | None = None) -> int:
                 "what happens": "each object is retried, then kept in the log dead-letter queue",
             },
         )
-        told += announce(
+        message_id = announce(
             deps.sns,
             deps.alerts_topic_arn,
             alert,
@@ -255,6 +255,7 @@ def announce_unreadable(deps: Dependencies, now: datetime | None = None) -> int:
             window=ALERT_WINDOW,
             now=now,
         )
+        told += message_id is not None
     return told
 
 
@@ -265,7 +266,8 @@ def _bypass_alert(report: FileReport, deps: Dependencies) -> None:
     viewers = {
         viewer: count
         for viewer, count in sorted(report.bypass.items())
-        if deps.gate is None or deps.gate.first_in_window("origin-bypass", viewer, ALERT_WINDOW)
+        if deps.gate is None
+        or deps.gate.first_in_window("origin-bypass", viewer, ALERT_WINDOW, utcnow())
     }
     if not viewers:
         return
