@@ -179,7 +179,9 @@ def check_fields(names: list[str] | tuple[str, ...]) -> dict[str, int]:
         positions.setdefault(field_key(name), index)
     missing = [_NAME_OF_KEY[key] for key in READ_KEYS.values() if key not in positions]
     if not any(all(key in positions for key in keys) for keys in TIME_KEYS):
-        missing.insert(0, "date and time (or timestamp, or timestamp(ms))")
+        half = [name for name in ("date", "time") if name not in positions]
+        lacking = half[0] if len(half) == 1 else "date and time"
+        missing.insert(0, f"{lacking} (or timestamp, or timestamp(ms))")
     if missing:
         raise MissingFields(
             "the CloudFront log's field selection lacks "
