@@ -236,3 +236,12 @@ def test_a_selection_without_a_field_detection_reads_is_refused_naming_it(
             FieldLists.parse(" ".join(names))
         body, lists = _render(records, names, delimiter, output, False)
         read_log(body, "", "cloudfront", lists)
+
+
+def test_a_damaged_json_record_is_skipped_and_the_others_still_decide():
+    (path,) = (FIXTURES / "cloudfront-v2-json").rglob("*.gz")
+    lines = gzip.decompress(path.read_bytes()).splitlines()
+    damaged = [*lines[:3], b'{"c-ip": "45.155.205.23", "sc-status": 4', b"[1, 2]", *lines[3:]]
+    parsed = read_log(gzip.compress(b"\n".join(damaged)))
+    assert (parsed.lines, parsed.skipped) == (len(lines) + 2, 2)
+    assert {v for v, *_ in _decisions(parsed)} == {"45.155.205.23", "2a02:c207:2051:1234::/64"}

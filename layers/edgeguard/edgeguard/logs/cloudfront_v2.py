@@ -184,9 +184,27 @@ def parse_json(text: bytes | bytearray) -> Parsed:
     """v2 JSON output (one object per line) -> Parsed; a line that is not a JSON
     object is skipped and counted. Values may be strings or numbers.
 
+    The whole file is read natively (polars) with the needed fields, named as the first
+    record names them, as text; a file polars refuses (a damaged line) is read line by
+    line instead, so one bad record never costs the others.
+
     Raises:
         MissingFields: the records lack a field detection reads.
     """
+    first = bytes(text[:65536]).lstrip().split(b"\n", 1)[0]
+    try:
+        names = list(json.loads(first))
+        roles = _roles(check_fields(names))
+        raw = pl.read_ndjson(
+            io.BytesIO(text), schema={names[i]: pl.String for i in sorted(set(roles.values()))}
+        )
+    except (ValueError, TypeError, pl.exceptions.PolarsError):
+        return _parse_json_lines(text)
+    raw = raw.select(pl.col(names[index]).alias(role) for role, index in roles.items())
+    return finish(raw, STANDARD)
+
+
+def _parse_json_lines(text: bytes | bytearray) -> Parsed:
     lines = [line for line in bytes(text).split(b"\n") if line.strip()]
     rows: list[dict[str, str]] = []
     keys: dict[str, str] = {}
@@ -207,8 +225,7 @@ def parse_json(text: bytes | bytearray) -> Parsed:
     if not rows:
         return Parsed(STANDARD, empty(), len(lines), len(lines))
     names = sorted({key for row in rows for key in row})
-    positions = check_fields(names)
-    roles = _roles(positions)
+    roles = _roles(check_fields(names))
     raw = pl.DataFrame(
         {role: [row.get(names[index]) for row in rows] for role, index in roles.items()},
         schema={role: pl.String for role in roles},
