@@ -259,12 +259,14 @@ def process_realtime(records: list[Mapping[str, Any]], deps: Dependencies) -> Fi
     batch) and sends what still fails to its OnFailure destination.
     """
     body, batch_id = realtime_batch(records)
+    announcing = deps.sns is not None and bool(deps.alerts_topic_arn)
+    sink = PendingSink(deps.sink, deps.store, batch_id) if announcing else deps.sink
     report = analyze_object(
         body,
         batch_id,
         settings=deps.settings,
         store=deps.store,
-        sink=deps.sink,
+        sink=sink,
         file_id=batch_id,
         fields=deps.fields,
         fmt="cloudfront",
@@ -274,5 +276,6 @@ def process_realtime(records: list[Mapping[str, Any]], deps: Dependencies) -> Fi
             f"none of {report.lines} real-time log record(s) could be read with the real-time "
             f"log configuration's fields ({len(deps.fields.realtime)} fields, REALTIME_LOG_FIELDS)"
         )
-    _alert(report, deps)
+    if announcing:
+        _announce(report, batch_id, deps)
     return report
