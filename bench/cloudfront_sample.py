@@ -256,3 +256,61 @@ def cached(lines: int, directory: Path = Path(".bench")) -> Path:
         tmp.write_bytes(gzip.compress(generate(lines), compresslevel=6))
         tmp.rename(path)
     return path
+
+
+def _legacy_frame(lines: int):
+    import polars as pl  # noqa: PLC0415
+
+    names = FIELDS.split()
+    return pl.read_csv(
+        gzip.decompress(cached(lines).read_bytes()),
+        separator="\t",
+        has_header=False,
+        comment_prefix="#",
+        quote_char=None,
+        new_columns=names,
+        schema={name: pl.String for name in names},
+    ).with_columns(
+        pl.lit("DE").alias("c-country"), pl.lit("*").alias("cache-behavior-path-pattern")
+    )
+
+
+def cached_v2(lines: int, output: str, directory: Path = Path(".bench")) -> Path:
+    """The same requests as ``cached(lines)`` in standard logging v2 output ``output``
+    ("json": gzip JSON lines; "parquet": Parquet with Athena's column names), default
+    fields (the legacy 33 plus c-country and cache-behavior-path-pattern).
+    """
+    suffix = "gz" if output == "json" else "parquet"
+    path = directory / f"v2-{output}.{lines}.{suffix}"
+    if not path.exists():
+        frame = _legacy_frame(lines)
+        tmp = path.with_suffix(".tmp")
+        if output == "json":
+            tmp.write_bytes(gzip.compress(frame.write_ndjson().encode(), compresslevel=6))
+        else:
+            athena = {
+                n: n.replace("(", "_").replace(")", "").replace("-", "_").lower()
+                for n in frame.columns
+            }
+            frame.rename(athena).write_parquet(tmp)
+        tmp.rename(path)
+    return path
+
+
+def cached_many(lines: int, files: int, directory: Path = Path(".bench")) -> Path:
+    """A directory of ``files`` gzip CloudFront logs holding the ``lines`` requests of
+    ``cached(lines)`` between them (one per edge server per few minutes, as delivered).
+    """
+    target = directory / f"many-{files}.{lines}"
+    if not target.exists():
+        text = gzip.decompress(cached(lines).read_bytes()).split(b"\n")
+        header, body = b"\n".join(text[:2]) + b"\n", [row for row in text[2:] if row]
+        tmp = directory / f"many-{files}.{lines}.tmp"
+        tmp.mkdir(exist_ok=True)
+        per = -(-len(body) // files)
+        for index in range(files):
+            chunk = body[index * per : (index + 1) * per]
+            name = f"E2EXAMPLE.2026-11-20-14.{index:05d}.gz"
+            (tmp / name).write_bytes(gzip.compress(header + b"\n".join(chunk) + b"\n", 6))
+        tmp.rename(target)
+    return target

@@ -75,6 +75,8 @@ def test_template_wires_buckets_queue_dlq_and_function(template):
     assert prefixes == {
         ("LogBucket", "cloudfront/"),
         ("LogBucket", "alb/"),
+        ("LogBucket", "AWSLogs/"),  # standard logging v2, default and Hive layouts
+        ("LogBucket", "cf-realtime/"),  # real-time logs a Firehose writes to S3
         ("WafLogBucket", "AWSLogs/"),
     }
     statement = res["LogQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]

@@ -145,7 +145,20 @@ def test_cloudfront_sends_the_origin_secret_and_logs_to_the_log_bucket(template)
     (header,) = origin["OriginCustomHeaders"]
     assert header["HeaderName"].lower() == origin_rule.HEADER
     assert header["HeaderValue"].value == "{{resolve:secretsmanager:${OriginSecret}:SecretString}}"
-    assert config["Logging"]["Prefix"] == "cloudfront/"
+    # issue 12: standard logging v2 by default (delivery source -> the log bucket); the
+    # distribution's own (legacy) Logging only when CloudFrontStandardLogging=legacy.
+    condition, legacy, otherwise = config["Logging"].value
+    assert (condition, legacy["Prefix"], otherwise.value) == (
+        "CloudFrontLogsLegacy",
+        "cloudfront/",
+        "AWS::NoValue",
+    )
+    resources = template["Resources"]
+    source = resources["CloudFrontLogSource"]["Properties"]
+    assert "distribution/${EdgeDistribution}" in source["ResourceArn"].value
+    destination = resources["CloudFrontLogDestination"]["Properties"]
+    assert destination["DestinationResourceArn"].value == "LogBucket.Arn"
+    assert template["Parameters"]["CloudFrontStandardLogging"]["Default"] == "v2"
     assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
     assert config["WebACLId"].value == "EdgeWebAcl.Arn"
 

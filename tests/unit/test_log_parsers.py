@@ -30,6 +30,7 @@ def test_cloudfront_fields_come_from_the_header_not_positions():
     # Same request with the header listing fewer fields, in another order.
     values = dict(zip(cloudfront.DOCUMENTED_FIELDS, line.split("\t"), strict=True))
     names = ["time", "date", "cs-uri-query", "c-ip", "sc-status", "cs-uri-stem", "cs(User-Agent)"]
+    names.insert(3, "cs-method")  # issue 12: a selection without a field detection reads is refused
     text = "#Version: 1.0\n#Fields: " + " ".join(names) + "\n"
     text += "\t".join(values[n] for n in names) + "\n"
     parsed = cloudfront.parse(text.encode())

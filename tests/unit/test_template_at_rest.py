@@ -36,6 +36,11 @@ def _kms_key_id(props: dict[str, Any]) -> bool:
     return bool(props.get("KmsKeyId"))
 
 
+def _kinesis(props: dict[str, Any]) -> bool:
+    encryption = props.get("StreamEncryption") or {}
+    return encryption.get("EncryptionType") == "KMS" and bool(encryption.get("KeyId"))
+
+
 ENCRYPTED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "AWS::SNS::Topic": _sns,
     "AWS::SQS::Queue": _sqs,
@@ -43,9 +48,10 @@ ENCRYPTED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "AWS::S3::Bucket": _s3,
     "AWS::Logs::LogGroup": _kms_key_id,
     "AWS::SecretsManager::Secret": _kms_key_id,
+    "AWS::Kinesis::Stream": _kinesis,
 }
 # Stores of data at rest whose encryption this test does not know how to read: fail loudly.
-UNCHECKED_STORES = {"AWS::Serverless::SimpleTable", "AWS::Kinesis::Stream", "AWS::EFS::FileSystem"}
+UNCHECKED_STORES = {"AWS::Serverless::SimpleTable", "AWS::EFS::FileSystem"}
 
 
 def unencrypted(template: dict[str, Any]) -> list[str]:
@@ -156,6 +162,7 @@ def test_the_checks_catch_what_they_are_for() -> None:
             "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
             "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}},
             "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {}},
+            "Stream": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 1}},
             "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {"KmsKeyId": "k"}},
             "Fn": {
                 "Type": "AWS::Serverless::Function",
@@ -173,7 +180,7 @@ def test_the_checks_catch_what_they_are_for() -> None:
             },
         },
     }
-    assert unencrypted(bad) == ["Topic", "Table", "Bucket", "Logs"]
+    assert unencrypted(bad) == ["Topic", "Table", "Bucket", "Logs", "Stream"]
     assert secrets_in_environment(bad) == [
         "Fn.A: dynamic secret reference",
         "Fn.DB: NoEcho parameter",

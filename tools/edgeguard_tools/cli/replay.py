@@ -37,6 +37,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--format", default="auto", choices=("auto", "cloudfront", "alb", "waf"), dest="fmt"
     )
+    parser.add_argument(
+        "--fields",
+        default="",
+        metavar="LIST",
+        help="fields of headerless CloudFront v2 (Plain) files, in the delivery's order, "
+        "separated by commas or spaces (default: AWS's full default list, canonical order)",
+    )
+    parser.add_argument(
+        "--realtime-fields",
+        default="",
+        metavar="LIST",
+        help="fields of CloudFront real-time log records, in the real-time log "
+        "configuration's order (default: the configuration the template creates)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per decision")
     parser.add_argument(
         "--config", type=Path, help="JSON file of scenario overrides (see README, Log detection)"
@@ -78,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     pending = pool.submit(_load, files[0]) if files else None
     from edgeguard.decisions import BanPolicy, Escalation  # noqa: PLC0415 - fast --help
     from edgeguard.logs.analyzer import Replay  # noqa: PLC0415
+    from edgeguard.logs.cloudfront_v2 import FieldLists  # noqa: PLC0415
     from edgeguard.logs.reader import (  # noqa: PLC0415
         CorruptObject,
         UnknownFormat,
@@ -90,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         settings = DetectionSettings.from_json(args.config.read_text() if args.config else None)
         policy = BanPolicy.from_cidrs(args.allow, ipv6_host_prefix=args.ipv6_host_prefix)
         escalation = Escalation.from_hours(args.escalation_window_hours, args.max_ban_hours)
+        fields = FieldLists.parse(args.fields, args.realtime_fields)
     except (OSError, SettingsError, ValueError) as error:
         print(f"edgeguard replay: {error}", file=sys.stderr)
         pool.shutdown(cancel_futures=True)
@@ -103,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         pending = pool.submit(_load, files[index + 1]) if index + 1 < len(files) else None
         try:
             assert current is not None
-            parsed = read_log(current.result(), str(path), args.fmt)
+            parsed = read_log(current.result(), str(path), args.fmt, fields)
             if parsed.ignored:
                 print(f"edgeguard replay: {path}: skipped: {parsed.ignored}", file=sys.stderr)
             replay.add(parsed)

@@ -40,6 +40,7 @@ from edgeguard import clock
 from edgeguard_tools.local import hooks, moto_ext, provisioning
 from edgeguard_tools.local.delivery.alarms import AlarmDelivery
 from edgeguard_tools.local.delivery.eventbridge import EventRouter, complete_event, transform_input
+from edgeguard_tools.local.delivery.kinesis import KinesisPoller
 from edgeguard_tools.local.delivery.logs_subscription import (
     LogsSubscriptionDelivery,
     subscription_filters,
@@ -137,6 +138,7 @@ class LocalCloud:
         run_batch = self._invoker.run_batch
         self._queues = QueuePoller(self.client, self.resource, self.attribute, run_batch)
         self._streams = StreamPoller(self.client, self.attribute, run_batch)
+        self._kinesis = KinesisPoller(self.client, self.attribute, run_batch, self._send_to)
         self._executions = Executions(self.client, self._stack.state_machine_arns)
         self._rotation = SecretRotation(
             self._current_wiring, self.resource, self._late_call, self._runtime.record_failure
@@ -370,11 +372,13 @@ class LocalCloud:
 
     def _poll_sources(self) -> bool:
         queues = self._queues.poll_all(self.wiring.queue_sources)
-        return self._streams.poll_all(self.wiring.stream_sources) or queues
+        kinesis = self._kinesis.poll_all(self.wiring.kinesis_sources)
+        return self._streams.poll_all(self.wiring.stream_sources) or queues or kinesis
 
     def _release_retries(self) -> None:
         self._queues.release_due()
         self._streams.unblock()
+        self._kinesis.unblock()
 
     def _lambda_invoke(self, params: dict[str, Any]) -> Any:
         return hooks.lambda_response(params, self._stack.function_named, self._call)

@@ -300,6 +300,19 @@ def _event_bus(clients: ClientFactory, name: str, props: dict[str, Any]) -> Phys
     return Physical(bus, {"Arn": arn, "Name": bus}, True)
 
 
+def _kinesis_stream(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    """An AWS::Kinesis::Stream (provisioned shards, or on demand); Ref its name."""
+    kinesis = clients("kinesis")
+    stream = str(props.get("Name") or name)
+    mode = (props.get("StreamModeDetails") or {}).get("StreamMode", "PROVISIONED")
+    args: dict[str, Any] = {"StreamName": stream, "StreamModeDetails": {"StreamMode": mode}}
+    if mode == "PROVISIONED":
+        args["ShardCount"] = int(props.get("ShardCount", 1))
+    kinesis.create_stream(**args)
+    arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    return Physical(stream, {"Arn": arn["StreamARN"]}, True)
+
+
 CREATORS: dict[str, Callable[[ClientFactory, str, dict[str, Any]], Physical]] = {
     "AWS::KMS::Key": _kms_key,
     "AWS::KMS::Alias": _kms_alias,
@@ -320,4 +333,5 @@ CREATORS: dict[str, Callable[[ClientFactory, str, dict[str, Any]], Physical]] = 
     "AWS::CloudFront::Distribution": distribution,
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::Events::EventBus": _event_bus,
+    "AWS::Kinesis::Stream": _kinesis_stream,
 }

@@ -54,6 +54,12 @@ STAND_IN_TYPES = {
     "AWS::ECS::Service": "the application behind the origin stand-in",
     "AWS::WAFv2::WebACLAssociation": "the stand-in always applies OriginWebAcl",
     "AWS::WAFv2::LoggingConfiguration": "WAF does not log locally",
+    # CloudFront serves no traffic locally: tests put log objects at the keys these
+    # deliveries use, and real-time records on the stream, themselves.
+    "AWS::Logs::DeliverySource": "CloudFront does not deliver logs locally",
+    "AWS::Logs::DeliveryDestination": "CloudFront does not deliver logs locally",
+    "AWS::Logs::Delivery": "CloudFront does not deliver logs locally",
+    "AWS::CloudFront::RealtimeLogConfig": "CloudFront does not put real-time records locally",
 }
 # Types with nothing to emulate locally (permissions are not enforced by moto).
 INERT_TYPES = {

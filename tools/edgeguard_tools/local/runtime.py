@@ -243,4 +243,6 @@ def record_id(record: dict[str, Any]) -> str:
     """The itemIdentifier Lambda expects: messageId (SQS) or SequenceNumber (streams)."""
     if "messageId" in record:
         return str(record["messageId"])
+    if "kinesis" in record:
+        return str(record["kinesis"]["sequenceNumber"])
     return str(record["dynamodb"]["SequenceNumber"])

@@ -61,6 +61,7 @@ class StreamSource:
     filters: list[dict[str, Any]] = field(default_factory=list)
     maximum_retry_attempts: int = -1
     enabled: bool = True
+    on_failure: str | None = None  # logical id of the OnFailure destination (queue, topic)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Wiring:
     rules: list[Rule] = field(default_factory=list)
     queue_sources: list[QueueSource] = field(default_factory=list)
     stream_sources: list[StreamSource] = field(default_factory=list)
+    kinesis_sources: list[StreamSource] = field(default_factory=list)  # table = the stream
     subscriptions: list[TopicSubscription] = field(default_factory=list)
     queue_subscriptions: list[QueueSubscription] = field(default_factory=list)
     rotations: list[Rotation] = field(default_factory=list)
@@ -301,8 +303,10 @@ def _event_source(
                 _bool_state(props),
             )
         )
-    elif kind in {"AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable"}:
-        wiring.stream_sources.append(
+    elif kind in {"AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable", "AWS::Kinesis::Stream"}:
+        failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        kinesis = kind == "AWS::Kinesis::Stream"
+        (wiring.kinesis_sources if kinesis else wiring.stream_sources).append(
             StreamSource(
                 function,
                 source,
@@ -311,6 +315,7 @@ def _event_source(
                 _filters(props),
                 int(props.get("MaximumRetryAttempts", -1)),
                 _bool_state(props),
+                cloud.logical_for(failure) if failure else None,
             )
         )
     else:
@@ -359,7 +364,7 @@ def _serverless_events(
                 endpoint=arn,
                 props=props,
             )
-        elif kind in {"SQS", "DynamoDB"}:
+        elif kind in {"SQS", "DynamoDB", "Kinesis"}:
             source = props.get("Queue") or props.get("Stream")
             _event_source(
                 cloud,

@@ -19,6 +19,7 @@ import polars as pl
 from edgeguard.clock import utcnow
 from edgeguard.decisions import DecisionRequest, DecisionSink, RecordOutcome
 from edgeguard.logs.bucket import Verdict, evaluate
+from edgeguard.logs.cloudfront_v2 import DEFAULT_LISTS, FieldLists
 from edgeguard.logs.frame import Parsed
 from edgeguard.logs.reader import read_log
 from edgeguard.logs.scenarios import observe
@@ -107,14 +108,18 @@ def analyze_object(
     file_id: str | None = None,
     now: datetime | None = None,
     skip_sources: frozenset[str] = frozenset(),
+    fields: FieldLists = DEFAULT_LISTS,
+    fmt: str = "auto",
 ) -> FileReport:
     """One log object -> new decisions, aggregated with every other file's contributions.
 
     Formats in ``skip_sources`` are parsed and counted but not judged: behind
     CloudFront, an ALB log's client is a CloudFront edge server, not the viewer.
     ``file_id`` (default ``key``) identifies the object in the state store, so a retry
-    overwrites rather than adds. A verdict whose key is already decided is not recorded
-    again; a recorded one is marked decided until ``now`` plus its ban duration.
+    overwrites rather than adds. ``fields`` lists the fields of headerless CloudFront
+    deliveries; ``fmt`` forces a format (see ``read_log``). A verdict whose key is
+    already decided is not recorded again; a recorded one is marked decided until
+    ``now`` plus its ban duration.
 
     Raises:
         CorruptObject, UnknownFormat, UnreadableLog: the object cannot be read (see
@@ -122,7 +127,7 @@ def analyze_object(
         Errors of ``store`` and ``sink`` propagate.
     """
     now = now or utcnow()
-    parsed = read_log(body, key)
+    parsed = read_log(body, key, fmt, fields)
     report = FileReport(key, parsed.format, parsed.lines, parsed.skipped, 0, ignored=parsed.ignored)
     report.bypass = dict(parsed.bypass)
     if parsed.format in skip_sources:

@@ -10,7 +10,9 @@ without a header the documented order is assumed.
 The scan runs in polars (native, multi-threaded); Python never touches a line.
 
 Source of the format: "Amazon CloudFront Developer Guide: Standard log file fields"
-(standard logging, legacy). Logging v2 output formats are not read here.
+(standard logging, legacy). ``parse`` also dispatches every other CloudFront
+delivery (v2 W3C with any fields, delimiter and time, Plain, JSON, Parquet, real-time
+records) to ``cloudfront_v2``, recognised from the content.
 """
 
 from __future__ import annotations
@@ -19,45 +21,12 @@ import io
 
 import polars as pl
 
-from edgeguard.logs.frame import Parsed, conform, empty
+from edgeguard.logs import cloudfront_v2 as v2
+from edgeguard.logs.cloudfront_fields import LEGACY_FIELDS, check_fields, split_names
+from edgeguard.logs.frame import Parsed
 from edgeguard.logs.gzipio import decompress
-from edgeguard.logs.textops import parse_epoch
 
-DOCUMENTED_FIELDS = (
-    "date",
-    "time",
-    "x-edge-location",
-    "sc-bytes",
-    "c-ip",
-    "cs-method",
-    "cs(Host)",
-    "cs-uri-stem",
-    "sc-status",
-    "cs(Referer)",
-    "cs(User-Agent)",
-    "cs-uri-query",
-    "cs(Cookie)",
-    "x-edge-result-type",
-    "x-edge-request-id",
-    "x-host-header",
-    "cs-protocol",
-    "cs-bytes",
-    "time-taken",
-    "x-forwarded-for",
-    "ssl-protocol",
-    "ssl-cipher",
-    "x-edge-response-result-type",
-    "cs-protocol-version",
-    "fle-status",
-    "fle-encrypted-fields",
-    "c-port",
-    "time-to-first-byte",
-    "x-edge-detailed-result-type",
-    "sc-content-type",
-    "sc-content-len",
-    "sc-range-start",
-    "sc-range-end",
-)
+DOCUMENTED_FIELDS = LEGACY_FIELDS
 
 _NEEDED = {
     "date": "date",
@@ -69,7 +38,6 @@ _NEEDED = {
     "cs(User-Agent)": "ua",
     "cs-uri-query": "query",
 }
-_REQUIRED = ("date", "time", "c-ip", "cs-uri-stem", "sc-status")
 
 
 def header_fields(data: bytes | bytearray | memoryview) -> list[str] | None:
@@ -82,44 +50,70 @@ def header_fields(data: bytes | bytearray | memoryview) -> list[str] | None:
     for raw in head.split(b"\n")[:20]:
         line = raw.strip().decode("utf-8", "replace")
         if line.startswith("#Fields:"):
-            return line[len("#Fields:") :].split()
+            return split_names(line[len("#Fields:") :])
         if line and not line.startswith("#"):
             break
     return None
 
 
-def looks_like(data: bytes | bytearray | memoryview) -> bool:
-    """True for CloudFront standard log text (header or a tab-separated first line).
+def looks_like(
+    data: bytes | bytearray | memoryview, lists: v2.FieldLists = v2.DEFAULT_LISTS
+) -> bool:
+    """True for any CloudFront delivery, judged from the first 64 KiB of decompressed text.
 
-    Reads the first 4 KiB of decompressed text: a ``#Version:`` / ``#Fields: date time
-    x-edge-location`` header, or a first line with 12+ tabs that starts with 4 digits.
+    A ``#Version:``/``#Fields:`` header (legacy and v2 W3C), a first JSON record with
+    CloudFront field names (v2 JSON), a Parquet file (v2 Parquet), or a headerless
+    first record that one of the known field lists fits (legacy, v2 Plain, real-time).
     """
-    head = bytes(data[:4096])
-    if head.startswith(b"#Version:") or b"#Fields: date time x-edge-location" in head:
+    head = bytes(data[:65536])
+    if head.startswith(b"#Version:") or header_fields(head) is not None:
         return True
-    first = head.split(b"\n", 1)[0]
-    return first.count(b"\t") >= 12 and first[:4].isdigit()
+    if v2.looks_like_parquet(head) or v2.looks_like_json(head):
+        return True
+    return v2.headerless_layout(head, lists) is not None
 
 
-def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
-    """Parse a whole CloudFront log (plain, or gzip with ``head`` its first inflated
-    bytes); malformed lines are counted and skipped.
+def parse(
+    data: bytes | bytearray,
+    head: bytes | None = None,
+    lists: v2.FieldLists = v2.DEFAULT_LISTS,
+) -> Parsed:
+    """Parse a whole CloudFront log of any delivery (plain, or gzip with ``head`` its
+    first inflated bytes); malformed lines are counted and skipped.
 
-    Returns ``Parsed("cloudfront", frame, lines, skipped)`` with the ``frame.SCHEMA``
-    columns: ``ts`` from ``date`` + ``time`` (UTC, epoch seconds), ``client`` from
-    ``c-ip``, ``status`` from ``sc-status``, ``query``/``ua`` still URL-encoded, ``-``
-    as "". A line without a parseable time, status, address or path is skipped. A
-    header that lacks a required field (date, time, c-ip, cs-uri-stem, sc-status)
-    makes every line skipped.
+    Returns ``Parsed(format, frame, lines, skipped)``, format "cloudfront" (standard
+    logging, legacy or v2) or "cloudfront-realtime", with the ``frame.SCHEMA``
+    columns: ``ts`` (UTC, epoch seconds), ``client`` from ``c-ip``, ``status`` from
+    ``sc-status``, ``query``/``ua`` still URL-encoded, ``-`` as "". A line without a
+    parseable time, status, address or path is skipped. Headerless files take their
+    fields from ``lists`` (see ``cloudfront_v2.headerless_layout``).
 
     Raises:
-        CorruptObject: gzip input that cannot be inflated.
+        MissingFields: the header (or configured list) lacks a field detection reads.
+        CorruptObject: gzip or Parquet input that cannot be read.
     """
-    names = header_fields(data if head is None else head) or DOCUMENTED_FIELDS
-    if any(name not in names for name in _REQUIRED):
-        text = decompress(data)
-        lines = sum(1 for line in bytes(text).split(b"\n") if line.strip() and line[:1] != b"#")
-        return Parsed("cloudfront", empty(), lines, lines)
+    first = data if head is None else head
+    if v2.looks_like_parquet(data):
+        return v2.parse_parquet(data)
+    if v2.looks_like_json(first):
+        return v2.parse_json(decompress(data))
+    names: list[str] | tuple[str, ...] | None = header_fields(first)
+    if names is not None:
+        check_fields(names)
+        delimiter = v2.w3c_delimiter(first, len(names))
+        fmt = v2.STANDARD
+    else:
+        layout = v2.headerless_layout(first, lists)
+        names, delimiter, fmt = layout or (DOCUMENTED_FIELDS, "\t", v2.STANDARD)
+    if delimiter != "\t" or fmt != v2.STANDARD or "date" not in names:
+        return v2.parse_delimited(data, names, delimiter, fmt)
+    return _parse_legacy(data, list(names))
+
+
+def _parse_legacy(data: bytes | bytearray, names: list[str]) -> Parsed:
+    """The tab-separated date/time path (legacy, and v2 W3C/Plain with tabs): read only
+    the needed columns natively, strict UTF-8 first.
+    """
     wanted = [(names.index(name), column) for name, column in _NEEDED.items() if name in names]
     schema = {f"f{i}": pl.String for i in range(len(names))}
     raw = None
@@ -146,30 +140,7 @@ def parse(data: bytes | bytearray, head: bytes | None = None) -> Parsed:
     if raw is None:
         raw = _python_split(data, wanted)
     raw = raw.rename({f"f{index}": column for index, column in wanted})
-    for column in ("method", "ua", "query"):
-        if column not in raw.columns:
-            raw = raw.with_columns(pl.lit(None, pl.String).alias(column))
-    lines = raw.height
-    frame = raw.select(
-        parse_epoch(pl.col("date"), pl.col("time")).alias("ts"),
-        pl.col("client").str.strip_chars(),
-        pl.col("method").fill_null("-"),
-        pl.col("path"),
-        _dash(pl.col("query")).alias("query"),
-        pl.col("status").str.strip_chars().cast(pl.Int32, strict=False).alias("status"),
-        _dash(pl.col("ua")).alias("ua"),
-        pl.lit(False).alias("blocked"),
-    ).filter(
-        pl.col("ts").is_not_null()
-        & pl.col("status").is_not_null()
-        & pl.col("client").str.contains(r"^[0-9A-Fa-f:.]{2,45}$").fill_null(False)
-        & pl.col("path").is_not_null()
-    )
-    return Parsed("cloudfront", conform(frame), lines, lines - frame.height)
-
-
-def _dash(column: pl.Expr) -> pl.Expr:
-    return pl.when(column == "-").then(pl.lit("")).otherwise(column.fill_null(""))
+    return v2.finish(raw, v2.STANDARD)
 
 
 def _python_split(

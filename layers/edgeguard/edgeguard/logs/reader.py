@@ -10,6 +10,7 @@ import re
 
 from edgeguard.errors import EdgeguardError
 from edgeguard.logs import alb, cloudfront, waf
+from edgeguard.logs.cloudfront_v2 import DEFAULT_LISTS, FieldLists
 from edgeguard.logs.frame import Parsed, empty
 from edgeguard.logs.gzipio import CorruptObject, decompress, is_gzip, peek
 
@@ -64,10 +65,14 @@ def readable(parsed: Parsed, key: str = "") -> Parsed:
     return parsed
 
 
-def detect(data: bytes | bytearray | memoryview, key: str = "") -> str:
+def detect(
+    data: bytes | bytearray | memoryview, key: str = "", fields: FieldLists = DEFAULT_LISTS
+) -> str:
     """The log format of decompressed text, from its content first, then the key.
 
-    Returns "waf", "cloudfront" or "alb". Content checks run in that order; the key
+    Returns "waf", "cloudfront" (every CloudFront delivery: legacy, v2 in any output
+    format, real-time records; ``fields`` lists headerless ones) or "alb". Content
+    checks run in that order; the key
     is matched against the AWS delivery paths (``AWSLogs/<account>/WAFLogs/``,
     ``aws-waf-logs``, ``AWSLogs/<account>/elasticloadbalancing/``, CloudFront's
     ``<distribution>.YYYY-MM-DD-HH.<id>.gz``) only when the content says nothing.
@@ -77,7 +82,7 @@ def detect(data: bytes | bytearray | memoryview, key: str = "") -> str:
     """
     if waf.looks_like(data):
         return "waf"
-    if cloudfront.looks_like(data):
+    if cloudfront.looks_like(data, fields):
         return "cloudfront"
     if alb.looks_like(data):
         return "alb"
@@ -87,39 +92,52 @@ def detect(data: bytes | bytearray | memoryview, key: str = "") -> str:
     raise UnknownFormat(f"cannot tell the log format of {key or 'this input'}")
 
 
-def read_log(data: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
+def read_log(
+    data: bytes | bytearray, key: str = "", fmt: str = "auto", fields: FieldLists = DEFAULT_LISTS
+) -> Parsed:
     """Parse one object, gzip or plain (``_read``), and refuse a silent zero (``readable``).
+
+    ``fields``: the field lists of headerless CloudFront deliveries (v2 plain, real-time).
 
     Raises:
         CorruptObject, UnknownFormat: as ``_read``.
         UnreadableLog: the object has lines and none of them was readable.
     """
-    return readable(_read(data, key, fmt), key)
+    return readable(_read(data, key, fmt, fields), key)
 
 
-def _read(data: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
+def _read(
+    data: bytes | bytearray, key: str = "", fmt: str = "auto", fields: FieldLists = DEFAULT_LISTS
+) -> Parsed:
     """Parse one object, gzip or plain; ``fmt`` forces a format instead of detection.
 
     CloudFront and ALB objects go to polars still compressed: it inflates while it
     parses (and reads multi-member gzip); the format and the ``#Fields`` header are
     read from the first 64 KB only. Damage found on the way raises CorruptObject.
 
+    ``fields``: the field lists of headerless CloudFront deliveries (v2 Plain, real-time).
+
     Raises:
-        CorruptObject: gzip that cannot be inflated.
+        CorruptObject: gzip that cannot be inflated (MissingFields: a CloudFront field
+            selection without a field detection reads).
         UnknownFormat: the format cannot be told, or ``fmt`` is not one of ``FORMATS``.
     """
     if not is_gzip(data):
-        return parse_text(data, key, fmt)
+        return parse_text(data, key, fmt, fields)
     head = peek(data)
     if not head.strip():
-        return parse_text(decompress(data), key, fmt)
-    name = detect(head, key) if fmt == "auto" else fmt
-    if name in ("cloudfront", "alb"):
+        return parse_text(decompress(data), key, fmt, fields)
+    name = detect(head, key, fields) if fmt == "auto" else fmt
+    if name == "cloudfront":
+        return cloudfront.parse(data, head=head, lists=fields)
+    if name == "alb":
         return _PARSERS[name](data, head=head)
-    return parse_text(decompress(data), key, name)
+    return parse_text(decompress(data), key, name, fields)
 
 
-def parse_text(text: bytes | bytearray, key: str = "", fmt: str = "auto") -> Parsed:
+def parse_text(
+    text: bytes | bytearray, key: str = "", fmt: str = "auto", fields: FieldLists = DEFAULT_LISTS
+) -> Parsed:
     """Parse decompressed log text (format detected unless ``fmt`` says).
 
     Blank text gives an empty Parsed (format ``fmt``, or "empty") with 0 lines.
@@ -129,7 +147,9 @@ def parse_text(text: bytes | bytearray, key: str = "", fmt: str = "auto") -> Par
     """
     if not text.strip():
         return Parsed(fmt if fmt != "auto" else "empty", empty(), 0, 0)
-    name = detect(text, key) if fmt == "auto" else fmt
+    name = detect(text, key, fields) if fmt == "auto" else fmt
     if name not in _PARSERS:
         raise UnknownFormat(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
+    if name == "cloudfront":
+        return cloudfront.parse(text, head=None, lists=fields)
     return _PARSERS[name](text, head=None)

@@ -35,6 +35,7 @@ from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, optional, require
 from edgeguard.decisions import DecisionRequest, DecisionSink, RecordOutcome
 from edgeguard.logs.analyzer import FileReport, analyze_object
+from edgeguard.logs.cloudfront_v2 import DEFAULT_LISTS, FieldLists
 from edgeguard.logs.gzipio import CorruptObject, decompress
 from edgeguard.logs.reader import UnknownFormat, UnreadableLog
 from edgeguard.logs.settings import DetectionSettings, SettingsError
@@ -60,6 +61,7 @@ class AnalyzerConfig:
     alerts_topic_arn: str
     settings: DetectionSettings
     skip_sources: frozenset[str] = frozenset()
+    fields: FieldLists = DEFAULT_LISTS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AnalyzerConfig:
@@ -67,12 +69,21 @@ class AnalyzerConfig:
 
         DETECTION_STATE_TABLE and DECISIONS_TABLE are required; ALERTS_TOPIC_ARN,
         DETECTION_OVERRIDES (JSON, see ``DetectionSettings``) and DETECTION_SKIP_SOURCES
-        (comma-separated formats) are optional.
+        (comma-separated formats), CLOUDFRONT_LOG_FIELDS and REALTIME_LOG_FIELDS
+        (comma-separated field lists of headerless CloudFront deliveries; empty = AWS's
+        default selection and the template's real-time configuration) are optional.
 
         Raises:
-            ConfigError: a required variable is missing, or DETECTION_OVERRIDES is invalid
-                (the message names it and says why).
+            ConfigError: a required variable is missing, DETECTION_OVERRIDES is invalid, or
+                a field list lacks a field detection reads (the message names it and why).
         """
+        try:
+            fields = FieldLists.parse(
+                optional("CLOUDFRONT_LOG_FIELDS", "", environ),
+                optional("REALTIME_LOG_FIELDS", "", environ),
+            )
+        except ValueError as error:
+            raise ConfigError(f"CloudFront log fields: {error}") from error
         skip = optional("DETECTION_SKIP_SOURCES", "", environ)
         try:
             settings = DetectionSettings.from_json(optional("DETECTION_OVERRIDES", "", environ))
@@ -84,6 +95,7 @@ class AnalyzerConfig:
             alerts_topic_arn=optional("ALERTS_TOPIC_ARN", "", environ),
             settings=settings,
             skip_sources=frozenset(s.strip() for s in skip.split(",") if s.strip()),
+            fields=fields,
         )
 
 
@@ -100,6 +112,7 @@ class Dependencies:
     skip_sources: frozenset[str] = frozenset()
     gate: AlertGate | None = None
     unreadable: list[Unreadable] = field(default_factory=list)
+    fields: FieldLists = DEFAULT_LISTS
 
 
 READ_ERRORS = (CorruptObject, UnknownFormat, UnreadableLog)
@@ -183,6 +196,7 @@ def _analyze(data: bytes, key: str, file_id: str, deps: Dependencies) -> FileRep
             sink=sink,
             file_id=file_id,
             skip_sources=deps.skip_sources,
+            fields=deps.fields,
         )
     except READ_ERRORS as error:
         deps.unreadable.append(Unreadable(key, reason_of(error)))
@@ -360,3 +374,52 @@ def record_handler_for(deps: Dependencies, sink_reports: list[FileReport]) -> Ca
         sink_reports.extend(process_record(record.body, deps))
 
     return handle
+
+
+def realtime_batch(records: list[Mapping[str, Any]]) -> tuple[bytes, str]:
+    """The log text and state id of a Kinesis batch of CloudFront real-time log records.
+
+    Each record's ``kinesis.data`` is one base64 log line ("Real-time access logs":
+    CloudFront puts one record per request); the lines are joined with newlines. The id
+    names the stream, shard and sequence range, so a retried batch overwrites its own
+    contribution to the detection state. Raises ValueError on data that is not base64.
+    """
+    lines = [base64.b64decode(r["kinesis"]["data"], validate=True).rstrip(b"\r\n") for r in records]
+    source = str(records[0].get("eventSourceARN", "")) if records else ""
+    shard = str(records[0].get("eventID", "")).split(":", 1)[0] if records else ""
+    first = records[0]["kinesis"]["sequenceNumber"] if records else ""
+    last = records[-1]["kinesis"]["sequenceNumber"] if records else ""
+    return b"\n".join(lines) + b"\n", f"{source}/{shard}@{first}-{last}"
+
+
+def process_realtime(records: list[Mapping[str, Any]], deps: Dependencies) -> FileReport:
+    """Judge one Kinesis batch of real-time log records like a log object.
+
+    Same scenarios, same detection state (so counts add up with other batches), same
+    alert. A record that cannot be read is skipped and counted; a batch none of whose
+    records can be read raises CorruptObject (never a silent zero: the fields of
+    REALTIME_LOG_FIELDS do not match what the stream carries). Raises what
+    ``analyze_object`` raises too; the event source mapping then retries (bisecting the
+    batch) and sends what still fails to its OnFailure destination.
+    """
+    body, batch_id = realtime_batch(records)
+    announcing = deps.sns is not None and bool(deps.alerts_topic_arn)
+    sink = PendingSink(deps.sink, deps.store, batch_id) if announcing else deps.sink
+    report = analyze_object(
+        body,
+        batch_id,
+        settings=deps.settings,
+        store=deps.store,
+        sink=sink,
+        file_id=batch_id,
+        fields=deps.fields,
+        fmt="cloudfront",
+    )
+    if report.lines and report.skipped == report.lines:
+        raise CorruptObject(
+            f"none of {report.lines} real-time log record(s) could be read with the real-time "
+            f"log configuration's fields ({len(deps.fields.realtime)} fields, REALTIME_LOG_FIELDS)"
+        )
+    if announcing:
+        _announce(report, batch_id, deps)
+    return report

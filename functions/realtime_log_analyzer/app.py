@@ -1,0 +1,47 @@
+"""CloudFront real-time log records (Kinesis) -> ban decisions; the logic is edgeguard.logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from edgeguard.decisions import DynamoDecisionStore
+from edgeguard.logs.service import (
+    AnalyzerConfig,
+    Dependencies,
+    DynamoStateStore,
+    process_realtime,
+)
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+CONFIG = AnalyzerConfig.from_env()
+_dynamodb = boto3.client("dynamodb")
+DEPS = Dependencies(
+    s3=boto3.client("s3"),
+    store=DynamoStateStore(_dynamodb, CONFIG.state_table),
+    sink=DynamoDecisionStore.from_env(client=_dynamodb),
+    settings=CONFIG.settings,
+    sns=boto3.client("sns"),
+    alerts_topic_arn=CONFIG.alerts_topic_arn,
+    fields=CONFIG.fields,
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = process_realtime(event.get("Records", []), DEPS)
+    logger.info("real-time log records analyzed", extra=report.as_dict())
+    metrics.add_metric(
+        name="LogLinesParsed", unit=MetricUnit.Count, value=report.lines - report.skipped
+    )
+    metrics.add_metric(name="LogLinesSkipped", unit=MetricUnit.Count, value=report.skipped)
+    metrics.add_metric(name="LogDecisions", unit=MetricUnit.Count, value=len(report.outcomes))
+    return {"lines": report.lines, "decisions": len(report.outcomes)}
