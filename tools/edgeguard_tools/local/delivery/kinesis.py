@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from edgeguard_tools.local.delivery.streams import StreamPoller
 from edgeguard_tools.local.resources import ClientFactory
 from edgeguard_tools.local.runtime import RunBatch
 from edgeguard_tools.local.template import REGION
@@ -26,7 +27,7 @@ from edgeguard_tools.local.wiring import StreamSource
 SendTo = Callable[[str, Any], None]
 
 
-class KinesisPoller:
+class KinesisPoller(StreamPoller):
     """Positions, retry counts and blocked shards of each Kinesis mapping (by its index).
 
     ``client(service)`` gives boto3 clients; ``attribute`` answers GetAtt (Arn);
@@ -41,20 +42,8 @@ class KinesisPoller:
         run_batch: RunBatch,
         send_to: SendTo,
     ) -> None:
-        self._client = client
-        self._attribute = attribute
-        self._run_batch = run_batch
+        super().__init__(client, attribute, run_batch)
         self._send_to = send_to
-        self._position: dict[tuple[int, str], str] = {}
-        self._attempts: dict[tuple[int, str, str], int] = {}
-        self._blocked: set[tuple[int, str]] = set()
-
-    def poll_all(self, sources: list[StreamSource]) -> bool:
-        """Poll every mapping once (``poll``, indexed by position); True when any read."""
-        moved = False
-        for index, source in enumerate(sources):
-            moved |= self.poll(index, source)
-        return moved
 
     def poll(self, index: int, source: StreamSource) -> bool:
         """One read-and-run round over the stream's shards; True when records were read."""
