@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -17,14 +16,11 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from edgeguard.decisions import DynamoDecisionStore
 from edgeguard.logs.service import (
-    AlertGate,
     AnalyzerConfig,
-    Dependencies,
-    DynamoStateStore,
     FileReport,
     announce_unreadable,
+    dependencies,
     process_subscription,
     record_handler_for,
 )
@@ -33,17 +29,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 CONFIG = AnalyzerConfig.from_env()
-_dynamodb = boto3.client("dynamodb")
-DEPS = Dependencies(
-    s3=boto3.client("s3"),
-    store=DynamoStateStore(_dynamodb, CONFIG.state_table),
-    sink=DynamoDecisionStore.from_env(client=_dynamodb),
-    settings=CONFIG.settings,
-    sns=boto3.client("sns"),
-    alerts_topic_arn=CONFIG.alerts_topic_arn,
-    skip_sources=CONFIG.skip_sources,
-    gate=AlertGate(_dynamodb, CONFIG.state_table),
-)
+DEPS = dependencies(CONFIG)
 # A batch whose every record failed is reported like any partial failure (no raise):
 # each record is retried on its own and reaches the DLQ on its own.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

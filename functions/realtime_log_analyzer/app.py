@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from edgeguard.decisions import DynamoDecisionStore
 from edgeguard.logs.service import (
     AnalyzerConfig,
-    Dependencies,
-    DynamoStateStore,
+    dependencies,
     process_realtime,
 )
 
@@ -21,16 +18,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 CONFIG = AnalyzerConfig.from_env()
-_dynamodb = boto3.client("dynamodb")
-DEPS = Dependencies(
-    s3=boto3.client("s3"),
-    store=DynamoStateStore(_dynamodb, CONFIG.state_table),
-    sink=DynamoDecisionStore.from_env(client=_dynamodb),
-    settings=CONFIG.settings,
-    sns=boto3.client("sns"),
-    alerts_topic_arn=CONFIG.alerts_topic_arn,
-    fields=CONFIG.fields,
-)
+DEPS = dependencies(CONFIG)
 
 
 @logger.inject_lambda_context

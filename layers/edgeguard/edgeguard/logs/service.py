@@ -40,7 +40,7 @@ from edgeguard.logs.gzipio import CorruptObject, decompress
 from edgeguard.logs.reader import UnknownFormat, UnreadableLog
 from edgeguard.logs.settings import DetectionSettings, SettingsError
 from edgeguard.logs.state import (
-    DynamoStateStore,  # noqa: F401 - the handler builds it
+    DynamoStateStore,
     Pending,
     StateStore,
 )
@@ -113,6 +113,29 @@ class Dependencies:
     gate: AlertGate | None = None
     unreadable: list[Unreadable] = field(default_factory=list)
     fields: FieldLists = DEFAULT_LISTS
+
+
+def dependencies(config: AnalyzerConfig) -> Dependencies:
+    """The deployed analyzers' dependencies from their configuration, at cold start: boto3
+    clients (S3, DynamoDB, SNS), the detection state table as state store and alert gate,
+    the decisions table (``DynamoDecisionStore.from_env``; ConfigError names a bad variable),
+    and the configured field lists of headerless CloudFront deliveries."""
+    import boto3  # noqa: PLC0415 - clients at cold start, never at import
+
+    from edgeguard.decisions import DynamoDecisionStore  # noqa: PLC0415
+
+    dynamodb = boto3.client("dynamodb")
+    return Dependencies(
+        s3=boto3.client("s3"),
+        store=DynamoStateStore(dynamodb, config.state_table),
+        sink=DynamoDecisionStore.from_env(client=dynamodb),
+        settings=config.settings,
+        sns=boto3.client("sns"),
+        alerts_topic_arn=config.alerts_topic_arn,
+        skip_sources=config.skip_sources,
+        gate=AlertGate(dynamodb, config.state_table),
+        fields=config.fields,
+    )
 
 
 READ_ERRORS = (CorruptObject, UnknownFormat, UnreadableLog)
