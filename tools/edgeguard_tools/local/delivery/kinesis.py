@@ -68,24 +68,12 @@ class KinesisPoller(StreamPoller):
                 source.report_failures,
                 f"kinesis {source.table}",
             )
-            last = records[-1]["SequenceNumber"]
-            if not failed:
-                self._position[(index, shard_id)] = last
-                continue
-            first_failed = min(failed, key=int)
-            key = (index, shard_id, first_failed)
-            self._attempts[key] = self._attempts.get(key, 0) + 1
-            if 0 <= source.maximum_retry_attempts < self._attempts[key]:
-                self._position[(index, shard_id)] = last  # given up, as Lambda does
-                if source.on_failure:
-                    self._send_to(source.on_failure, failure_record(batch, shard_id, stream_arn))
-                continue
-            done = [
-                r["SequenceNumber"] for r in records if int(r["SequenceNumber"]) < int(first_failed)
-            ]
-            if done:
-                self._position[(index, shard_id)] = done[-1]
-            self._blocked.add((index, shard_id))
+            sequences = [r["SequenceNumber"] for r in records]
+            gave_up = self._settle(
+                index, shard_id, sequences, failed, source.maximum_retry_attempts
+            )
+            if gave_up and source.on_failure:
+                self._send_to(source.on_failure, failure_record(batch, shard_id, stream_arn))
         return moved
 
     def _read(

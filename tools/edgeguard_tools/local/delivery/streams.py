@@ -75,7 +75,6 @@ class StreamPoller:
                 for r in records
                 if not source.filters or any(matches(f, r) for f in source.filters)
             ]
-            last = records[-1]["dynamodb"]["SequenceNumber"]
             failed = (
                 self._run_batch(
                     source.function,
@@ -86,24 +85,31 @@ class StreamPoller:
                 if kept
                 else set()
             )
-            if not failed:
-                self._position[(index, shard_id)] = last
-                continue
-            first_failed = min(failed, key=int)
-            key = (index, shard_id, first_failed)
-            self._attempts[key] = self._attempts.get(key, 0) + 1
-            if 0 <= source.maximum_retry_attempts < self._attempts[key]:
-                self._position[(index, shard_id)] = last  # given up, as Lambda does
-                continue
-            done = [
-                r["dynamodb"]["SequenceNumber"]
-                for r in records
-                if int(r["dynamodb"]["SequenceNumber"]) < int(first_failed)
-            ]
-            if done:
-                self._position[(index, shard_id)] = done[-1]
-            self._blocked.add((index, shard_id))
+            sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
+            self._settle(index, shard_id, sequences, failed, source.maximum_retry_attempts)
         return moved
+
+    def _settle(
+        self, index: int, shard_id: str, sequences: list[str], failed: set[str], retries: int
+    ) -> bool:
+        """Move the shard's position after a batch of records with these sequence numbers,
+        as Lambda's event source mapping does: past the batch when nothing failed or the
+        retries are spent (True: the batch was given up), else up to the first failed record,
+        and the shard waits for the next tick."""
+        if not failed:
+            self._position[(index, shard_id)] = sequences[-1]
+            return False
+        first_failed = min(failed, key=int)
+        key = (index, shard_id, first_failed)
+        self._attempts[key] = self._attempts.get(key, 0) + 1
+        if 0 <= retries < self._attempts[key]:
+            self._position[(index, shard_id)] = sequences[-1]  # given up, as Lambda does
+            return True
+        done = [s for s in sequences if int(s) < int(first_failed)]
+        if done:
+            self._position[(index, shard_id)] = done[-1]
+        self._blocked.add((index, shard_id))
+        return False
 
     def unblock(self) -> None:
         """Let blocked shards retry their failed batch (called once per tick)."""
