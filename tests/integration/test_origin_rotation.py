@@ -19,7 +19,7 @@ from moto import mock_aws
 from edgeguard.config import ConfigError
 from edgeguard.rotation import origin_rule, probe
 from edgeguard.rotation.errors import Conflict, NotReady, RotationError
-from edgeguard.rotation.secret_versions import RotationEvent
+from edgeguard.rotation.secret_versions import RotationEvent, validate_value
 from edgeguard_tools.events import load_event
 from edgeguard_tools.local import moto_ext
 from edgeguard_tools.local.handlers import LocalContext, environment, load_handler
@@ -478,3 +478,22 @@ def test_the_backend_watch_sees_every_change_and_catches_a_lockout(edge: Edge):
         ref = origin_rule.WebAclRef.from_arn(edge.acl["ARN"])
         origin_rule.admit(edge.waf, ref, ("wrong", "wrong"), lambda _d: True)
     assert broken.violations  # the watch can fail: dropping what CloudFront sends is caught
+
+
+def test_a_current_value_longer_than_wafs_match_string_is_refused_before_any_change(edge: Edge):
+    """WAF's string match holds at most 200 bytes ("AWS WAF API Reference:
+    ByteMatchStatement"): a longer value would pass CloudFront and fail in setSecret."""
+    long_value = "L" * 201
+    edge.sm.put_secret_value(SecretId=edge.secret_arn, SecretString=long_value)
+    token = edge.start_rotation()
+    with pytest.raises(RotationError, match="not a valid HTTP header value") as raised:
+        edge.rotator().handle(_event(edge, "createSecret", token))
+    assert long_value not in str(raised.value)
+    assert edge.header_sent() == INITIAL and set(edge.admitted()) == {INITIAL}
+    assert edge.value("AWSCURRENT") == long_value  # nothing staged over it
+
+
+def test_a_current_value_of_200_characters_rotates():
+    assert validate_value({"SecretString": "v" * 200}) == "v" * 200
+    with pytest.raises(RotationError):
+        validate_value({"SecretString": "v" * 201})

@@ -213,7 +213,7 @@ class DynamoStateStore:
         Each key's pairs are written in items of at most 20,000 pairs (sk
         ``<file id>#<part>``) to stay under DynamoDB's 400 KB item size, 25 per
         BatchWriteItem ("Amazon DynamoDB Developer Guide: Quotas in Amazon DynamoDB"). A
-        file id over 400 characters is replaced by its SHA-256 hex digest. Reads are
+        file id over 400 bytes (UTF-8) is replaced by its SHA-256 hex digest. Reads are
         strongly consistent queries on each key. Returns ``OBSERVATION_SCHEMA`` rows.
 
         Raises:
@@ -350,10 +350,10 @@ class DynamoStateStore:
 
 
 def _short_id(file_id: str) -> str:
-    """``file_id``, or its SHA-256 hex digest when over 400 characters (DynamoDB keys
-    stop at 1,024 bytes for a sort key and 2,048 for a partition key; S3 keys can be
-    1,024 bytes long)."""
-    if len(file_id) > 400:
+    """``file_id``, or its SHA-256 hex digest when its UTF-8 form exceeds 400 bytes
+    (DynamoDB keys stop at 1,024 bytes for a sort key and 2,048 for a partition key;
+    S3 keys can be 1,024 bytes long and hold multi-byte characters)."""
+    if len(file_id.encode()) > 400:
         return hashlib.sha256(file_id.encode()).hexdigest()
     return file_id
 

@@ -83,17 +83,22 @@ def pending_value(sm: SecretsManagerClient, secret_id: str, token: str) -> str:
     return validate_value(response)
 
 
+MAX_VALUE_LENGTH = 200  # bytes = characters: the value is printable ASCII
+
+
 def validate_value(response: Mapping[str, Any]) -> str:
     """A header value: printable ASCII without spaces (what CloudFront and WAF accept).
 
-    ``response`` is a GetSecretValue response. Accepts at most 1,783 characters
-    (CloudFront's custom header limit). Raises RotationError for no string value or an
-    invalid one; the message never holds the value.
+    ``response`` is a GetSecretValue response. Accepts at most 200 characters: the
+    origin web ACL matches the value with a string match whose search string holds at
+    most 200 bytes ("AWS WAF API Reference: ByteMatchStatement"), tighter than
+    CloudFront's 1,783-character custom header limit. Raises RotationError for no
+    string value or an invalid one; the message never holds the value.
     """
     value = response.get("SecretString")
     if not isinstance(value, str) or not value:
         raise RotationError("the secret version holds no string value")
-    if not all(33 <= ord(ch) <= 126 for ch in value) or len(value) > 1783:
+    if not all(33 <= ord(ch) <= 126 for ch in value) or len(value) > MAX_VALUE_LENGTH:
         raise RotationError("the secret value is not a valid HTTP header value")
     return value
 
