@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -207,3 +208,25 @@ def test_any_bytes_with_a_forced_format_never_raise_but_never_pass_as_zero(data,
     run.add(parsed)
     assert run.skipped <= run.lines
     assert run.lines == 0 or run.lines > run.skipped
+
+
+def test_a_waf_record_with_a_long_rule_group_list_is_recognised_without_a_key_hint():
+    """ruleGroupList comes before httpRequest and lists every managed rule group with
+    its excluded rules; with a dozen groups it runs past 4 KiB."""
+    record = json.loads(samples.waf_record(WHEN, "203.0.113.9", "/login", "BLOCK"))
+    record["ruleGroupList"] = [
+        {
+            "ruleGroupId": f"AWS#AWSManagedRulesGroup{n}",
+            "terminatingRule": None,
+            "nonTerminatingMatchingRules": [],
+            "excludedRules": [
+                {"exclusionType": "EXCLUDED_AS_COUNT", "ruleId": f"Rule{n}_{i}"} for i in range(12)
+            ],
+        }
+        for n in range(12)
+    ]
+    text = json.dumps(record, separators=(",", ":"))
+    assert text.index('"httpRequest"') > 8192
+    parsed = read_log(gzip.compress(text.encode() + b"\n"), "logs/unnamed.gz")
+    assert parsed.format == "waf"
+    assert parsed.frame.row(0, named=True)["client"] == "203.0.113.9"

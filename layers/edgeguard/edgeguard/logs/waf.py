@@ -38,16 +38,26 @@ ORIGIN_SOURCES = frozenset({"ALB"})
 def looks_like(data: bytes | bytearray | memoryview) -> bool:
     """True when decompressed text holds WAF records in one of the known deliveries.
 
-    A JSON object with ``"httpRequest"`` in the first 4 KiB (S3, Firehose), the same
-    after an ISO timestamp (CloudWatch Logs export), or a CloudWatch Logs subscription
-    message whose records or log group (``aws-waf-logs-...``) are WAF's.
+    A JSON object whose first record names ``"webaclId"`` or ``"httpRequest"`` within
+    the first 64 KiB (S3, Firehose; ``webaclId`` comes third in a record and
+    ``httpRequest`` after ``ruleGroupList``, which can run to kilobytes: "AWS WAF
+    Developer Guide: Log fields for protection pack (web ACL) traffic"), the same after
+    an ISO timestamp (CloudWatch Logs export), or a CloudWatch Logs subscription message
+    whose records or log group (``aws-waf-logs-...``) are WAF's.
     """
-    head = bytes(data[:4096]).lstrip()
+    head = bytes(data[:_SNIFF_BYTES]).lstrip()
     if jsonrecords.is_subscription_message(head):
-        return b"httpRequest" in head or b'"aws-waf-logs-' in head
+        return b"httpRequest" in head or b"webaclId" in head or b'"aws-waf-logs-' in head
     if jsonrecords.is_export_line(head):
-        return b'"httpRequest"' in head
-    return head.startswith(b"{") and b'"httpRequest"' in head
+        return _names_waf_fields(head)
+    return head.startswith(b"{") and _names_waf_fields(head)
+
+
+_SNIFF_BYTES = 65_536
+
+
+def _names_waf_fields(head: bytes) -> bool:
+    return b'"webaclId"' in head or b'"httpRequest"' in head
 
 
 def parse(data: bytes | bytearray | memoryview, head: bytes | None = None) -> Parsed:
