@@ -22,7 +22,7 @@ PY313 := $(shell for c in "$$(command -v python3.13 2>/dev/null)" \
 	[ -n "$$c" ] && "$$c" -c 'import sys, venv; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
 	&& { echo "$$c"; break; }; done)
 
-.PHONY: help venv demo test lint typecheck format validate build checkov pytest bench deploy clean
+.PHONY: help venv demo test lint typecheck format validate build checkov pytest browser bench screenshots deploy clean
 
 help:
 	@echo "make demo     the whole suite on this machine, no AWS account needed"
@@ -31,6 +31,7 @@ help:
 	@echo "make deploy   sam deploy (ENV=default|prod, see samconfig.toml)"
 	@echo "make bench    performance figures"
 	@echo "make format   ruff format + autofix"
+	@echo "make screenshots  docs/img/report.png and docs/img/telegram-alert.png, from the code"
 
 $(STAMP): pyproject.toml constraints.txt layers/edgeguard/requirements.txt
 	@if [ ! -x "$(BIN)/python3.13" ]; then \
@@ -73,7 +74,22 @@ checkov: $(STAMP)
 build: $(STAMP)
 	$(BIN)/sam build --build-dir $(BUILD_DIR) --cached --parallel
 
-pytest: $(STAMP)
+# tests/browser drive a real headless Chromium: Debian's package (Playwright's own
+# browser download is never used). Installed here when missing; no apt-get is an error.
+browser:
+	@if [ -n "$$EDGEGUARD_CHROMIUM" ] && [ -x "$$EDGEGUARD_CHROMIUM" ]; then exit 0; fi; \
+	if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "error: the browser tests need Chromium and apt-get is not available here." >&2; \
+		echo "       Install Chromium and put it on PATH as 'chromium', or set EDGEGUARD_CHROMIUM=/path/to/chrome." >&2; \
+		exit 1; \
+	fi; \
+	SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO="sudo"; fi; \
+	echo "installing Chromium from Debian's packages for the browser tests (apt-get, about 1-2 minutes)"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium \
+		|| { echo "error: could not install Chromium (apt-get install chromium failed, see above)." >&2; exit 1; }
+
+pytest: $(STAMP) browser
 	@# exit code 5 (no tests collected) is a failure, as is any other non-zero code.
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
@@ -81,6 +97,9 @@ test: lint typecheck validate checkov build pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+screenshots: $(STAMP) browser
+	$(BIN)/python -m bench.screenshots
 
 deploy: build
 	$(BIN)/sam deploy --config-env $(ENV) --template-file $(BUILD_DIR)/template.yaml

@@ -53,6 +53,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per decision")
     parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.html",
+        help="also write one self-contained HTML page: a summary, and per decision the "
+        "client's chart and the lines that decided it (docs/report.md)",
+    )
+    parser.add_argument(
         "--config", type=Path, help="JSON file of scenario overrides (see README, Log detection)"
     )
     parser.add_argument(
@@ -111,9 +118,10 @@ def run(args: argparse.Namespace) -> int:
         pool.shutdown(cancel_futures=True)
         return 2
     total_bytes = sum(p.stat().st_size for p in files if p.exists())
-    replay = Replay(settings)
+    evidence = _evidence(settings) if args.report else None
+    replay = Replay(settings, witness=evidence)
     progress = Progress(sys.stderr, total_bytes) if sys.stderr.isatty() else None
-    failures = 0
+    unreadable: list[str] = []
     for index, path in enumerate(files):
         current = pending
         pending = pool.submit(_load, files[index + 1]) if index + 1 < len(files) else None
@@ -123,8 +131,10 @@ def run(args: argparse.Namespace) -> int:
             if parsed.ignored:
                 print(f"edgeguard replay: {path}: skipped: {parsed.ignored}", file=sys.stderr)
             replay.add(parsed)
+            if evidence:
+                evidence.count_clients(parsed.frame)
         except (OSError, CorruptObject, UnknownFormat, UnreadableLog) as error:
-            failures += 1
+            unreadable.append(f"{path}: {error}")
             print(f"edgeguard replay: {path}: {error}", file=sys.stderr)
         if progress:
             progress.advance(path.stat().st_size if path.exists() else 0, replay.lines)
@@ -133,19 +143,10 @@ def run(args: argparse.Namespace) -> int:
         progress.done()
     sink = MemoryStore(policy=policy, escalation=escalation)
     outcomes = replay.decide(sink)
-    refused = 0
-    for outcome in outcomes:
-        if outcome.result.decision is None:
-            refused += 1
-            continue
-        print(_render(outcome, args.json), flush=False)
-    for viewer, count in sorted(replay.bypass.items()):
-        print(
-            f"alert origin-bypass {viewer}: {count} request(s) without the origin secret "
-            "reached the ALB (the origin web ACL blocked them); not banned: the address "
-            "WAF saw is a CloudFront edge server"
-        )
-    sys.stdout.flush()
+    refused = _print_outcomes(outcomes, replay.bypass, args.json)
+    failures = len(unreadable)
+    if evidence and not _write_report(args.report, replay, evidence, outcomes, unreadable):
+        return 1
     elapsed = time.perf_counter() - started
     rate = replay.lines / elapsed if elapsed > 0 else 0.0
     print(
@@ -158,6 +159,45 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 2 if failures else 0
+
+
+def _print_outcomes(outcomes: list[Any], bypass: dict[str, int], as_json: bool) -> int:
+    """Each decision, then each origin-bypass alert, on stdout; returns how many were refused."""
+    refused = 0
+    for outcome in outcomes:
+        if outcome.result.decision is None:
+            refused += 1
+            continue
+        print(_render(outcome, as_json), flush=False)
+    for viewer, count in sorted(bypass.items()):
+        print(
+            f"alert origin-bypass {viewer}: {count} request(s) without the origin secret "
+            "reached the ALB (the origin web ACL blocked them); not banned: the address "
+            "WAF saw is a CloudFront edge server"
+        )
+    sys.stdout.flush()
+    return refused
+
+
+def _evidence(settings: Any) -> Any:
+    from edgeguard_tools.report.evidence import Evidence  # noqa: PLC0415 - only with --report
+
+    return Evidence(settings)
+
+
+def _write_report(
+    path: Path, replay: Any, evidence: Any, outcomes: list[Any], unreadable: list[str]
+) -> bool:
+    from edgeguard_tools.report.page import render  # noqa: PLC0415
+
+    page = render(replay, evidence, outcomes, unreadable)
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        print(f"edgeguard replay: cannot write the report: {error}", file=sys.stderr)
+        return False
+    print(f"report: {path} ({len(page.encode()):,} bytes)", file=sys.stderr)
+    return True
 
 
 def _render(outcome: Any, as_json: bool) -> str:

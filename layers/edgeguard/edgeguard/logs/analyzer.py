@@ -22,7 +22,7 @@ from edgeguard.logs.bucket import Verdict, evaluate
 from edgeguard.logs.cloudfront_v2 import DEFAULT_LISTS, FieldLists
 from edgeguard.logs.frame import Parsed
 from edgeguard.logs.reader import read_log
-from edgeguard.logs.scenarios import observe
+from edgeguard.logs.scenarios import OBSERVATION_SCHEMA, Witness, observe
 from edgeguard.logs.settings import DetectionSettings
 from edgeguard.logs.state import StateStore, key_of
 
@@ -151,9 +151,14 @@ def analyze_object(
 
 @dataclass
 class Replay:
-    """Many files in one process: observe each, evaluate all at the end (no AWS)."""
+    """Many files in one process: observe each, evaluate all at the end (no AWS).
+
+    ``witness`` (optional) sees every tracked client's event rows as they are observed
+    (see ``scenarios.observe``).
+    """
 
     settings: DetectionSettings = field(default_factory=DetectionSettings)
+    witness: Witness | None = None
     lines: int = 0
     skipped: int = 0
     files: int = 0
@@ -163,7 +168,9 @@ class Replay:
 
     def add(self, parsed: Parsed) -> None:
         """Observe one parsed file and add its line counts; evaluation waits for ``decide``."""
-        observations, samples = observe(parsed.frame, self.settings, source=parsed.format)
+        observations, samples = observe(
+            parsed.frame, self.settings, source=parsed.format, witness=self.witness
+        )
         self.files += 1
         self.lines += parsed.lines
         self.skipped += parsed.skipped
@@ -179,6 +186,12 @@ class Replay:
         Raises CorruptObject, UnknownFormat or UnreadableLog like ``read_log``.
         """
         self.add(read_log(body, key, fmt))
+
+    def observations(self) -> pl.DataFrame:
+        """Every file's per-second event counts of tracked clients (``OBSERVATION_SCHEMA``)."""
+        if not self._observations:
+            return pl.DataFrame(schema=OBSERVATION_SCHEMA)
+        return pl.concat(self._observations)
 
     def decide(self, sink: DecisionSink) -> list[Outcome]:
         """Evaluate every bucket; record each verdict at its overflow time (log time).

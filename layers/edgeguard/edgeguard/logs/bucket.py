@@ -39,15 +39,15 @@ class Verdict:
     peak: float
 
 
-def evaluate(observations: pl.DataFrame, settings: DetectionSettings) -> list[Verdict]:
-    """Every (source, client, scenario) whose bucket overflows, ordered by overflow time.
+def levels(observations: pl.DataFrame, settings: DetectionSettings) -> pl.DataFrame:
+    """The bucket level after every second with events, per (source, client, scenario).
 
-    ``observations`` has ``OBSERVATION_SCHEMA`` (ts in epoch seconds); the same second
-    may appear several times (from several files) and is summed. Scenarios not enabled
-    in ``settings`` are ignored. Verdict times are aware UTC datetimes.
+    ``observations`` has ``OBSERVATION_SCHEMA`` (the same second may appear several times,
+    from several files, and is summed). Returns columns source, client, scenario, ts (epoch
+    seconds), n (events that second), rate (drain per second), capacity and level (events
+    in the bucket after that second), sorted by group then ts. Scenarios not enabled in
+    ``settings`` are left out.
     """
-    if observations.is_empty():
-        return []
     params = pl.DataFrame(
         {
             "scenario": [s.name for s in settings.enabled],
@@ -56,7 +56,7 @@ def evaluate(observations: pl.DataFrame, settings: DetectionSettings) -> list[Ve
         }
     )
     group = list(GROUP)
-    levels = (
+    return (
         observations.group_by([*group, "ts"])
         .agg(pl.col("n").sum())
         .join(params, on="scenario")
@@ -72,9 +72,23 @@ def evaluate(observations: pl.DataFrame, settings: DetectionSettings) -> list[Ve
                 + (pl.col("rate") * pl.col("t") - (pl.col("N") - pl.col("n"))).cum_max().over(group)
             ).alias("level")
         )
+        .drop("t", "N")
     )
+
+
+def evaluate(observations: pl.DataFrame, settings: DetectionSettings) -> list[Verdict]:
+    """Every (source, client, scenario) whose bucket overflows, ordered by overflow time.
+
+    ``observations`` has ``OBSERVATION_SCHEMA`` (ts in epoch seconds); the same second
+    may appear several times (from several files) and is summed. Scenarios not enabled
+    in ``settings`` are ignored. Verdict times are aware UTC datetimes.
+    """
+    if observations.is_empty():
+        return []
+    group = list(GROUP)
     summary = (
-        levels.group_by(group)
+        levels(observations, settings)
+        .group_by(group)
         .agg(
             pl.col("n").sum().alias("events"),
             pl.col("ts").min().alias("first"),

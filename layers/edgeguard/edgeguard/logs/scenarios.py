@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -258,8 +259,13 @@ def events_by_scenario(frame: pl.DataFrame, settings: DetectionSettings) -> dict
     return events
 
 
+# Called with (source, scenario, events): the rows observe counted for the tracked
+# clients of one scenario in one file (see ``observe``).
+Witness = Callable[[str, str, pl.DataFrame], None]
+
+
 def observe(
-    frame: pl.DataFrame, settings: DetectionSettings, source: str
+    frame: pl.DataFrame, settings: DetectionSettings, source: str, witness: Witness | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per-second event counts and one sample per (client, scenario) worth tracking.
 
@@ -268,6 +274,11 @@ def observe(
     that second; samples with ``SAMPLE_SCHEMA``: one decoded request of at most 200
     characters per client and scenario). IPv6 clients are keyed by their /64. A client
     is kept only with at least the scenario's ``track_min_per_file`` events in this frame.
+
+    ``witness``, when given, is called once per scenario with tracked clients, with the
+    source, the scenario name and exactly the event rows counted for them (``frame.SCHEMA``
+    columns, IPv6 clients as their /64, plus ``target``: the decoded path?query);
+    ``edgeguard replay --report`` keeps its evidence this way. Its errors propagate.
     """
     if frame.is_empty():
         return pl.DataFrame(schema=OBSERVATION_SCHEMA), pl.DataFrame(schema=SAMPLE_SCHEMA)
@@ -317,6 +328,8 @@ def observe(
         mine = events.join(tracked, on="client")
         if "target" not in mine.columns:
             mine = mine.with_columns(_target(decoded=True))
+        if witness is not None:
+            witness(source, name, mine)
         sample = pl.col("target")
         if name == "scanner_user_agent":
             sample = url_decode(pl.col("ua"), plus_is_space=False)

@@ -1,0 +1,1 @@
+"""``edgeguard replay --report``: bounded evidence while replaying, and the HTML page."""
