@@ -114,3 +114,15 @@ def test_report_that_cannot_be_written_is_exit_1(tmp_path, capsys):
     write_logs(tmp_path)
     assert main(["replay", "--report", str(tmp_path / "no" / "r.html"), str(tmp_path)]) == 1
     assert "cannot write the report" in capsys.readouterr().err
+
+
+def test_refused_verdicts_are_shown_as_refused_never_as_bans(tmp_path):
+    write_logs(tmp_path)
+    out = tmp_path / "r.html"
+    assert main(["replay", "--allow", f"{FLOODER}/32", "--report", str(out), str(tmp_path)]) == 0
+    page = out.read_text()
+    assert "1 verdict(s) refused by the decision policy" in page
+    (section,) = [s for s in page.split("<section") if f'data-client="{FLOODER}">' in s]
+    assert "refused: " in section
+    assert '<span class="tag ban">ban</span> <span class="muted">refused: ' in section
+    assert "<b>2</b>decisions" in page

@@ -12,9 +12,11 @@ scenario) keys only:
 - a count of distinct client addresses over all lines (8 bytes per address).
 
 Bounds: at most ``max_keys`` keys get lines (later keys are counted in ``keys_dropped``);
-each line's fields are cut to ``FIELD_CHARS`` characters. With the defaults (20 lines,
-5,000 keys, 300 characters per field) the lines take at most about 5,000 x 20 x 1 KB =
-100 MB in the worst case and a few hundred KB in practice (see docs/report.md).
+each line's fields are cut to ``FIELD_CHARS`` characters. A line takes at most 890 bytes,
+a key's ring at most about 18.4 KB, so with the defaults (20 lines, 2,000 keys, 300
+characters) the lines take at most about 37 MB; on the 200,000-line bench hour, 0.55 MB
+(see docs/report.md). The per-second counts of keys not yet decided are as large as the
+replay's own observations of them (0.1 MB there).
 
 Files are read in name order; CloudFront and ALB name their files by time, so that is
 log-time order. Should a file older than an overflow come later, its lines for that key
@@ -35,11 +37,11 @@ from edgeguard.logs.state import key_of
 from edgeguard.logs.textops import url_decode
 
 LINES_PER_KEY = 20
-MAX_KEYS = 5_000
+MAX_KEYS = 2_000
 FIELD_CHARS = 300
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One event row as the scenario saw it: epoch second, method, decoded path?query,
     status, decoded user agent, whether WAF blocked it. Attacker-controlled text."""
