@@ -59,15 +59,48 @@ def test_key_bound_drops_lines_not_decisions_and_says_so():
     replay, evidence = replay_of([samples.cloudfront_object(lines)], max_keys=1)
     outcomes = replay.decide(MemoryStore())
     assert len(outcomes) == 3  # every scanner is still decided
-    assert evidence.keys_dropped == 2
     kept = [
         evidence.deciding_lines("cloudfront", f"203.0.113.{i + 1}", "scanner_user_agent")
         for i in range(3)
     ]
-    assert [len(k) for k in kept] == [1, 0, 0]
+    # decided keys are never evicted: one keeps its line, the other two get none
+    assert sorted(len(k) for k in kept) == [0, 0, 1]
+    assert evidence.evicted == 0
     page = render(replay, evidence, outcomes, [])
     assert page.count("no lines kept (evidence bound reached") == 2
-    assert "lines were not kept for 2 client/scenario pair(s)" in page
+    assert "lines were not kept for 2 decision(s)" in page
+
+
+def probes(ip: str, count: int, start_second: int) -> list[str]:
+    return [
+        samples.cloudfront_line(
+            T0 + timedelta(seconds=start_second + i), ip, f"/probe-{chr(97 + i)}", 404
+        )
+        for i in range(count)
+    ]
+
+
+def test_far_clients_get_no_lines_and_a_decision_evicts_the_least_near():
+    # path_probing: capacity 30. 20 new 404 paths in a burst: two thirds full, near;
+    # 3: a tenth, far (a browser's odd 404s); then a scanner is decided.
+    body = samples.cloudfront_object(
+        probes("198.51.100.20", 20, 0)
+        + probes("198.51.100.3", 3, 0)
+        + [samples.cloudfront_line(T0 + timedelta(seconds=40), "203.0.113.9", "/", ua=SCANNER)]
+    )
+    replay, evidence = replay_of([body], max_keys=1)
+    assert evidence.deciding_lines("cloudfront", "198.51.100.3", "path_probing") == []
+    assert evidence.deciding_lines("cloudfront", "198.51.100.20", "path_probing") == []
+    assert evidence.evicted == 1  # the near prober made room for the decided scanner
+    (line,) = evidence.deciding_lines("cloudfront", "203.0.113.9", "scanner_user_agent")
+    assert line.ua == SCANNER
+    assert [o.verdict.client for o in replay.decide(MemoryStore())] == ["203.0.113.9"]
+
+
+def test_a_near_client_keeps_its_lines_while_there_is_room():
+    replay, evidence = replay_of([samples.cloudfront_object(probes("198.51.100.20", 20, 0))])
+    assert len(evidence.deciding_lines("cloudfront", "198.51.100.20", "path_probing")) == 20
+    assert replay.decide(MemoryStore()) == []
 
 
 def test_long_fields_are_cut_and_distinct_clients_counted_once_across_files():

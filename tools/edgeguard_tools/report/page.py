@@ -197,7 +197,7 @@ def render(
             for name, count in sorted(by_scenario.items(), key=lambda item: (-item[1], item[0]))
         ],
         "bypass": sorted(replay.bypass.items()),
-        "keys_dropped": evidence.keys_dropped,
+        "missing_lines": sum(1 for view in clients.values() for d in view.decisions if not d.lines),
         "lines_per_key": evidence.lines_per_key,
     }
     css = resources.files(__package__).joinpath("templates/report.css").read_text("utf-8")
