@@ -198,9 +198,13 @@ def render(
         ],
         "bypass": sorted(replay.bypass.items()),
         "missing_lines": sum(1 for view in clients.values() for d in view.decisions if not d.lines),
-        "lines_per_key": evidence.lines_per_key,
     }
     css = resources.files(__package__).joinpath("templates/report.css").read_text("utf-8")
+    # the swatches' colours are the charts' (chart.colour), one place for both
+    css += "".join(
+        f".scenario-{name} {{ background: {colour(name)}; }}\n"
+        for name in sorted({s.name for s in replay.settings.scenarios})
+    )
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
     return _ENV.get_template("report.html.j2").render(
         title=title,
