@@ -52,7 +52,7 @@ def test_sam_delete_alone_leaves_the_table_and_the_redeploy_collides(cloud):
     cfn.delete_stack(StackName="edgeguard", RetainResources=["WafLogBucket"])
     table = cloud.resource("DecisionsTable")
     assert table in cloud.client("dynamodb").list_tables()["TableNames"]
-    with pytest.raises(ClientError, match="ResourceInUse|already exists"):
+    with pytest.raises(ClientError, match=r"ResourceInUse|already exists"):
         _redeploy(cloud)
 
 

@@ -75,7 +75,10 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 _CfnLoader.add_multi_constructor(
-    "!", lambda loader, suffix, node: loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    "!",
+    lambda loader, suffix, node: (
+        loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    ),
 )
 
 
@@ -133,7 +136,9 @@ def empty_bucket(s3: Any, bucket: str) -> int:
     return removed
 
 
-def _wait(cfn: Any, stack_id: str, sleep: Callable[[float], None], timeout: float) -> dict[str, Any]:
+def _wait(
+    cfn: Any, stack_id: str, sleep: Callable[[float], None], timeout: float
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         stack = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
@@ -176,7 +181,9 @@ def delete_retained(session: Any, resource: StackResource) -> None:
     elif kind == "AWS::KMS::Key":
         session.client("kms").schedule_key_deletion(KeyId=ref, PendingWindowInDays=7)
     elif kind == "AWS::SecretsManager::Secret":
-        session.client("secretsmanager").delete_secret(SecretId=ref, ForceDeleteWithoutRecovery=True)
+        session.client("secretsmanager").delete_secret(
+            SecretId=ref, ForceDeleteWithoutRecovery=True
+        )
     else:
         raise TeardownError(f"{resource.label} was retained; delete it by hand")
 
@@ -184,6 +191,7 @@ def delete_retained(session: Any, resource: StackResource) -> None:
 def teardown(
     session: Any,
     stack_name: str,
+    *,
     keep_data: bool = False,
     say: Callable[[str], None] = print,
     sleep: Callable[[float], None] = time.sleep,
@@ -237,7 +245,11 @@ def teardown(
             continue
         delete_retained(session, resource)
         report.deleted.append(f"{resource.label}: retained by CloudFormation, deleted")
-    report.deleted.insert(0, f"stack {stack_name} and its other {len(resources) - len(retained) - len(retained_on_request)} resources")
+    others = len(resources) - len(retained) - len(retained_on_request)
+    report.deleted.insert(
+        0,
+        f"stack {stack_name} and its other {others} resources",
+    )
     for line in report.deleted:
         say(f"deleted {line}")
     for line in report.kept:

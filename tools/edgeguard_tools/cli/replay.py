@@ -53,7 +53,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per decision")
     parser.add_argument(
-        "--config", type=Path, help="JSON file of scenario overrides (see docs/detection.md, Tuning)"
+        "--config",
+        type=Path,
+        help="JSON file of scenario overrides (see docs/detection.md, Tuning)",
     )
     parser.add_argument(
         "--allow", action="append", default=[], metavar="CIDR", help="never ban this range"

@@ -60,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         region = "us-east-1" if args.local else (args.region or "us-east-1")
-        session = boto3.Session(profile_name=None if args.local else args.profile, region_name=region)
+        session = boto3.Session(
+            profile_name=None if args.local else args.profile, region_name=region
+        )
         teardown(session, args.stack, keep_data=args.keep_data)
     except TeardownError as error:
         print(f"edgeguard teardown: {error}", file=sys.stderr)

@@ -181,7 +181,9 @@ def api_response(service: str, status: int, parsed: dict[str, Any]) -> tuple[AWS
     ClientError from ``parsed`` (``{"Error": {"Code", "Message"}}``) when status >= 300."""
     parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = status
     parsed["ResponseMetadata"].setdefault("RequestId", str(uuid.uuid4()))
-    return AWSResponse(f"https://{service}.{REGION}.amazonaws.com/", status, HTTPHeaders(), None), parsed
+    return AWSResponse(
+        f"https://{service}.{REGION}.amazonaws.com/", status, HTTPHeaders(), None
+    ), parsed
 
 
 def _hook_after(
