@@ -86,12 +86,10 @@ bench: $(STAMP)
 deploy: build
 	$(BIN)/sam deploy --config-env $(ENV) --template-file $(BUILD_DIR)/template.yaml
 
-# The stack name of ENV in samconfig.toml; teardown also deletes the retained decisions
+# The stack of ENV in samconfig.toml; teardown also deletes the retained decisions
 # table and empties the log buckets (sam delete leaves the one and fails on the others).
 delete: $(STAMP)
-	$(BIN)/edgeguard teardown --stack "$$($(BIN)/python -c 'import sys, tomllib; \
-		print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["global"]["parameters"]["stack_name"])' $(ENV))" \
-		$(if $(KEEP_DATA),--keep-data)
+	$(BIN)/edgeguard teardown --config-env $(ENV) $(if $(KEEP_DATA),--keep-data)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache

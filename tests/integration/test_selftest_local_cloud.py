@@ -15,6 +15,7 @@ from edgeguard_tools import backends
 from edgeguard_tools.cli import main
 from edgeguard_tools.cli.selftest import local_edge
 from edgeguard_tools.local.cloud import LocalCloud
+from edgeguard_tools.local.moto_ext import confirm_subscription
 from edgeguard_tools.selftest import (
     TEST_ADDRESS,
     StackFacts,
@@ -144,3 +145,15 @@ def test_the_cloudformation_api_describes_the_local_stack(cloud):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["DecisionsTableName"] == cloud.resource("DecisionsTable")
     assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_an_unconfirmed_email_subscription_fails_alerts_until_confirmed(cloud):
+    facts = _facts(cloud)
+    sns = cloud.client("sns")
+    topic = facts.outputs["AlertsTopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
+    result = check_alerts(sns, cloud.client("lambda"), topic, "unused", telegram_on=False)
+    assert not result.ok and "ops@example.com is not confirmed" in result.problem
+    assert "confirm it" in result.fix
+    confirm_subscription(topic, "ops@example.com")
+    assert check_alerts(sns, cloud.client("lambda"), topic, "unused", telegram_on=False).ok

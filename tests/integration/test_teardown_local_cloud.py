@@ -7,6 +7,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from edgeguard_tools.cli import main
 from edgeguard_tools.local import provisioning
 from edgeguard_tools.local.cloud import LocalCloud
 from edgeguard_tools.local.stack import Stack
@@ -88,3 +89,19 @@ def test_keep_data_keeps_the_table_and_the_bucket_with_logs(cloud, capsys):
 def test_a_missing_stack_is_a_clear_error(cloud):
     with pytest.raises(TeardownError, match="no stack 'nosuch'"):
         teardown(_session(), "nosuch", sleep=lambda s: None)
+
+
+def test_the_command_takes_the_stack_of_a_samconfig_environment(cloud, capsys, tmp_path):
+    """What `make delete ENV=prod` runs: the stack name comes from samconfig.toml."""
+    config = tmp_path / "samconfig.toml"
+    config.write_text(
+        'version = 0.1\n[prod.global.parameters]\nstack_name = "edgeguard-prod"\n'
+        '[default.global.parameters]\nstack_name = "edgeguard"\n'
+    )
+    args = ["teardown", "--local", "--config-file", str(config), "--config-env"]
+    assert main([*args, "prod"]) == 1
+    assert "no stack 'edgeguard-prod'" in capsys.readouterr().err
+    assert main([*args, "staging"]) == 2
+    assert "names no stack_name for environment 'staging'" in capsys.readouterr().err
+    assert main([*args, "default"]) == 0
+    assert "deleted stack edgeguard" in capsys.readouterr().out
