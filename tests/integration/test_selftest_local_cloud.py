@@ -118,7 +118,7 @@ def test_an_empty_telegram_token_fails_alerts_with_the_setup_command(cloud):
     )
     assert not result.ok
     assert "bot token secret is empty" in result.problem
-    assert "edgeguard telegram setup" in result.fix
+    assert "TelegramBotTokenSecretArn secret" in result.fix
 
 
 def test_an_unfinished_rotation_fails(cloud):

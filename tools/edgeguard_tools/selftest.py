@@ -270,14 +270,16 @@ def check_alerts(
             False,
             f"Telegram refused the test alert: {body.get('errorMessage', body)}",
             "`chat not found`: correct TelegramChatId or add the bot to the chat; "
-            "`Unauthorized`: store a valid token with `edgeguard telegram setup`",
+            "`Unauthorized`: store a valid token in the TelegramBotTokenSecretArn secret "
+            "(aws secretsmanager put-secret-value, docs/alerts.md)",
         )
     if not body.get("messages_sent"):
         return Result(
             name,
             False,
             f"the notifier sent nothing to Telegram: {body.get('skipped_reason')}",
-            "store the bot token with `edgeguard telegram setup`",
+            "store the bot token from @BotFather in the TelegramBotTokenSecretArn secret "
+            "(aws secretsmanager put-secret-value, docs/alerts.md)",
         )
     return Result(name, True, detail="topic ok, Telegram delivered")
 
