@@ -105,3 +105,20 @@ def test_the_command_takes_the_stack_of_a_samconfig_environment(cloud, capsys, t
     assert "names no stack_name for environment 'staging'" in capsys.readouterr().err
     assert main([*args, "default"]) == 0
     assert "deleted stack edgeguard" in capsys.readouterr().out
+
+
+def test_after_sam_delete_teardown_finds_the_deleted_stack_and_deletes_what_it_retained(
+    cloud, capsys
+):
+    table = cloud.resource("DecisionsTable")
+    cloud.client("cloudformation").delete_stack(StackName="edgeguard")  # sam delete
+    assert table in cloud.client("dynamodb").list_tables()["TableNames"]
+    assert main(["teardown", "--local", "--stack", "edgeguard"]) == 0
+    out = capsys.readouterr().out
+    assert "was deleted already" in out
+    assert f"deleted DecisionsTable {table}" in out
+    assert table not in cloud.client("dynamodb").list_tables()["TableNames"]
+    # run again: what it retained is gone by now, and it says so
+    assert main(["teardown", "--local", "--stack", "edgeguard"]) == 0
+    assert "already gone" in capsys.readouterr().out
+    _redeploy(cloud)

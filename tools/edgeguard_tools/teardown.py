@@ -82,24 +82,49 @@ _CfnLoader.add_multi_constructor(
 )
 
 
-def read_stack(cfn: Any, stack_name: str) -> tuple[str, list[StackResource]]:
-    """The stack's id and resources, with each one's DeletionPolicy.
+def _deleted_stack_id(cfn: Any, stack_name: str) -> str | None:
+    """The id of the latest deleted stack of that name (CloudFormation keeps deleted
+    stacks visible by id for 90 days: ListStacks), or None."""
+    latest: tuple[Any, str] | None = None
+    for page in cfn.get_paginator("list_stacks").paginate(StackStatusFilter=["DELETE_COMPLETE"]):
+        for summary in page["StackSummaries"]:
+            if summary["StackName"] == stack_name:
+                when = summary.get("DeletionTime") or summary.get("CreationTime")
+                if latest is None or when > latest[0]:
+                    latest = (when, summary["StackId"])
+    return latest[1] if latest else None
 
-    Raises TeardownError when the stack does not exist or is being deleted already.
+
+def read_stack(cfn: Any, stack_name: str) -> tuple[str, list[StackResource], bool]:
+    """The stack's id, its resources with each one's DeletionPolicy, and whether the
+    stack was deleted already (then the resources are what its deletion left: those it
+    skipped, i.e. retained).
+
+    Raises TeardownError when no stack of that name exists or ever did, or when it is
+    being deleted right now.
     """
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
+    deleted = False
     try:
         stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+        stack_id = stack["StackId"]
     except ClientError as error:
-        raise TeardownError(f"no stack {stack_name!r}: {error}") from None
-    if stack["StackStatus"] == "DELETE_IN_PROGRESS":
-        raise TeardownError(f"stack {stack_name!r} is being deleted already; wait and run again")
-    stack_id = stack["StackId"]
+        found = _deleted_stack_id(cfn, stack_name)
+        if found is None:
+            raise TeardownError(f"no stack {stack_name!r}: {error}") from None
+        stack_id, deleted = found, True
+    else:
+        if stack["StackStatus"] == "DELETE_IN_PROGRESS":
+            raise TeardownError(
+                f"stack {stack_name!r} is being deleted already; wait and run again"
+            )
     declared = _template(cfn, stack_id).get("Resources") or {}
     resources = []
     for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id):
         for summary in page["StackResourceSummaries"]:
+            if deleted and summary["ResourceStatus"] != "DELETE_SKIPPED":
+                continue
             logical = summary["LogicalResourceId"]
             policy = (declared.get(logical) or {}).get("DeletionPolicy", "Delete")
             resources.append(
@@ -107,10 +132,10 @@ def read_stack(cfn: Any, stack_name: str) -> tuple[str, list[StackResource]]:
                     logical,
                     summary.get("PhysicalResourceId", ""),
                     summary["ResourceType"],
-                    str(policy),
+                    "Retain" if deleted else str(policy),
                 )
             )
-    return stack_id, resources
+    return stack_id, resources, deleted
 
 
 def empty_bucket(s3: Any, bucket: str) -> int:
@@ -161,9 +186,25 @@ def _failed(cfn: Any, stack_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def delete_retained(session: Any, resource: StackResource) -> None:
+def delete_retained(session: Any, resource: StackResource) -> bool:
     """Delete one resource CloudFormation left behind (the types edgeguard retains or
-    that hold data); raises TeardownError for a type it does not know."""
+    that hold data); False when it was gone already. Raises TeardownError for a type it
+    does not know; other botocore errors propagate."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    try:
+        _delete_retained(session, resource)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in GONE:
+            return False
+        raise
+    return True
+
+
+GONE = frozenset({"ResourceNotFoundException", "NoSuchBucket", "NotFoundException"})
+
+
+def _delete_retained(session: Any, resource: StackResource) -> None:
     kind, ref = resource.type, resource.physical_id
     if kind == "AWS::DynamoDB::Table":
         dynamodb = session.client("dynamodb")
@@ -204,8 +245,12 @@ def teardown(
     """
     cfn = session.client("cloudformation")
     s3 = session.client("s3")
-    stack_id, resources = read_stack(cfn, stack_name)
+    stack_id, resources, deleted = read_stack(cfn, stack_name)
     report = TeardownReport(stack_name)
+    if deleted:
+        say(f"stack {stack_name} was deleted already; deleting what it retained")
+        _delete_retained_all(session, resources, keep_data, report, say)
+        return report
     by_logical = {r.logical_id: r for r in resources}
     buckets = [r for r in resources if r.type == "AWS::S3::Bucket"]
     if not keep_data:
@@ -235,23 +280,30 @@ def teardown(
                 f"stack {stack_name} is DELETE_FAILED ({stack.get('StackStatusReason', '')}); "
                 f"left: {left}. Fix the cause shown in the stack's events and run teardown again"
             )
-    say(f"deleted stack {stack_name}")
     retained = [r for r in resources if r.policy in RETAINING_POLICIES]
+    others = len(resources) - len(retained) - len(retained_on_request)
+    report.deleted.append(f"stack {stack_name} and its other {others} resources")
     for resource in retained_on_request:
         report.kept.append(f"{resource.label}: kept (--keep-data)")
+    _delete_retained_all(session, retained, keep_data, report, say)
+    return report
+
+
+def _delete_retained_all(
+    session: Any,
+    retained: list[StackResource],
+    keep_data: bool,
+    report: TeardownReport,
+    say: Callable[[str], None],
+) -> None:
     for resource in retained:
         if keep_data and resource.type in DATA_TYPES:
             report.kept.append(f"{resource.label}: kept (--keep-data)")
-            continue
-        delete_retained(session, resource)
-        report.deleted.append(f"{resource.label}: retained by CloudFormation, deleted")
-    others = len(resources) - len(retained) - len(retained_on_request)
-    report.deleted.insert(
-        0,
-        f"stack {stack_name} and its other {others} resources",
-    )
+        elif delete_retained(session, resource):
+            report.deleted.append(f"{resource.label}: retained by CloudFormation, deleted")
+        else:
+            report.deleted.append(f"{resource.label}: retained by CloudFormation, already gone")
     for line in report.deleted:
         say(f"deleted {line}")
     for line in report.kept:
         say(f"kept    {line}")
-    return report

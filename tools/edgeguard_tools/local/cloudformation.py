@@ -15,7 +15,8 @@ attribute; "AWS CloudFormation API Reference": DeleteStack):
 - a resource whose deletion fails (an S3 bucket that is not empty) is DELETE_FAILED with
   the error as its reason; the stack stays, DELETE_FAILED, its reason naming them;
 - RetainResources is accepted only for a stack in DELETE_FAILED;
-- afterwards DescribeStacks answers by stack id (DELETE_COMPLETE), not by name.
+- afterwards DescribeStacks, ListStackResources (retained resources DELETE_SKIPPED) and
+  GetTemplate answer by stack id, not by name, and ListStacks lists it DELETE_COMPLETE.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class RecordedStack:
     status: str = "CREATE_COMPLETE"
     reason: str = ""
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    deleted: datetime | None = None
 
     def delete(self, retain: frozenset[str]) -> None:
         """Delete as CloudFormation does (module docstring)."""
@@ -81,6 +83,7 @@ class RecordedStack:
             self.reason = f"The following resource(s) failed to delete: [{', '.join(failed)}]. "
         else:
             self.status, self.reason = "DELETE_COMPLETE", ""
+            self.deleted = datetime.now(UTC)
 
     def describe(self) -> dict[str, Any]:
         """The stack as DescribeStacks gives it."""
@@ -134,6 +137,21 @@ class StackApi:
         if operation == "DescribeStacks" and not params.get("StackName"):
             live = [s for s in self.stacks if s.status != "DELETE_COMPLETE"]
             return {"Stacks": [s.describe() for s in live]}
+        if operation == "ListStacks":
+            wanted = set(params.get("StackStatusFilter") or [])
+            return {
+                "StackSummaries": [
+                    {
+                        "StackId": s.stack_id,
+                        "StackName": s.name,
+                        "StackStatus": s.status,
+                        "CreationTime": s.created,
+                        **({"DeletionTime": s.deleted} if s.deleted else {}),
+                    }
+                    for s in reversed(self.stacks)
+                    if not wanted or s.status in wanted
+                ]
+            }
         stack = self.find(str(params.get("StackName")))
         if operation == "DescribeStacks":
             return {"Stacks": [stack.describe()]}
