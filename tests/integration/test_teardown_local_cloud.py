@@ -84,6 +84,10 @@ def test_keep_data_keeps_the_table_and_the_bucket_with_logs(cloud, capsys):
     names = [b["Name"] for b in cloud.client("s3").list_buckets()["Buckets"]]
     assert names == [bucket]  # the empty log bucket went with the stack
     assert "kept    DecisionsTable" in capsys.readouterr().out
+    # later, without --keep-data: what was kept goes too
+    teardown(_session(), "edgeguard", sleep=lambda s: None)
+    assert table not in cloud.client("dynamodb").list_tables()["TableNames"]
+    assert cloud.client("s3").list_buckets()["Buckets"] == []
 
 
 def test_a_missing_stack_is_a_clear_error(cloud):
