@@ -22,13 +22,14 @@ PY313 := $(shell for c in "$$(command -v python3.13 2>/dev/null)" \
 	[ -n "$$c" ] && "$$c" -c 'import sys, venv; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
 	&& { echo "$$c"; break; }; done)
 
-.PHONY: help venv demo test lint typecheck format validate build checkov pytest browser bench screenshots deploy clean
+.PHONY: help venv demo test lint typecheck format validate build checkov pytest browser bench screenshots deploy delete clean
 
 help:
 	@echo "make demo     the whole suite on this machine, no AWS account needed"
 	@echo "make test     lint, type check, template checks, sam build and every test (what CI runs)"
 	@echo "make build    sam build into $(BUILD_DIR)"
 	@echo "make deploy   sam deploy (ENV=default|prod, see samconfig.toml)"
+	@echo "make delete   delete the stack and what CloudFormation retains (ENV=..., KEEP_DATA=1)"
 	@echo "make bench    performance figures"
 	@echo "make format   ruff format + autofix"
 	@echo "make screenshots  docs/img/report.png and docs/img/telegram-alert.png, from the code"
@@ -103,6 +104,11 @@ screenshots: $(STAMP) browser
 
 deploy: build
 	$(BIN)/sam deploy --config-env $(ENV) --template-file $(BUILD_DIR)/template.yaml
+
+# The stack of ENV in samconfig.toml; teardown also deletes the retained decisions
+# table and empties the log buckets (sam delete leaves the one and fails on the others).
+delete: $(STAMP)
+	$(BIN)/edgeguard teardown --config-env $(ENV) $(if $(KEEP_DATA),--keep-data)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache

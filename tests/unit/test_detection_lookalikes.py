@@ -154,7 +154,7 @@ def test_heavy_integration_is_not_banned_but_the_flood_beside_it_is(fmt):
 
 
 def test_an_allowlisted_partner_is_never_banned(fmt):
-    """What README tells an operator to do for a partner that floods one URL on purpose."""
+    """What docs/detection.md tells an operator for a partner flooding one URL on purpose."""
     from edgeguard.decisions import BanPolicy  # noqa: PLC0415
 
     _, write = fmt

@@ -60,7 +60,9 @@ def register(subparsers: Any) -> None:
         "client's chart and the lines that decided it (docs/report.md)",
     )
     parser.add_argument(
-        "--config", type=Path, help="JSON file of scenario overrides (see README, Log detection)"
+        "--config",
+        type=Path,
+        help="JSON file of scenario overrides (see docs/detection.md, Tuning)",
     )
     parser.add_argument(
         "--allow", action="append", default=[], metavar="CIDR", help="never ban this range"

@@ -37,7 +37,7 @@ import boto3
 from moto import mock_aws
 
 from edgeguard import clock
-from edgeguard_tools.local import hooks, moto_ext, provisioning
+from edgeguard_tools.local import deleters, hooks, moto_ext, provisioning
 from edgeguard_tools.local.delivery.alarms import AlarmDelivery
 from edgeguard_tools.local.delivery.eventbridge import EventRouter, complete_event, transform_input
 from edgeguard_tools.local.delivery.kinesis import KinesisPoller
@@ -107,6 +107,7 @@ class LocalCloud:
         self.startup_seconds = 0.0
         self._mock: Any = None
         self._stack = Stack(self.client)
+        self.stacks = deleters.LocalStacks(on_delete=lambda: setattr(self, "wiring", Wiring()))
         self._runtime = FunctionRuntime(self._stack, quiet=lambda: self.quiet)
         self.invocations: list[Invocation] = self._runtime.invocations
         self.failures: list[Invocation] = self._runtime.failures
@@ -174,6 +175,7 @@ class LocalCloud:
                 started=self._loop.queue,
                 settle=self._loop.pump_if_top_level,
                 lambda_invoke=self._lambda_invoke,
+                cloudformation=self.stacks.answer,
             )
         )
         try:
@@ -198,6 +200,7 @@ class LocalCloud:
                 self.wiring.rotations, self.resource, lambda fn: self.attribute(fn, "Arn")
             )
             provisioning.fill_telegram_token(self._stack, self.client, self.telegram.token)
+            self.stacks.record_stack(self._stack, self.client)
             self._start_origin()
         except BaseException:
             self.__exit__(None, None, None)

@@ -10,7 +10,9 @@ unless a local cloud is active (``activate``):
   deliver; any other write (PutItem, PutObject, SendMessage, ...) may feed a stream or a
   queue, so it lets the cloud deliver too;
 - before-call.lambda.Invoke answers ``lambda.Invoke`` in process (``lambda_response``):
-  how Step Functions Lambda tasks and code calling Lambda reach the functions.
+  how Step Functions Lambda tasks and code calling Lambda reach the functions;
+- before-call.cloudformation answers CloudFormation calls from the local cloud's own
+  stack (``edgeguard_tools.local.cloudformation``).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Listener:
     started: Callable[[str, Any], None]
     settle: Callable[[], None]
     lambda_invoke: Callable[[dict[str, Any]], Any]
+    cloudformation: Callable[[str, dict[str, Any]], Any] | None = None
 
 
 @dataclass
@@ -164,8 +167,23 @@ def _service_id(model: Any) -> str:
 
 
 def _hook_params(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-    if _ACTIVE.listener is not None and (_service_id(model), model.name) in _WATCHED:
+    if _ACTIVE.listener is None:
+        return
+    service = _service_id(model)
+    if (service, model.name) in _WATCHED:
         context["edgeguard_params"] = copy.deepcopy(params)
+    elif service == "cloudformation":
+        context["edgeguard_cfn_params"] = copy.deepcopy(params)
+
+
+def api_response(service: str, status: int, parsed: dict[str, Any]) -> tuple[AWSResponse, Any]:
+    """What a before-call hook returns to answer a call itself: botocore raises
+    ClientError from ``parsed`` (``{"Error": {"Code", "Message"}}``) when status >= 300."""
+    parsed.setdefault("ResponseMetadata", {})["HTTPStatusCode"] = status
+    parsed["ResponseMetadata"].setdefault("RequestId", str(uuid.uuid4()))
+    return AWSResponse(
+        f"https://{service}.{REGION}.amazonaws.com/", status, HTTPHeaders(), None
+    ), parsed
 
 
 def _hook_after(
@@ -191,6 +209,16 @@ def _hook_lambda(params: dict[str, Any], **_: Any) -> Any:
     return listener.lambda_invoke(params)
 
 
+def _hook_cloudformation(model: Any, context: dict[str, Any], **_: Any) -> Any:
+    listener = _ACTIVE.listener
+    params = context.pop("edgeguard_cfn_params", None)
+    if listener is None or listener.cloudformation is None or params is None:
+        return None
+    return listener.cloudformation(model.name, params)
+
+
+if not any(item[1] is _hook_cloudformation for item in BUILTIN_HANDLERS):
+    BUILTIN_HANDLERS.append(("before-call.cloudformation", _hook_cloudformation))
 if not any(item[1] is _hook_after for item in BUILTIN_HANDLERS):
     BUILTIN_HANDLERS.append(("before-parameter-build", _hook_params))
     BUILTIN_HANDLERS.append(("after-call", _hook_after))

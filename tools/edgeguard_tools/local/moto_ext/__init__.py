@@ -39,6 +39,11 @@ S3 (``s3.py``)
 - Event notifications encoded ``/`` in object keys and lacked userIdentity,
   requestParameters, responseElements and the sequencer -> AWS's record shape.
 
+SNS (``sns.py``)
+- Email (and http/https) subscriptions were confirmed at once -> pending until
+  ``confirm_subscription``: ListSubscriptions(ByTopic) show ``PendingConfirmation``, the
+  attribute PendingConfirmation is ``true``.
+
 DynamoDB (``dynamodb.py``)
 - Concurrent requests (threads) were not atomic: a GetItem could see an item an
   UpdateItem had created but not yet filled in -> one request at a time.
@@ -80,6 +85,7 @@ from edgeguard_tools.local.moto_ext import (
     securityhub,
     securityhub_findings,
     securityhub_v2,
+    sns,
     wafv2,
     wafv2_writes,
 )
@@ -93,6 +99,7 @@ from edgeguard_tools.local.moto_ext.securityhub_v2 import (
     findings_imported_v2_event,
     put_ocsf_finding,
 )
+from edgeguard_tools.local.moto_ext.sns import confirm_subscription
 from edgeguard_tools.local.moto_ext.wafv2 import seed_rate_limited, seed_sampled_requests
 from edgeguard_tools.local.moto_ext.wafv2_logs import SeedReport, seed_from_waf_log
 
@@ -108,10 +115,12 @@ def install() -> None:
     secretsmanager.install()
     s3.install()
     dynamodb.install()
+    sns.install()
 
 
 __all__ = [
     "SeedReport",
+    "confirm_subscription",
     "distribution_settle_reads",
     "findings_imported_v2_event",
     "install",
