@@ -57,6 +57,11 @@ class Jobs:
         self._queue.put((work, future))
         return future.result()
 
+    def stop(self) -> None:
+        """Stop the main loop now (it is woken, not left to its next poll)."""
+        self.stopping.set()
+        self._queue.put((lambda: None, Future()))
+
     def run_next(self, timeout: float) -> None:
         """Run the next piece of work, if one comes within ``timeout`` seconds."""
         try:
@@ -142,7 +147,7 @@ def serve(state_path: Path, port: int, parameters: dict[str, str]) -> int:
     FUNCTION_STDOUT.sink = sys.stderr  # functions' logs: this process's log file
     jobs = Jobs()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: jobs.stopping.set())
+        signal.signal(signum, lambda *_: jobs.stopping.set())  # no queue use in a handler
     with LocalCloud(parameters, quiet=True, raise_errors=False) as cloud:
         moto_server = start_moto_server(port)
         host, bound = moto_server.server_address[:2]
@@ -157,7 +162,7 @@ def serve(state_path: Path, port: int, parameters: dict[str, str]) -> int:
 
         def handle(path: str, body: dict[str, Any]) -> dict[str, Any]:
             if path == "/down":
-                jobs.stopping.set()
+                jobs.stop()
                 return {"stopping": True, "pid": state.pid}
             if path == "/status":
                 return dict(jobs.submit(lambda: status(cloud, state)))
@@ -171,6 +176,8 @@ def serve(state_path: Path, port: int, parameters: dict[str, str]) -> int:
             print(f"local cloud ready: {state.endpoint} (pid {state.pid})", flush=True)
             while not jobs.stopping.is_set():
                 jobs.run_next(POLL_SECONDS)
+                if jobs.stopping.is_set():
+                    break
                 try:
                     cloud.catch_up()
                 except Exception:
@@ -194,4 +201,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is closed by now (servers, moto, the state file); the interpreter's own
+    # teardown of moto's and polars' state would take seconds more.
+    os._exit(exit_code)
