@@ -19,14 +19,20 @@ from contextlib import ExitStack, redirect_stdout
 from pathlib import Path
 from typing import Any
 
+TARGET_KINDS = ("function", "statemachine")
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "invoke",
-        help="run one function of template.yaml locally (no AWS account, no Docker)",
+        help="run a function or state machine of template.yaml locally (no AWS, no Docker)",
         description=__doc__,
     )
-    parser.add_argument("function", metavar="FUNCTION_LOGICAL_ID", help="e.g. NotifierFunction")
+    parser.add_argument(
+        "function",
+        metavar="LOGICAL_ID",
+        help="a function (e.g. NotifierFunction) or a state machine (e.g. RespondStateMachine)",
+    )
     parser.add_argument(
         "--event", "-e", required=True, help="event file (events/x.json, or a name in events/)"
     )
@@ -83,11 +89,11 @@ def run(args: argparse.Namespace) -> int:
             cloud = _cloud(args, scope)
             if cloud is None:
                 return 2
-            functions = [k for k in cloud.physical if cloud.kind_of(k) == "function"]
-            if args.function not in functions:
+            targets = [k for k in cloud.physical if cloud.kind_of(k) in TARGET_KINDS]
+            if args.function not in targets:
                 print(
-                    f"edgeguard invoke: {args.function} is not a function of the template; "
-                    f"functions: {', '.join(sorted(functions))}",
+                    f"edgeguard invoke: {args.function} is not a function or state machine of "
+                    f"the template; these are: {', '.join(sorted(targets))}",
                     file=sys.stderr,
                 )
                 return 2
@@ -118,16 +124,33 @@ def _cloud(args: argparse.Namespace, scope: ExitStack) -> Any:
             )
             return None
         return LocalCloud.running()
+    from edgeguard_tools.invoke_prep import prepare_account  # noqa: PLC0415
+
     template = Path(args.template) if args.template else None
+    parameters = _parameters(args.param)
+    prepare_account(parameters, scope)
     # quiet while the template's resources are created (custom resources run functions):
     # stderr then holds the invoked function's own logs only
-    return scope.enter_context(LocalCloud(_parameters(args.param), template=template, quiet=True))
+    return scope.enter_context(LocalCloud(parameters, template=template, quiet=True))
 
 
-def _invoke(cloud: Any, function: str, event: Any) -> Any:
-    """Run the function with its logs shown (on stderr), whatever the cloud's setting."""
+def _invoke(cloud: Any, target: str, event: Any) -> Any:
+    """Run the function (its result) or the state machine (its output), with the logs of
+    what runs shown on stderr, whatever the cloud's setting. ``ExecutionFailed``: the
+    execution did not succeed."""
     quiet, cloud.quiet = cloud.quiet, False
     try:
-        return cloud.invoke(function, event)
+        if cloud.kind_of(target) == "function":
+            return cloud.invoke(target, event)
+        execution = cloud.start_execution(target, event)
     finally:
         cloud.quiet = quiet
+    if execution["status"] != "SUCCEEDED":
+        raise ExecutionFailed(
+            f"{execution['status']}: {execution.get('error', '')} {execution.get('cause', '')}"
+        )
+    return json.loads(execution.get("output") or "null")
+
+
+class ExecutionFailed(RuntimeError):
+    """A state machine execution ended other than SUCCEEDED."""

@@ -33,7 +33,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
-from contextlib import chdir, redirect_stderr, redirect_stdout
+from contextlib import ExitStack, chdir, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -148,7 +148,11 @@ def serve(state_path: Path, port: int, parameters: dict[str, str]) -> int:
     jobs = Jobs()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: jobs.stopping.set())  # no queue use in a handler
-    with LocalCloud(parameters, quiet=True, raise_errors=False) as cloud:
+    from edgeguard_tools.invoke_prep import prepare_account  # noqa: PLC0415
+
+    with ExitStack() as scope:
+        prepare_account(parameters, scope)
+        cloud = scope.enter_context(LocalCloud(parameters, quiet=True, raise_errors=False))
         moto_server = start_moto_server(port)
         host, bound = moto_server.server_address[:2]
         state = State(
