@@ -77,6 +77,8 @@ def test_a_ban_lives_in_the_background_cloud_from_one_command_to_the_next(env, t
     block = edgeguard(env, "block", ADDRESS, "--for", "4h", "--reason", "acceptance", "--local")
     assert block.returncode == 0, block.stderr
     assert f"banned {ADDRESS}/32 until" in block.stdout
+    assert "; WAF updated: 1 set" in block.stdout
+    assert "Warning" not in block.stderr
     shown = edgeguard(env, "decisions", "--local", "--json")
     assert shown.returncode == 0, shown.stderr
     (decision,) = json.loads(shown.stdout)
