@@ -12,13 +12,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import boto3
 import pytest
 
+from edgeguard_tools.invoke_prep import PROBE_ADDRESS, sample_log
 from edgeguard_tools.localserver.state import process_alive, read_state
 
+ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "198.51.100.7"
 COMMAND_SECONDS = 120  # a bound, not a measure: a cold start takes ~6 s on this machine
 
@@ -122,3 +125,55 @@ def test_invoke_local_runs_in_the_background_cloud(env):
     assert sum(group["decisions"] for group in report["groups"].values()) == 1
     assert report["updates"] == 0  # the block's own enforcer run already wrote WAF
     assert '"message":"enforced"' in run.stderr
+
+
+def aws(endpoint: str, service: str):
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def test_calls_through_the_aws_endpoint_reach_the_wiring(env):
+    """What an operator does with the AWS CLI is delivered like the deployed stack would:
+    a GuardDuty event put on the bus, a log object put in the log bucket, a message
+    published on the alerts topic."""
+    assert edgeguard(env, "local", "up").returncode == 0
+    state = read_state(Path(env["EDGEGUARD_LOCAL_STATE"]))
+    assert state is not None
+    finding = json.loads((ROOT / "events" / "guardduty_network_connection.json").read_text())
+    aws(state.endpoint, "events").put_events(
+        Entries=[
+            {
+                "Source": finding["source"],
+                "DetailType": finding["detail-type"],
+                "Detail": json.dumps(finding["detail"]),
+            }
+        ]
+    )
+    aws(state.endpoint, "s3").put_object(
+        Bucket="edgeguard-dev-logs-123456789012",
+        Key="cloudfront/E2EXAMPLE.2026-11-30-07.0a1b2c3d.gz",
+        Body=sample_log("edgeguard-dev-logs-123456789012", "cloudfront/E2EXAMPLE.gz"),
+    )
+    sns = aws(state.endpoint, "sns")
+    (topic,) = [t["TopicArn"] for t in sns.list_topics()["Topics"] if "alerts" in t["TopicArn"]]
+    sns.publish(TopicArn=topic, Subject="from the AWS CLI", Message="hello")
+
+    deadline = time.monotonic() + COMMAND_SECONDS
+    while time.monotonic() < deadline:  # the background loop delivers within a second or two
+        shown = json.loads(edgeguard(env, "decisions", "--local", "--json").stdout)
+        if {d["origin"] for d in shown} == {"guardduty", "log"}:
+            break
+        time.sleep(0.5)
+    assert {(d["value"], d["origin"]) for d in shown} == {
+        ("198.51.100.23/32", "guardduty"),  # the finding's remote address
+        (f"{PROBE_ADDRESS}/32", "log"),  # the client probing sensitive files in the log
+    }
+    status = edgeguard(env, "local", "status").stdout
+    assert "0 failed deliveries" in status
+    # the two bans and the published message each reached Telegram through the notifier
+    assert "telegram:    3 message(s)" in status

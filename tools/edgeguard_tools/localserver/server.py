@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeguard_tools.localserver.control import ControlServer
+from edgeguard_tools.localserver.relay import DeliveryRelay, Started
 from edgeguard_tools.localserver.state import State, remove_state, write_state
 
 POLL_SECONDS = 1.0
@@ -61,6 +62,10 @@ class Jobs:
         """Stop the main loop now (it is woken, not left to its next poll)."""
         self.stopping.set()
         self._queue.put((lambda: None, Future()))
+
+    def post(self, work: Callable[[], Any]) -> None:
+        """Queue ``work`` for the main thread without waiting for it."""
+        self._queue.put((work, Future()))
 
     def run_next(self, timeout: float) -> None:
         """Run the next piece of work, if one comes within ``timeout`` seconds."""
@@ -117,9 +122,10 @@ def status(cloud: Any, state: State) -> dict[str, Any]:
     }
 
 
-def start_moto_server(port: int) -> Any:
+def start_moto_server(port: int, started: Started) -> Any:
     """moto's HTTP server (its own WSGI app, as ``moto_server`` runs it) on 127.0.0.1,
-    serving the backends this process's LocalCloud created its resources in."""
+    serving the backends this process's LocalCloud created its resources in; the calls
+    that start deliveries are reported to ``started`` (relay)."""
     from moto.moto_server.werkzeug_app import (  # noqa: PLC0415 - needs moto[server]
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -128,7 +134,7 @@ def start_moto_server(port: int) -> Any:
     from werkzeug.serving import make_server  # noqa: PLC0415
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    app = DomainDispatcherApplication(create_backend_app)
+    app = DeliveryRelay(DomainDispatcherApplication(create_backend_app), started)
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -141,7 +147,8 @@ def serve(state_path: Path, port: int, parameters: dict[str, str]) -> int:
     for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
         os.environ.pop(key, None)
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    from edgeguard_tools.local.cloud import LocalCloud  # noqa: PLC0415 - moto only here
+    from edgeguard_tools.local import hooks  # noqa: PLC0415 - moto only here
+    from edgeguard_tools.local.cloud import LocalCloud  # noqa: PLC0415
     from edgeguard_tools.local.runtime import FUNCTION_STDOUT  # noqa: PLC0415
 
     FUNCTION_STDOUT.sink = sys.stderr  # functions' logs: this process's log file
@@ -153,7 +160,11 @@ def serve(state_path: Path, port: int, parameters: dict[str, str]) -> int:
     with ExitStack() as scope:
         prepare_account(parameters, scope)
         cloud = scope.enter_context(LocalCloud(parameters, quiet=True, raise_errors=False))
-        moto_server = start_moto_server(port)
+
+        def started(service: str, operation: str, params: Any, parsed: Any) -> None:
+            jobs.post(lambda: hooks.started_elsewhere(service, operation, params, parsed))
+
+        moto_server = start_moto_server(port, started)
         host, bound = moto_server.server_address[:2]
         state = State(
             pid=os.getpid(),
