@@ -18,7 +18,6 @@ unless set).
 from __future__ import annotations
 
 import copy
-import io
 import json
 import logging
 import sys
@@ -74,19 +73,25 @@ def env_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-class FunctionStdout(io.TextIOBase):
+class FunctionStdout:
     """Where functions' stdout goes: the process's stderr as it is at each write (so
     redirections and test captures see it), or ``sink`` while quiet (None: dropped).
 
     One object for the process: Powertools' logger keeps the stream it was created with.
+    A plain file-like object, not an ``io`` class: those flush when collected at exit.
     """
+
+    encoding = "utf-8"
 
     def __init__(self) -> None:
         self.quiet = False
-        self.sink: io.TextIOBase | Any = None
+        self.sink: Any = None
 
     def writable(self) -> bool:
         return True
+
+    def isatty(self) -> bool:
+        return False
 
     def write(self, text: str) -> int:
         target = self.sink if self.quiet else sys.stderr
