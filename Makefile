@@ -46,9 +46,12 @@ $(STAMP): pyproject.toml constraints.txt layers/edgeguard/requirements.txt
 		rm -rf $(VENV); \
 		"$(PY313)" -m venv $(VENV); \
 	fi
+	@# First run (or pyproject/constraints changed): say so, and let pip show its progress.
+	@echo "installing dependencies into $(VENV) (first run: ~1-2 min; later runs skip this)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
+	@echo "dependencies installed into $(VENV)"
 
 venv: $(STAMP)
 

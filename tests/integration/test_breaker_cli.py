@@ -96,8 +96,8 @@ def test_block_is_recorded_audited_announced_and_in_waf_at_once(world, capsys):
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "203.0.113.7/32 blocked until" in out
-    assert "WAF matches the decisions now" in out
+    assert re.search(r"^banned 203\.0\.113\.7/32 until \d\d:\d\d UTC \(for 4 h\)", out, re.M)
+    assert "; WAF updated: 1 set" in out
     assert ban_entries(world) == ["203.0.113.7/32"]
     (decision,) = DynamoDecisionStore(world.table).get("203.0.113.7")
     assert decision.origin == "manual"
@@ -115,7 +115,7 @@ def test_unblock_lifts_and_announces(world, capsys):
     assert ban_entries(world) == ["198.51.100.0/24", "2001:db8::/64"]
     world.alerts()
     assert main(["unblock", "2001:db8::7", "--reason", "false positive", "--local"]) == 0
-    assert "2001:db8::/64 unblocked (ban)" in capsys.readouterr().out
+    assert "2001:db8::/64 unblocked (lifted: ban); WAF updated: 1 set" in capsys.readouterr().out
     assert ban_entries(world) == ["198.51.100.0/24"]
     (alert,) = world.alerts()
     assert "address 2001:db8::/64 unblocked" in alert

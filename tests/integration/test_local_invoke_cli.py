@@ -39,7 +39,7 @@ def test_a_function_error_is_printed_in_lambdas_shape(capsys, tmp_path):
 def test_unknown_function_and_bad_parameter_are_explained(capsys):
     assert main(["invoke", "Nope", "--event", "sns_plain_text"]) == 2
     err = capsys.readouterr().err
-    assert "Nope is not a function of the template; functions:" in err
+    assert "Nope is not a function or state machine of the template; these are:" in err
     assert "NotifierFunction" in err
     assert (
         main(["invoke", "NotifierFunction", "-e", "sns_plain_text", "-p", "Environment=BAD"]) == 2

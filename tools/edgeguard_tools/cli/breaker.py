@@ -1,8 +1,8 @@
 """``edgeguard block|unblock|decisions|tenant``: the emergency circuit breaker.
 
 Against a deployed stack (``--stack-name``, ``--region``, ``--profile`` as the AWS CLI
-takes them) or, with ``--local``, against the local cloud running in this process
-(one is started for the command when none runs).
+takes them) or, with ``--local``, against the local cloud: the one running in this
+process (tests, the demo) or the one ``edgeguard local up`` keeps running.
 Exit codes: 0 done, 1 AWS or configuration problem, 2 refused input (malformed
 address or tenant id, allowlisted or private address, bad duration).
 """
@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from contextlib import ExitStack
+from datetime import datetime, timedelta
 from typing import Any
 
 from edgeguard.clock import utcnow
@@ -33,7 +34,7 @@ def register(subparsers: Any) -> None:
     where.add_argument("--region", default=os.environ.get("AWS_REGION"), help="AWS region")
     where.add_argument("--profile", default=None, help="AWS CLI profile")
     where.add_argument(
-        "--local", action="store_true", help="act on the local cloud running in this process"
+        "--local", action="store_true", help="act on the local cloud (`edgeguard local up`)"
     )
 
     block = subparsers.add_parser(
@@ -79,14 +80,13 @@ def _breaker(args: argparse.Namespace, scope: ExitStack) -> Any:
         return CircuitBreaker(backends.stack_backend(args.stack_name, args.region, args.profile))
     cloud = backends.running_local_cloud()
     if cloud is None:
-        from edgeguard_tools.local.cloud import LocalCloud  # noqa: PLC0415
+        from edgeguard_tools.localserver.client import NOT_RUNNING  # noqa: PLC0415
 
-        print(
-            "local cloud started for this command only (its state ends with it; "
-            "`make demo` tells the whole story)",
-            file=sys.stderr,
-        )
-        cloud = scope.enter_context(LocalCloud(quiet=True))
+        raise backends.BackendError(NOT_RUNNING)
+    # What the command starts (the table's stream -> the enforcer, the alert -> Telegram) is
+    # delivered when it ends: in AWS the stream's run comes a moment after the command's own
+    # synchronous enforcer run, which is the one that writes WAF and reports it.
+    scope.enter_context(cloud.deferred())
     return CircuitBreaker(backends.cloud_backend(cloud))
 
 
@@ -116,12 +116,13 @@ def run_block(args: argparse.Namespace) -> int:
         breaker = _breaker(args, scope)
         change = breaker.block(args.value, duration, args.reason, args.target)
         (decision,) = change.decisions
-        verb = {"blocked": "blocked", "extended": "block extended", "unchanged": "already blocked"}
+        verb = {"blocked": "banned", "extended": "ban extended:", "unchanged": "already banned:"}
+        what = change.value if args.target == "ip" else f"tenant {change.value}"
         print(
-            f"{change.value} {verb.get(change.status, change.status)} until "
-            f"{decision.expires_at:%Y-%m-%d %H:%M UTC} ({decision.reason})"
+            f"{verb.get(change.status, change.status)} {what} until "
+            f"{_when(decision.expires_at)} (for {_span(duration)}){_waf(change)}"
         )
-        _say_enforcement(change)
+        _say_enforcement_error(change)
         return EXIT_OK
 
     return _guarded(act, args)
@@ -132,11 +133,13 @@ def run_unblock(args: argparse.Namespace) -> int:
         _check(args)
         breaker = _breaker(args, scope)
         change = breaker.unblock(args.value, args.reason, args.target)
+        what = change.value if args.target == "ip" else f"tenant {change.value}"
         if change.status == "lifted":
-            print(f"{change.value} unblocked ({', '.join(d.action for d in change.decisions)})")
+            lifted = " and ".join(sorted({d.action for d in change.decisions}))
+            print(f"{what} unblocked (lifted: {lifted}){_waf(change)}")
         else:
-            print(f"{change.value} was not blocked; nothing to lift")
-        _say_enforcement(change)
+            print(f"{what} was not blocked; nothing to lift{_waf(change)}")
+        _say_enforcement_error(change)
         return EXIT_OK
 
     return _guarded(act, args)
@@ -162,18 +165,39 @@ def _check(args: argparse.Namespace) -> None:
         normalize_ip(args.value)
 
 
-def _say_enforcement(change: Any) -> None:
+def _when(moment: datetime) -> str:
+    """``14:05 UTC`` today, ``2026-12-02 14:05 UTC`` another day."""
+    return (
+        f"{moment:%H:%M} UTC"
+        if moment.date() == utcnow().date()
+        else f"{moment:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def _span(duration: timedelta) -> str:
+    """``4 h``, ``30 min``, ``1 h 30 min``, ``2 d``: how long, as the operator asked."""
+    days, rest = divmod(int(duration.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (rest // 60, "min")) if n]
+    return " ".join(parts) or f"{int(duration.total_seconds())} s"
+
+
+def _waf(change: Any) -> str:
+    """What this command's enforcer run did to WAF, for the end of the line."""
+    if change.enforcement_error or change.enforcement is None:
+        return ""
+    sets = int(change.enforcement.get("updates", 0))
+    if sets:
+        return f"; WAF updated: {sets} set{'s' if sets > 1 else ''}"
+    return "; WAF already matches"
+
+
+def _say_enforcement_error(change: Any) -> None:
     if change.enforcement_error:
         print(
             f"recorded; WAF follows within a minute (enforcer: {change.enforcement_error})",
             file=sys.stderr,
         )
-    elif change.enforcement is not None:
-        # The table's stream usually ran the enforcer first: "changed 0" would read as
-        # "nothing happened", so say what holds: WAF now matches the decisions.
-        changed = change.enforcement.get("updates", 0)
-        how = f"this run wrote {changed} IP set(s)" if changed else "already applied"
-        print(f"WAF matches the decisions now ({how})")
 
 
 def _as_json(decision: Decision) -> dict[str, Any]:

@@ -345,6 +345,11 @@ class LocalCloud:
         with self._loop.operation():
             return self._scheduler.tick(minutes)
 
+    def catch_up(self) -> list[str]:
+        """``tick`` for a cloud kept running: what came due on the clock fires, all is delivered."""
+        with self._loop.operation():
+            return self._scheduler.catch_up(clock.utcnow())
+
     def rotate_secret(self, logical_id: str, retries: int = 1) -> RotationReport:
         """Drive the rotation function through its four steps as Secrets Manager does."""
         with self._loop.operation():
@@ -387,10 +392,8 @@ class LocalCloud:
         return hooks.lambda_response(params, self._stack.function_named, self._call)
 
     def _start_origin(self) -> None:
-        created = (
-            self.origin_web_acl in self.physical and self.physical[self.origin_web_acl].created
-        )
-        if not created and self.origin is not None:
+        physical = self.physical.get(self.origin_web_acl)
+        if not (physical and physical.created) and self.origin is not None:
             self.origin.stop()
             self.origin = None
 

@@ -90,6 +90,21 @@ def running() -> Any:
     return _ACTIVE.listener.owner if _ACTIVE.listener is not None else None
 
 
+def started_elsewhere(
+    service: str, operation: str, params: dict[str, Any], parsed: dict[str, Any]
+) -> int:
+    """Work a call started that did not pass through botocore in this process (the HTTP
+    endpoint of ``edgeguard local up``): queued for the active cloud, which delivers it at
+    its next operation's end. The number of deliveries queued (0: no cloud is active)."""
+    listener = _ACTIVE.listener
+    if listener is None:
+        return 0
+    items = started_by(service, operation, params, parsed)
+    for kind, payload in items:
+        listener.started(kind, payload)
+    return len(items)
+
+
 def started_by(
     service: str, operation: str, params: dict[str, Any], parsed: dict[str, Any]
 ) -> list[tuple[str, Any]]:

@@ -8,16 +8,22 @@
   invocation (retries, then the dead-letter queue / on-failure destination) and batches
   (``ReportBatchItemFailures``). Failures are recorded in ``failures`` and, unless the
   owner says otherwise, raised as ``DeliveryError``.
+
+What a function writes to stdout (its prints, Powertools' JSON logs and metrics) is its
+log, never a command's output: it goes to ``FUNCTION_STDOUT``, which passes it to the
+process's stderr, or, while the runtime is quiet, to ``FUNCTION_STDOUT.sink`` (nowhere
+unless set).
 """
 
 from __future__ import annotations
 
 import copy
-import io
 import json
 import logging
+import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
@@ -30,6 +36,11 @@ from edgeguard_tools.local.template import REGION
 from edgeguard_tools.local.wiring import FUNCTION_TYPES, Wiring
 
 LOG = logging.getLogger("edgeguard_tools.local")
+
+# Powertools warns when a handler decorated with log_metrics counted nothing (an S3 test
+# event, an enforcer run with nothing to change). In Lambda that line lands in the
+# function's log; here it would end every command on the terminal as a UserWarning.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 Call = Callable[[str, Any, str], Any]
 """``call(logical_id, event, source) -> result``: run one function synchronously."""
@@ -62,10 +73,46 @@ def env_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+class FunctionStdout:
+    """Where functions' stdout goes: the process's stderr as it is at each write (so
+    redirections and test captures see it), or ``sink`` while quiet (None: dropped).
+
+    One object for the process: Powertools' logger keeps the stream it was created with.
+    A plain file-like object, not an ``io`` class: those flush when collected at exit.
+    """
+
+    encoding = "utf-8"
+
+    def __init__(self) -> None:
+        self.quiet = False
+        self.sink: Any = None
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        target = self.sink if self.quiet else sys.stderr
+        if target is not None:
+            target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        target = self.sink if self.quiet else sys.stderr
+        if target is not None:
+            target.flush()
+
+
+FUNCTION_STDOUT = FunctionStdout()
+
+
 class FunctionRuntime:
     """Runs the stack's functions in process; records every invocation and failure.
 
-    ``quiet()`` says whether the functions' stdout is swallowed (kept in ``output``).
+    ``quiet()`` says whether the functions' stdout is kept from the terminal (see
+    ``FUNCTION_STDOUT``).
     """
 
     def __init__(self, stack: Stack, quiet: Callable[[], bool]) -> None:
@@ -73,7 +120,6 @@ class FunctionRuntime:
         self._quiet = quiet
         self.invocations: list[Invocation] = []
         self.failures: list[Invocation] = []
-        self.output = io.StringIO()
         self._handlers: dict[str, Any] = {}
         self._call_lock = threading.RLock()
 
@@ -145,11 +191,13 @@ class FunctionRuntime:
 
     @contextmanager
     def _function_output(self) -> Iterator[None]:
-        if self._quiet():
-            with redirect_stdout(self.output):
+        saved = FUNCTION_STDOUT.quiet
+        FUNCTION_STDOUT.quiet = self._quiet()
+        try:
+            with redirect_stdout(FUNCTION_STDOUT):
                 yield
-        else:
-            yield
+        finally:
+            FUNCTION_STDOUT.quiet = saved
 
 
 class Invoker:

@@ -1,10 +1,11 @@
 """Schedules: local time moving on, minute by minute, and what comes due with it.
 
-``Scheduler.tick(minutes)`` advances ``edgeguard.clock`` one minute at a time and, each
-minute, fires the rules and EventBridge Scheduler schedules whose rate/cron expression
-is due (edgeguard_tools.local.schedule) with the "Scheduled Event" EventBridge sends,
-runs due secret rotations, releases the retries that came due and delivers. ``rewind``
-gives the clock back the time the ticks added.
+``Scheduler.tick(minutes)`` advances ``edgeguard.clock`` one minute at a time
+(``catch_up(now)``: follows the clock without moving it) and, each minute, fires the
+rules and EventBridge Scheduler schedules whose rate/cron expression is due
+(edgeguard_tools.local.schedule) with the "Scheduled Event" EventBridge sends, runs due
+secret rotations, releases the retries that came due and delivers. ``rewind`` gives the
+clock back the time the ticks added.
 """
 
 from __future__ import annotations
@@ -57,22 +58,35 @@ class Scheduler:
             raise ValueError("time only moves forward")
         fired: list[str] = []
         for _ in range(minutes):
-            self.minute += timedelta(minutes=1)
             self.ticked += timedelta(minutes=1)
             clock.advance(timedelta(minutes=1))
-            for rule in self._wiring().rules:
-                if (
-                    rule.schedule
-                    and rule.enabled
-                    and rule.schedule.due(self.minute, self.started_minute)
-                ):
-                    fired += self._fire(rule)
-            for rotation in self._wiring().rotations:
-                if rotation.schedule and rotation.schedule.due(self.minute, self.started_minute):
-                    self._rotate(rotation.secret)
-                    fired.append(rotation.function)
-            self._release_retries()
-            self._pump()
+            fired += self._next_minute()
+        return fired
+
+    def catch_up(self, now: datetime) -> list[str]:
+        """Fire every minute that ``now`` (the clock, not moved) has passed since the last
+        one fired: the schedules of a cloud that keeps running. The logical ids fired."""
+        fired: list[str] = []
+        while self.minute + timedelta(minutes=1) <= now:
+            fired += self._next_minute()
+        return fired
+
+    def _next_minute(self) -> list[str]:
+        self.minute += timedelta(minutes=1)
+        fired: list[str] = []
+        for rule in self._wiring().rules:
+            if (
+                rule.schedule
+                and rule.enabled
+                and rule.schedule.due(self.minute, self.started_minute)
+            ):
+                fired += self._fire(rule)
+        for rotation in self._wiring().rotations:
+            if rotation.schedule and rotation.schedule.due(self.minute, self.started_minute):
+                self._rotate(rotation.secret)
+                fired.append(rotation.function)
+        self._release_retries()
+        self._pump()
         return fired
 
     def rewind(self) -> None:
