@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from edgeguard.clock import utcnow
 from edgeguard.decisions import (
+    EXCEPTABLE_ORIGINS,
     Decision,
+    DecisionException,
     DecisionRequest,
     DecisionStore,
     InvalidValue,
@@ -57,9 +59,10 @@ class Backend:
 class Change:
     """What one breaker command did."""
 
-    status: str  # blocked | extended | unchanged | lifted | not-blocked
+    status: str  # blocked | extended | unchanged | lifted | not-blocked | reinstated
     value: str
     decisions: list[Decision] = field(default_factory=list)
+    exceptions: list[DecisionException] = field(default_factory=list)
     enforcement: dict[str, Any] | None = None
     enforcement_error: str = ""
 
@@ -119,14 +122,30 @@ class CircuitBreaker:
     def unblock(self, raw: str, reason: str = "", target: Target = "ip") -> Change:
         """Lift every active ban and captcha on the value (kept for audit, announced),
         then run the enforcer once, even when nothing was active (it also undoes hand
-        edits of the IP sets). Raises InvalidValue for a malformed value."""
+        edits of the IP sets). A lifted decision of an origin that imports lists (a
+        blocklist feed entry) also gets an exception, so the next import does not ban it
+        again (``Change.exceptions``; ``reinstate`` removes it). Raises InvalidValue for
+        a malformed value."""
         value = self.normalize(raw, target)
         why = reason.strip() or "lifted by an operator"
         now = utcnow()
+        store = self.backend.store
         lifted = [
             found
             for action in LIFTED_ACTIONS
-            if (found := self.backend.store.remove(value, action, self.backend.who, why, now))
+            if (found := store.remove(value, action, self.backend.who, why, now))
+        ]
+        excepted = [
+            store.add_exception(
+                value,
+                decision.origin,
+                self.backend.who,
+                why,
+                now=now,
+                details={"reason": decision.reason, "action": decision.action},
+            )
+            for decision in lifted
+            if decision.origin in EXCEPTABLE_ORIGINS
         ]
         if lifted:
             what = "tenant" if target == "tenant" else "address"
@@ -140,11 +159,47 @@ class CircuitBreaker:
                         "lifted": [d.action for d in lifted],
                         "reason": why,
                         "by": self.backend.who,
+                        **(
+                            {"excepted_from": sorted({e.origin for e in excepted})}
+                            if excepted
+                            else {}
+                        ),
                     },
                 )
             )
         # Run the enforcer even when nothing was active: it also undoes hand edits.
-        return self._enforced(Change("lifted" if lifted else "not-blocked", value, lifted))
+        change = Change("lifted" if lifted else "not-blocked", value, lifted, excepted)
+        return self._enforced(change)
+
+    def exceptions(self) -> list[DecisionException]:
+        """The standing exceptions (values an operator lifted from a feed), by origin."""
+        return self.backend.store.exceptions()
+
+    def reinstate(self, raw: str, origin: str = "blocklist", reason: str = "") -> Change:
+        """Remove the exception of ``origin`` on a value (announced): the origin may decide
+        on it again (a feed bans it at its next change or renewal while it lists it).
+        ``Change.status`` is ``reinstated``, or ``not-excepted`` when there was none.
+        Raises InvalidValue for a malformed value."""
+        value = self.normalize(raw, "ip")
+        removed = self.backend.store.remove_exception(value, origin)
+        if removed is None:
+            return Change("not-excepted", value)
+        self.backend.announce(
+            Alert(
+                kind="circuit-breaker",
+                title=f"address {value}: exception from {origin} removed",
+                severity="medium",
+                fields={
+                    "value": value,
+                    "origin": origin,
+                    "reason": reason.strip() or "reinstated by an operator",
+                    "by": self.backend.who,
+                    "excepted_by": removed.who,
+                    "excepted_because": removed.why,
+                },
+            )
+        )
+        return Change("reinstated", value, exceptions=[removed])
 
     def listing(self, target: Target | None = None) -> list[Decision]:
         """Active decisions, soonest expiry last; only tenants or only addresses if asked."""

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from edgeguard.clock import utcnow
 from edgeguard.decisions import rules
 from edgeguard.decisions.model import (
     ACTIONS,
+    EXCEPTABLE_ORIGINS,
     ActiveRead,
     Decision,
+    DecisionException,
     DecisionRequest,
     InvalidValue,
     RecordOutcome,
@@ -31,13 +34,18 @@ class MemoryStore:
     policy: BanPolicy = field(default_factory=BanPolicy)
     escalation: Escalation = field(default_factory=Escalation)
     decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
+    exceptions_by_key: dict[tuple[str, str], DecisionException] = field(default_factory=dict)
 
     def record(self, request: DecisionRequest, now: datetime | None = None) -> RecordOutcome:
-        """Normalise, refuse what policy forbids, merge (see ``rules.merge``)."""
+        """Normalise, refuse what policy forbids or an operator excepted, merge (see
+        ``rules.merge``)."""
         prepared = rules.prepare(request, self.policy)
         if isinstance(prepared, RecordOutcome):
             return prepared
         value, scope = prepared
+        refusal = rules.excepted(request, self.exceptions_by_key.get((value, request.origin)))
+        if refusal:
+            return RecordOutcome("refused", reason=refusal)
         key = (value, request.action)
         decision, status = rules.merge(
             self.decisions.get(key),
@@ -49,6 +57,62 @@ class MemoryStore:
         )
         self.decisions[key] = decision
         return RecordOutcome(status, decision)
+
+    def record_many(
+        self, requests: Iterable[DecisionRequest], now: datetime | None = None
+    ) -> list[RecordOutcome]:
+        """``record`` each request in order (memory needs no batching)."""
+        moment = now or utcnow()
+        return [self.record(request, moment) for request in requests]
+
+    def end(self, value: str, action: str, at: datetime, origin: str, who: str = "") -> bool:
+        """End a decision of ``origin`` at ``at`` if it would last longer (see
+        ``DynamoDecisionStore.end``)."""
+        moment = rules.floor_seconds(at)
+        existing = self.decisions.get((value, action))
+        if existing is None or existing.origin != origin or existing.expires_at <= moment:
+            return False
+        self.decisions[(value, action)] = replace(
+            existing,
+            expires_at=moment,
+            updated_at=rules.floor_seconds(utcnow()),
+            updated_by=who or origin,
+        )
+        return True
+
+    def add_exception(
+        self,
+        value: str,
+        origin: str,
+        who: str,
+        why: str,
+        *,
+        now: datetime | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> DecisionException:
+        """Record that ``origin`` may not decide on ``value`` again. Raises InvalidValue."""
+        if origin not in EXCEPTABLE_ORIGINS:
+            raise InvalidValue(f"only {', '.join(EXCEPTABLE_ORIGINS)} decisions take exceptions")
+        key_value = rules.normalize_value(value, self.policy.ipv6_host_prefix)[0]
+        exception = DecisionException(
+            value=key_value,
+            origin=origin,
+            who=who or "unknown",
+            why=why or "lifted by an operator",
+            created_at=rules.floor_seconds(now or utcnow()),
+            details=dict(details or {}),
+        )
+        self.exceptions_by_key[(key_value, origin)] = exception
+        return exception
+
+    def exceptions(self) -> list[DecisionException]:
+        """Every standing exception, by origin then value."""
+        return sorted(self.exceptions_by_key.values(), key=lambda e: (e.origin, e.value))
+
+    def remove_exception(self, value: str, origin: str) -> DecisionException | None:
+        """Remove an exception; the removed one, or None."""
+        key_value = rules.normalize_value(value, self.policy.ipv6_host_prefix)[0]
+        return self.exceptions_by_key.pop((key_value, origin), None)
 
     def remove(
         self, value: str, action: str, who: str, why: str, now: datetime | None = None

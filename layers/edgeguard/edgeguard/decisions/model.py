@@ -24,6 +24,9 @@ SCOPES = ("ip", "range", "tenant")
 ACTIONS = ("ban", "captcha", "count")
 ORIGINS = ("log", "alarm", "guardduty", "securityhub", "manual", "blocklist", "hunt")
 ACTION_SEVERITY = {"ban": 3, "captcha": 2, "count": 1}
+# Origins an operator's unblock can except a value from: the next import of a feed must
+# not ban again what an operator lifted (docs/blocklists.md, "Operator unblock").
+EXCEPTABLE_ORIGINS = ("blocklist",)
 
 Scope = Literal["ip", "range", "tenant"]
 Status = Literal["created", "extended", "unchanged", "refused"]
@@ -96,6 +99,25 @@ class Decision:
     def duration(self) -> timedelta:
         """How long this ban lasts from its creation (escalation doubles it)."""
         return self.expires_at - self.created_at
+
+
+@dataclass(frozen=True)
+class DecisionException:
+    """An operator's standing exception: ``origin`` may not decide on ``value`` again.
+
+    Recorded when an operator lifts a decision of an origin in ``EXCEPTABLE_ORIGINS``
+    (a blocklist feed entry), so the next import does not ban it again while the feed
+    still lists it. ``who`` and ``why`` are the operator's identity and reason;
+    ``created_at`` is UTC; ``details`` says what was lifted (e.g. the feed's name).
+    It lasts until an operator removes it.
+    """
+
+    value: str
+    origin: str
+    who: str
+    why: str
+    created_at: datetime
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -178,4 +200,26 @@ class DecisionStore(DecisionSink, Protocol):
     ) -> ActiveRead:
         """The active ban and captcha decisions (what the enforcer needs); ``recent``
         (value, action) keys are read with strong consistency."""
+        ...
+
+    def add_exception(
+        self,
+        value: str,
+        origin: str,
+        who: str,
+        why: str,
+        *,
+        now: datetime | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> DecisionException:
+        """Record that ``origin`` may not decide on ``value`` again (see
+        ``DecisionException``); replaces an earlier one. Raises InvalidValue."""
+        ...
+
+    def exceptions(self) -> list[DecisionException]:
+        """Every standing exception."""
+        ...
+
+    def remove_exception(self, value: str, origin: str) -> DecisionException | None:
+        """Remove an exception; the removed one, or None when there was none."""
         ...

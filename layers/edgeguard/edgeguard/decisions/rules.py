@@ -16,7 +16,10 @@ tests) calls ``prepare`` then ``merge``, so an offline answer is the deployed an
   of one attack is one ban, not a doubling per log file.
 - Escalate: a new ban for a value whose previous ban ended less than the escalation
   window ago lasts twice the previous one, up to the maximum. A ban an operator
-  lifted by hand is forgotten.
+  lifted by hand is forgotten. A blocklist entry never escalates: it lasts as long as
+  its feed lists it (docs/blocklists.md).
+- Except: a value an operator lifted from an origin in ``EXCEPTABLE_ORIGINS`` is not
+  decided on again by that origin until the operator removes the exception.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from functools import cache
 from importlib import resources
 
 from edgeguard.decisions.model import (
+    EXCEPTABLE_ORIGINS,
     Decision,
+    DecisionException,
     DecisionRequest,
     InvalidValue,
     Network,
@@ -243,6 +248,25 @@ def prepare(request: DecisionRequest, policy: BanPolicy) -> tuple[str, Scope] | 
     return value, request.scope or scope
 
 
+def exception_key(origin: str) -> str:
+    """The sort key (``action`` attribute) under which a value's exception from ``origin``
+    is stored next to its decisions: ``exception#<origin>``."""
+    return f"exception#{origin}"
+
+
+def excepted(request: DecisionRequest, exception: DecisionException | None) -> str | None:
+    """Why ``request`` is refused because of an operator's exception, or None."""
+    if exception is None or request.origin not in EXCEPTABLE_ORIGINS:
+        return None
+    if exception.origin != request.origin:
+        return None
+    return (
+        f"{exception.value} is excepted from {exception.origin} decisions by "
+        f"{exception.who} ({exception.why}); `edgeguard blocklist reinstate "
+        f"{exception.value}` removes the exception"
+    )
+
+
 @dataclass(frozen=True)
 class Escalation:
     """Repeat offenders: within ``window`` of the last ban's end, double it up to ``maximum``."""
@@ -270,6 +294,10 @@ def normalize_value(raw: str, ipv6_host_prefix: int = 64) -> tuple[str, Scope]:
 def floor_seconds(moment: datetime) -> datetime:
     """``moment`` truncated to a whole second, in UTC (DynamoDB stores epoch seconds)."""
     return datetime.fromtimestamp(math.floor(moment.timestamp()), UTC)
+
+
+# Origins whose decisions last as long as their source says, never doubled for a repeat.
+NON_ESCALATING = ("blocklist",)
 
 
 def merge(
@@ -307,6 +335,7 @@ def merge(
     duration, strikes = request.duration, 1
     if (
         existing is not None
+        and request.origin not in NON_ESCALATING
         and escalation.window > timedelta(0)
         and not existing.lifted_by
         and now - existing.expires_at <= escalation.window

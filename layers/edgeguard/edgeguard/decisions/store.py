@@ -30,9 +30,11 @@ from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, duration, integer, optional, require
 from edgeguard.decisions.model import (
     ACTIONS,
+    EXCEPTABLE_ORIGINS,
     SCOPES,
     ActiveRead,
     Decision,
+    DecisionException,
     DecisionRequest,
     InvalidValue,
     RecordOutcome,
@@ -42,6 +44,8 @@ from edgeguard.decisions.model import (
 from edgeguard.decisions.rules import (
     BanPolicy,
     Escalation,
+    excepted,
+    exception_key,
     floor_seconds,
     merge,
     normalize_value,
@@ -65,6 +69,7 @@ ENFORCE_BUCKET = "enforce_bucket"
 ENFORCE_BUCKETS = 16
 ENFORCED_ACTIONS = ("ban", "captcha")
 BATCH_GET_KEYS = 100  # BatchGetItem's limit ("Amazon DynamoDB API Reference: BatchGetItem")
+BULK_CHUNK = BATCH_GET_KEYS // 2  # record_many: a request reads its decision and its exception
 
 
 def enforce_bucket(value: str) -> int:
@@ -138,6 +143,10 @@ class DynamoDecisionStore:
             return prepared
         value, scope = prepared
         now = now or utcnow()
+        if request.origin in EXCEPTABLE_ORIGINS:
+            refusal = excepted(request, self._exception(value, request.origin))
+            if refusal:
+                return RecordOutcome("refused", reason=refusal)
         for attempt in range(MAX_WRITE_ATTEMPTS):
             existing, version = self._read(value, request.action)
             decision, status = merge(
@@ -149,6 +158,165 @@ class DynamoDecisionStore:
                 ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
                 time.sleep(random.uniform(0, ceiling))
         raise RuntimeError(f"decision for {value} kept changing under {MAX_WRITE_ATTEMPTS} writes")
+
+    def record_many(
+        self, requests: Iterable[DecisionRequest], now: datetime | None = None
+    ) -> list[RecordOutcome]:
+        """``record`` for many requests, one outcome each in order, with fewer reads.
+
+        The stored decisions (and exceptions) of ``BULK_CHUNK`` requests are read with
+        one consistent BatchGetItem, then each new state is written with the same
+        conditional write as ``record``; a write that loses to another writer (or a
+        value repeated in the batch) goes through ``record`` itself. A stored item that
+        cannot be read makes that request's outcome ``refused`` with the reason.
+
+        Raises:
+            botocore.exceptions.ClientError: DynamoDB refused a read or write.
+        """
+        now = now or utcnow()
+        wanted = list(requests)
+        outcomes: dict[int, RecordOutcome] = {}
+        ready: list[tuple[int, DecisionRequest, str, Any]] = []
+        for index, request in enumerate(wanted):
+            prepared = prepare(request, self.policy)
+            if isinstance(prepared, RecordOutcome):
+                outcomes[index] = prepared
+            else:
+                ready.append((index, request, *prepared))
+        for start in range(0, len(ready), BULK_CHUNK):
+            chunk = ready[start : start + BULK_CHUNK]
+            keys = {(value, request.action) for _, request, value, _ in chunk}
+            keys |= {
+                (value, exception_key(request.origin))
+                for _, request, value, _ in chunk
+                if request.origin in EXCEPTABLE_ORIGINS
+            }
+            found, _ = self._get_consistent(sorted(keys))
+            for index, request, value, scope in chunk:
+                outcomes[index] = self._record_read(request, value, scope, now, found)
+        return [outcomes[index] for index in range(len(wanted))]
+
+    def _record_read(
+        self,
+        request: DecisionRequest,
+        value: str,
+        scope: Any,
+        now: datetime,
+        found: Mapping[tuple[str, str], Mapping[str, Any]],
+    ) -> RecordOutcome:
+        """One request of ``record_many``, with its stored items already read."""
+        exception = found.get((value, exception_key(request.origin)))
+        refusal = excepted(request, _exception_from_item(exception)) if exception else None
+        if refusal:
+            return RecordOutcome("refused", reason=refusal)
+        item = found.get((value, request.action))
+        try:
+            existing = _from_item(item) if item else None
+        except UnreadableDecision as error:
+            return RecordOutcome("refused", reason=str(error))
+        version = int(item.get("version", {}).get("N", "0")) if item else 0
+        decision, status = merge(
+            existing, request, value=value, scope=scope, now=now, escalation=self.escalation
+        )
+        if self._write(decision, version):
+            return RecordOutcome(status, decision)
+        return self.record(request, now)
+
+    def end(self, value: str, action: str, at: datetime, origin: str, who: str = "") -> bool:
+        """End a decision of ``origin`` at ``at`` (earlier than it would): True when it
+        did; False when there is none, it ends by ``at`` already or another origin now
+        owns it (a longer ban of theirs stands). Not an operator's lift: no exception,
+        and escalation still sees it. ClientError (other than the condition) propagates."""
+        moment = floor_seconds(at)
+        epoch = int(moment.timestamp())
+        stamp = floor_seconds(utcnow()).isoformat()
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"value": {"S": value}, "action": {"S": action}},
+                UpdateExpression=(
+                    "SET expires_at = :at, purge_at = :purge, updated_at = :stamp, "
+                    "updated_by = :who ADD version :one"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(#v) AND origin = :origin AND expires_at > :at"
+                ),
+                ExpressionAttributeNames={"#v": "value"},
+                ExpressionAttributeValues={
+                    ":at": {"N": str(epoch)},
+                    ":purge": {"N": str(epoch + int(self._retention().total_seconds()))},
+                    ":stamp": {"S": stamp},
+                    ":who": {"S": who or origin},
+                    ":origin": {"S": origin},
+                    ":one": {"N": "1"},
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    # ---------------------------------------------------------- exceptions
+    def add_exception(
+        self,
+        value: str,
+        origin: str,
+        who: str,
+        why: str,
+        *,
+        now: datetime | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> DecisionException:
+        """Record that ``origin`` may not decide on ``value`` again (an item
+        ``(value, exception#<origin>)`` with no ``expires_at``, so no active-decision read
+        or index ever sees it, and no TTL purges it). Raises InvalidValue for a malformed
+        value or an origin that takes no exceptions."""
+        if origin not in EXCEPTABLE_ORIGINS:
+            raise InvalidValue(f"only {', '.join(EXCEPTABLE_ORIGINS)} decisions take exceptions")
+        key_value, _ = normalize_value(value, self.policy.ipv6_host_prefix)
+        exception = DecisionException(
+            value=key_value,
+            origin=origin,
+            who=who or "unknown",
+            why=why or "lifted by an operator",
+            created_at=floor_seconds(now or utcnow()),
+            details=dict(details or {}),
+        )
+        self.client.put_item(TableName=self.table_name, Item=_exception_item(exception))
+        return exception
+
+    def exceptions(self) -> list[DecisionException]:
+        """Every standing exception (a consistent scan for ``exception#`` sort keys)."""
+        pages = self.client.get_paginator("scan").paginate(
+            TableName=self.table_name,
+            FilterExpression="begins_with(#a, :prefix)",
+            ExpressionAttributeNames={"#a": "action"},
+            ExpressionAttributeValues={":prefix": {"S": exception_key("")}},
+            ConsistentRead=True,
+        )
+        return sorted(
+            (_exception_from_item(item) for page in pages for item in page.get("Items", [])),
+            key=lambda e: (e.origin, e.value),
+        )
+
+    def remove_exception(self, value: str, origin: str) -> DecisionException | None:
+        """Delete an exception; the deleted one, or None when there was none."""
+        key_value, _ = normalize_value(value, self.policy.ipv6_host_prefix)
+        response = self.client.delete_item(
+            TableName=self.table_name,
+            Key={"value": {"S": key_value}, "action": {"S": exception_key(origin)}},
+            ReturnValues="ALL_OLD",
+        )
+        old = response.get("Attributes")
+        return _exception_from_item(old) if old else None
+
+    def _exception(self, value: str, origin: str) -> DecisionException | None:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key={"value": {"S": value}, "action": {"S": exception_key(origin)}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _exception_from_item(item) if item else None
 
     def remove(
         self, value: str, action: str, who: str, why: str, now: datetime | None = None
@@ -195,7 +363,12 @@ class DynamoDecisionStore:
             ExpressionAttributeValues={":v": {"S": key_value}},
             ConsistentRead=True,
         )
-        return [_from_item(item) for page in pages for item in page.get("Items", [])]
+        return [
+            _from_item(item)
+            for page in pages
+            for item in page.get("Items", [])
+            if item.get("action", {}).get("S") in ACTIONS  # not an exception item
+        ]
 
     def active(self, now: datetime | None = None) -> list[Decision]:
         """Decisions with expires_at > now, whatever TTL has or has not deleted yet.
@@ -427,6 +600,43 @@ def _to_item(decision: Decision) -> dict[str, dict[str, str]]:
     if decision.action in ENFORCED_ACTIONS:
         item[ENFORCE_BUCKET] = {"N": str(enforce_bucket(decision.value))}
     return item
+
+
+def _exception_item(exception: DecisionException) -> dict[str, dict[str, str]]:
+    return {
+        "value": {"S": exception.value},
+        "action": {"S": exception_key(exception.origin)},
+        "origin": {"S": exception.origin},
+        "excepted_by": {"S": exception.who},
+        "excepted_reason": {"S": exception.why},
+        "created_at": {"S": exception.created_at.isoformat()},
+        "details": {"S": json.dumps(exception.details, default=str, sort_keys=True)},
+    }
+
+
+def _exception_from_item(item: Mapping[str, Any]) -> DecisionException:
+    """The exception an ``exception#<origin>`` item holds (missing parts read as empty)."""
+
+    def text(name: str) -> str:
+        field = item.get(name)
+        return str(field.get("S", "")) if isinstance(field, Mapping) else ""
+
+    try:
+        created = datetime.fromisoformat(text("created_at"))
+    except ValueError:
+        created = datetime.fromtimestamp(0, UTC)
+    try:
+        details = json.loads(text("details") or "{}")
+    except ValueError:
+        details = {}
+    return DecisionException(
+        value=text("value"),
+        origin=text("origin") or text("action").removeprefix(exception_key("")),
+        who=text("excepted_by"),
+        why=text("excepted_reason"),
+        created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
+        details=details if isinstance(details, dict) else {},
+    )
 
 
 # The latest instant datetime can hold, in epoch seconds (9999-12-31T23:59:59Z): an
