@@ -22,6 +22,7 @@ from edgeguard.decisions import Decision, DynamoDecisionStore
 from edgeguard.notify.digest import AlertGate
 from edgeguard.waf.service import Enforcer, EnforcerSettings
 from edgeguard.waf.sets import Retry, SetRef
+from edgeguard_tools.local.feed_server import FeedServer, Route, drop_json
 from tests.decisions_support import (
     DecisionsWorld,
     alerts_seen,
@@ -29,7 +30,6 @@ from tests.decisions_support import (
     function_environment,
     template,
 )
-from tests.feed_server import FeedServer, Route
 from tests.template_tables import create_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "blocklist"
@@ -40,15 +40,6 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWrit
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-def drop_json(cidrs: list[str]) -> bytes:
-    """A Spamhaus DROP JSON body listing ``cidrs``, with its metadata line."""
-    lines = [
-        json.dumps({"cidr": c, "sblid": f"SBL{n}", "rir": "ripencc"}) for n, c in enumerate(cidrs)
-    ]
-    meta = {"type": "metadata", "timestamp": 1796018222, "records": len(cidrs)}
-    return ("\n".join([*lines, json.dumps(meta)]) + "\n").encode()
 
 
 def many(count: int, start: str = "20.0.0.0") -> list[str]:

@@ -57,6 +57,7 @@ from edgeguard_tools.local.delivery.sqs import QueuePoller
 from edgeguard_tools.local.delivery.stepfunctions import Executions
 from edgeguard_tools.local.delivery.streams import StreamPoller
 from edgeguard_tools.local.origin import OriginStandIn, origin_acl_from_template
+from edgeguard_tools.local.feed_server import FeedServer, sample_feeds, sample_routes
 from edgeguard_tools.local.parameters import local_parameters
 from edgeguard_tools.local.pump import DeliveryLoop
 from edgeguard_tools.local.runtime import (
@@ -103,6 +104,7 @@ class LocalCloud:
         self.origin_web_acl = origin_web_acl
         self.wiring = Wiring()
         self.telegram = TelegramStandIn(chat_ids=(TELEGRAM_CHAT_ID,))
+        self.feeds = FeedServer(sample_routes())  # the blocklist feeds' hosts
         self.origin: OriginStandIn | None = None
         self.startup_seconds = 0.0
         self._mock: Any = None
@@ -169,6 +171,7 @@ class LocalCloud:
         self._mock.start()
         moto_ext.install()
         self.telegram.start()
+        self.feeds.start()
         hooks.activate(
             hooks.Listener(
                 owner=self,
@@ -187,6 +190,7 @@ class LocalCloud:
                 "TelegramApiBase": self.telegram.base_url,
                 "OriginTestUrl": self.origin.url,
                 "OriginWafPropagationSeconds": "0",  # moto applies a web ACL update at once
+                "BlocklistFeeds": sample_feeds(self.feeds),
             }
             path = self._template_path or default_template_path()
             declared = (load_template(path).get("Parameters") or {}).keys()
@@ -216,6 +220,7 @@ class LocalCloud:
         if self.origin is not None:
             self.origin.stop()
         self.telegram.stop()
+        self.feeds.stop()
         self._scheduler.rewind()
         hooks.deactivate(self)
         if self._mock is not None:
