@@ -68,6 +68,4 @@ def test_the_schedule_imports_the_feeds_and_waf_holds_their_entries(cloud):
     cloud.tick(REFRESH_MINUTES)
     assert f"{SAMPLE_COMPROMISED[0]}/32" in waf_entries(cloud, "BanIpV4Shard1", "BanIpV4Shard2")
     cloud.tick(GRACE_HOURS * 60)
-    assert f"{SAMPLE_COMPROMISED[0]}/32" not in waf_entries(
-        cloud, "BanIpV4Shard1", "BanIpV4Shard2"
-    )
+    assert f"{SAMPLE_COMPROMISED[0]}/32" not in waf_entries(cloud, "BanIpV4Shard1", "BanIpV4Shard2")

@@ -56,8 +56,8 @@ from edgeguard_tools.local.delivery.sns import SnsDelivery
 from edgeguard_tools.local.delivery.sqs import QueuePoller
 from edgeguard_tools.local.delivery.stepfunctions import Executions
 from edgeguard_tools.local.delivery.streams import StreamPoller
-from edgeguard_tools.local.origin import OriginStandIn, origin_acl_from_template
 from edgeguard_tools.local.feed_server import FeedServer, sample_feeds, sample_routes
+from edgeguard_tools.local.origin import OriginStandIn, origin_acl_from_template
 from edgeguard_tools.local.parameters import local_parameters
 from edgeguard_tools.local.pump import DeliveryLoop
 from edgeguard_tools.local.runtime import (
