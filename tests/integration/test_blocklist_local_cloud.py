@@ -4,6 +4,8 @@ entries into the WAF sets."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from edgeguard.waf.sets import SetRef
@@ -13,6 +15,7 @@ from edgeguard_tools.local.feed_server import (
     SAMPLE_DROP_V4,
     SAMPLE_DROP_V6,
     Route,
+    drop_json,
 )
 
 
@@ -69,3 +72,32 @@ def test_the_schedule_imports_the_feeds_and_waf_holds_their_entries(cloud):
     assert f"{SAMPLE_COMPROMISED[0]}/32" in waf_entries(cloud, "BanIpV4Shard1", "BanIpV4Shard2")
     cloud.tick(GRACE_HOURS * 60)
     assert f"{SAMPLE_COMPROMISED[0]}/32" not in waf_entries(cloud, "BanIpV4Shard1", "BanIpV4Shard2")
+
+
+def test_an_operator_unblock_is_an_exception_listed_by_decisions_and_removable(cloud, capsys):
+    from edgeguard_tools.cli import main  # noqa: PLC0415
+
+    if not importer_runs(cloud):
+        cloud.tick(REFRESH_MINUTES)
+    entry = SAMPLE_DROP_V4[1]
+    assert main(["unblock", entry, "--reason", "partner network, false positive", "--local"]) == 0
+    capsys.readouterr()
+
+    assert main(["decisions", "--local"]) == 0
+    text = capsys.readouterr().out
+    assert "exceptions (feed entries an operator unblocked" in text
+    assert entry in text.split("exceptions (")[1] and "false positive" in text
+    assert main(["blocklist", "exceptions", "--json", "--local"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert (listed["value"], listed["origin"]) == (entry, "blocklist")
+
+    # the feed changes and the importer runs: the entry is not banned again
+    cloud.feeds.routes["/drop_v4.json"] = Route(drop_json([*SAMPLE_DROP_V4, "45.9.148.0/22"]))
+    cloud.tick(REFRESH_MINUTES)
+    v4 = waf_entries(cloud, "BanIpV4Shard1", "BanIpV4Shard2")
+    assert "45.9.148.0/22" in v4 and entry not in v4
+
+    assert main(["blocklist", "reinstate", entry, "--local"]) == 0
+    assert "exception removed" in capsys.readouterr().out
+    assert main(["blocklist", "exceptions", "--local"]) == 0
+    assert capsys.readouterr().out.strip() == "no exceptions"

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "edgeguard_tools.cli.replay",
     "edgeguard_tools.cli.selftest",
     "edgeguard_tools.cli.teardown",
+    "edgeguard_tools.cli.blocklist",
 )
 
 

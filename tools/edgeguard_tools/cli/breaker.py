@@ -23,7 +23,8 @@ from edgeguard.decisions import Decision, InvalidValue, normalize_ip, normalize_
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
 
-def register(subparsers: Any) -> None:
+def target_options() -> argparse.ArgumentParser:
+    """The ``--stack-name/--region/--profile/--local`` options every stack command takes."""
     target = argparse.ArgumentParser(add_help=False)
     where = target.add_argument_group("where")
     where.add_argument(
@@ -36,6 +37,11 @@ def register(subparsers: Any) -> None:
     where.add_argument(
         "--local", action="store_true", help="act on the local cloud (`edgeguard local up`)"
     )
+    return target
+
+
+def register(subparsers: Any) -> None:
+    target = target_options()
 
     block = subparsers.add_parser(
         "block", parents=[target], help="block an IP address or CIDR in WAF now"
@@ -72,7 +78,8 @@ def register(subparsers: Any) -> None:
     t_list.set_defaults(run=run_list, target="tenant")
 
 
-def _breaker(args: argparse.Namespace, scope: ExitStack) -> Any:
+def open_breaker(args: argparse.Namespace, scope: ExitStack) -> Any:
+    """The CircuitBreaker on the stack or local cloud ``args`` name (see the module doc)."""
     from edgeguard.breaker.service import CircuitBreaker  # noqa: PLC0415
     from edgeguard_tools import backends  # noqa: PLC0415
 
@@ -90,7 +97,8 @@ def _breaker(args: argparse.Namespace, scope: ExitStack) -> Any:
     return CircuitBreaker(backends.cloud_backend(cloud))
 
 
-def _guarded(action: Any, args: argparse.Namespace) -> int:
+def guarded(action: Any, args: argparse.Namespace) -> int:
+    """Run ``action(args, scope)``; refusals exit 2, AWS and backend failures exit 1."""
     from edgeguard_tools.backends import BackendError  # noqa: PLC0415
 
     try:
@@ -113,7 +121,7 @@ def run_block(args: argparse.Namespace) -> int:
     def act(args: argparse.Namespace, scope: ExitStack) -> int:
         duration = parse_duration(args.duration)  # refuse bad input before touching AWS
         _check(args)
-        breaker = _breaker(args, scope)
+        breaker = open_breaker(args, scope)
         change = breaker.block(args.value, duration, args.reason, args.target)
         (decision,) = change.decisions
         verb = {"blocked": "banned", "extended": "ban extended:", "unchanged": "already banned:"}
@@ -125,13 +133,13 @@ def run_block(args: argparse.Namespace) -> int:
         _say_enforcement_error(change)
         return EXIT_OK
 
-    return _guarded(act, args)
+    return guarded(act, args)
 
 
 def run_unblock(args: argparse.Namespace) -> int:
     def act(args: argparse.Namespace, scope: ExitStack) -> int:
         _check(args)
-        breaker = _breaker(args, scope)
+        breaker = open_breaker(args, scope)
         change = breaker.unblock(args.value, args.reason, args.target)
         what = change.value if args.target == "ip" else f"tenant {change.value}"
         if change.status == "lifted":
@@ -142,19 +150,35 @@ def run_unblock(args: argparse.Namespace) -> int:
         _say_enforcement_error(change)
         return EXIT_OK
 
-    return _guarded(act, args)
+    return guarded(act, args)
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from edgeguard_tools.cli.blocklist import exception_json, render_exceptions  # noqa: PLC0415
+
     def act(args: argparse.Namespace, scope: ExitStack) -> int:
-        decisions = _breaker(args, scope).listing(args.target)
+        breaker = open_breaker(args, scope)
+        decisions = breaker.listing(args.target)
+        # operators' exceptions (unblocked feed entries) are listed with the decisions
+        exceptions = breaker.exceptions() if args.target is None else []
         if args.json:
-            print(json.dumps([_as_json(d) for d in decisions], indent=2))
-        else:
-            print(render_table(decisions))
+            listed = [_as_json(d) for d in decisions]
+            listed += [
+                {**exception_json(e), "action": "exception", "scope": "range", "expires_at": None}
+                for e in exceptions
+            ]
+            print(json.dumps(listed, indent=2))
+            return EXIT_OK
+        print(render_table(decisions))
+        if exceptions:
+            print(
+                "\nexceptions (feed entries an operator unblocked; not banned again by their "
+                "feed; `edgeguard blocklist reinstate VALUE` removes one):"
+            )
+            print(render_exceptions(exceptions))
         return EXIT_OK
 
-    return _guarded(act, args)
+    return guarded(act, args)
 
 
 def _check(args: argparse.Namespace) -> None:

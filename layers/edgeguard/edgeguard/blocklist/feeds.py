@@ -100,14 +100,25 @@ def _check(feed: Feed) -> Feed:
         raise ConfigError(f"{where}: max_width_v4 must be {WIDEST_V4}-32")
     if not WIDEST_V6 <= feed.max_width_v6 <= 128:
         raise ConfigError(f"{where}: max_width_v6 must be {WIDEST_V6}-128")
-    url = urlsplit(feed.url)
-    loopback = url.scheme == "http" and (url.hostname or "") in _LOOPBACK_HOSTS
-    if not (url.scheme == "https" and url.hostname) and not loopback:
-        raise ConfigError(
-            f"{where}: the URL must be https:// (a list fetched in clear text could be "
-            "altered on the way to ban anyone); http:// only for 127.0.0.1 in tests"
-        )
+    check_url(feed.url, feed.name)
     return feed
+
+
+def check_url(url: str, name: str) -> None:
+    """Refuse a feed URL that is not https:// (http:// only on the loopback address).
+
+    Raises:
+        ConfigError: a list fetched in clear text could be altered on the way to ban
+            anyone; the message names the feed.
+    """
+    parts = urlsplit(url)
+    loopback = parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS
+    if not (parts.scheme == "https" and parts.hostname) and not loopback:
+        raise ConfigError(
+            f"BlocklistFeeds: feed {name!r}: the URL must be https:// (a list fetched in "
+            "clear text could be altered on the way to ban anyone); http:// only for "
+            "127.0.0.1 in tests"
+        )
 
 
 def _feed(raw: Any, defaults: dict[str, Feed]) -> Feed:

@@ -170,6 +170,23 @@ FORMATS: dict[str, Callable[[str], Parsed]] = {
     "plain": parse_plain,
 }
 
+
+def guess_format(body: bytes) -> str:
+    """The format a body most likely has, from its content (never from a name): JSON
+    objects with ``cidr`` -> ``drop-json``; ``ExitNode`` records -> ``tor-exit-addresses``;
+    ``CIDR ; SBL...`` lines -> ``drop-text``; anything else -> ``plain``."""
+    text = body[:65536].decode("utf-8", "replace").lstrip("\ufeff")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    data = [line for line in lines if not line.startswith(("#", ";"))]
+    if data and data[0].startswith("{") and '"cidr"' in data[0]:
+        return "drop-json"
+    if any(line.startswith("ExitNode ") for line in lines[:5]):
+        return "tor-exit-addresses"
+    if data and all(" ; SBL" in line for line in data[:20]):
+        return "drop-text"
+    return "plain"
+
+
 _HTML_STARTS = ("<!doctype", "<html", "<head", "<body", "<?xml", "<title")
 
 
