@@ -9,6 +9,7 @@ points ``BlocklistFeeds`` at it (``sample_feeds``); tests serve their own bodies
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import threading
@@ -26,7 +27,7 @@ class Route:
     """What one path answers. ``fault``: "" (serve the body), "500", "slow" (wait
     ``delay`` seconds, then answer in full), "html" (an HTML page with 200), "truncated"
     (announce the whole body's length, send half, close). ``conditional`` False: no
-    validators, never 304 (a plain file host)."""
+    validators, never 304 (a plain file host). ``gzip``: the body travels gzip-encoded."""
 
     body: bytes
     content_type: str = "text/plain; charset=utf-8"
@@ -34,6 +35,7 @@ class Route:
     fault: str = ""
     delay: float = 0.0
     conditional: bool = True
+    gzip: bool = False  # send the body gzip-encoded (Content-Encoding: gzip)
 
     @property
     def etag(self) -> str:
@@ -115,6 +117,10 @@ class FeedServer(LoopbackServer):
         validators = {"ETag": route.etag, "Last-Modified": route.last_modified}
         if headers.get("If-None-Match") == route.etag:
             return _Answer(304, b"", validators)
+        if route.gzip:
+            packed = gzip.compress(route.body)
+            encoded = {**_plain(packed, route.content_type), "Content-Encoding": "gzip"}
+            return _Answer(200, packed, {**encoded, **validators})
         return _Answer(200, route.body, {**_plain(route.body, route.content_type), **validators})
 
 

@@ -139,10 +139,10 @@ def _feed(raw: Any, defaults: dict[str, Feed]) -> Feed:
         ("enabled", bool),
     ):
         value = raw.get(key)
-        if key in raw and (not isinstance(value, kind) or (kind is int and value is True)):
-            raise ConfigError(
-                f"BlocklistFeeds: feed {raw['name']!r}: {key} must be a {kind.__name__}"
-            )
+        wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        if key in raw and wrong:
+            what = {str: "string", int: "whole number", bool: "true or false"}[kind]
+            raise ConfigError(f"BlocklistFeeds: feed {raw['name']!r}: {key} must be a {what}")
     if base is None:
         return _check(Feed(**raw))
     return _check(replace(base, **raw))
