@@ -10,6 +10,7 @@ import time
 BENCHMARKS = (
     "bench.alerts",
     "bench.decisions",
+    "bench.blocklist",
     "bench.findings",
     "bench.response",
     "bench.localcloud",

@@ -104,7 +104,7 @@ class LocalCloud:
         self.origin_web_acl = origin_web_acl
         self.wiring = Wiring()
         self.telegram = TelegramStandIn(chat_ids=(TELEGRAM_CHAT_ID,))
-        self.feeds = FeedServer(sample_routes())  # the blocklist feeds' hosts
+        self.feeds = FeedServer(sample_routes())  # feed hosts BlocklistFeeds points at
         self.origin: OriginStandIn | None = None
         self.startup_seconds = 0.0
         self._mock: Any = None
@@ -171,7 +171,6 @@ class LocalCloud:
         self._mock.start()
         moto_ext.install()
         self.telegram.start()
-        self.feeds.start()
         hooks.activate(
             hooks.Listener(
                 owner=self,
@@ -190,7 +189,7 @@ class LocalCloud:
                 "TelegramApiBase": self.telegram.base_url,
                 "OriginTestUrl": self.origin.url,
                 "OriginWafPropagationSeconds": "0",  # moto applies a web ACL update at once
-                "BlocklistFeeds": sample_feeds(self.feeds),
+                "BlocklistFeeds": sample_feeds(self.feeds.start()),
             }
             path = self._template_path or default_template_path()
             declared = (load_template(path).get("Parameters") or {}).keys()
