@@ -289,11 +289,13 @@ class Importer:
                 work.append(self._retire(old, None, "removed"))
         if any(w.kind in {"changed", "disabled", "removed"} or w.renew or w.end_now for w in work):
             report.decision_writes = self._apply(work, now)
+        # Announced before the states are saved: if SNS fails, the run fails and the next
+        # one (its states unsaved) announces again; the gate keeps it to once.
+        report.alerts = self._announce(work, now)
         for item in work:
             self._persist(item)
             report.feeds.append(item.report)
         report.state_writes = self.state.writes - writes_before
-        report.alerts = self._announce(work, now)
         return report
 
     # ------------------------------------------------------------- one feed
