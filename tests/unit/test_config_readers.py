@@ -15,6 +15,7 @@ import pytest
 import edgeguard
 from edgeguard import idempotency
 from edgeguard.alarms.service import CollectSettings, record_settings_from_env
+from edgeguard.blocklist.service import ImportSettings
 from edgeguard.config import ConfigError, boolean, duration, duration_unit
 from edgeguard.decisions.store import DynamoDecisionStore
 from edgeguard.findings.service import FindingSettings, OcsfSettings
@@ -260,6 +261,19 @@ SETTINGS: list[tuple[str, Callable[[Mapping[str, str]], Any], dict[str, str], Ca
         lambda s: (s.table_name, s.policy.ipv6_host_prefix) == ("decisions-from-mapping", 56),
     ),
     (
+        "ImportSettings",
+        ImportSettings.from_env,
+        {"BLOCKLIST_STATE_TABLE": "state-from-mapping", "GRACE_HOURS": "6"},
+        lambda s: (
+            (s.state_table, s.grace, s.lease)
+            == (
+                "state-from-mapping",
+                timedelta(hours=6),
+                timedelta(hours=12),
+            )
+        ),
+    ),
+    (
         "idempotency config",
         _idempotency_config,
         {"IDEMPOTENCY_TTL_SECONDS": "321"},
@@ -295,6 +309,7 @@ SPOILED = {
     "NotifierSettings": {"TELEGRAM_CHAT_ID": "42"},
     "AnalyzerConfig": {"DETECTION_STATE_TABLE": "state"},
     "DynamoDecisionStore": {"DECISIONS_TABLE": "t", "IPV6_HOST_PREFIX": "129"},
+    "ImportSettings": {"BLOCKLIST_STATE_TABLE": "t", "MAX_SHRINK_PERCENT": "150"},
     "idempotency config": {"IDEMPOTENCY_TTL_SECONDS": "0"},
     "idempotency persistence": {"IDEMPOTENCY_TABLE": " "},
 }
@@ -309,6 +324,7 @@ NAMED = {
     "NotifierSettings": "TELEGRAM_TOKEN_SECRET",
     "AnalyzerConfig": "DECISIONS_TABLE",
     "DynamoDecisionStore": "IPV6_HOST_PREFIX",
+    "ImportSettings": "MAX_SHRINK_PERCENT",
     "idempotency config": "IDEMPOTENCY_TTL_SECONDS",
     "idempotency persistence": "IDEMPOTENCY_TABLE",
 }

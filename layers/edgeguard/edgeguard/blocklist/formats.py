@@ -32,10 +32,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from edgeguard.errors import EdgeguardError
+
 MAX_PROBLEMS_KEPT = 20  # lines quoted in a report; all are counted
 
 
-class FeedFormatError(ValueError):
+class FeedFormatError(EdgeguardError, ValueError):
     """The body is not a feed of the expected format as a whole (HTML, truncated, empty)."""
 
 
