@@ -57,6 +57,7 @@ from edgeguard_tools.local.delivery.sqs import QueuePoller
 from edgeguard_tools.local.delivery.stepfunctions import Executions
 from edgeguard_tools.local.delivery.streams import StreamPoller
 from edgeguard_tools.local.feed_server import FeedServer, sample_feeds, sample_routes
+from edgeguard_tools.local.lookups import StackLookups
 from edgeguard_tools.local.origin import OriginStandIn, origin_acl_from_template
 from edgeguard_tools.local.parameters import local_parameters
 from edgeguard_tools.local.pump import DeliveryLoop
@@ -79,7 +80,7 @@ _CLIENTS: dict[str, Any] = {}
 _new_client: Callable[..., Any] = boto3.client  # by a service name (the stubs want literals)
 
 
-class LocalCloud:
+class LocalCloud(StackLookups):
     """The template's resources and wiring on moto; see the module docstring."""
 
     @staticmethod
@@ -225,41 +226,6 @@ class LocalCloud:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
-
-    @property
-    def template(self) -> Template:
-        """The loaded template (parameters and conditions decided)."""
-        return self._stack.template
-
-    @property
-    def physical(self) -> dict[str, Any]:
-        """Logical id -> ``Physical`` (Ref and GetAtt values) of every resource."""
-        return self._stack.physical
-
-    @property
-    def skipped(self) -> dict[str, str]:
-        """What is not emulated or delivered locally, with the reason."""
-        return self._stack.skipped
-
-    def resource(self, logical_id: str) -> Any:
-        """Physical name or ARN, what ``!Ref`` gives in CloudFormation."""
-        return self._stack.resource(logical_id)
-
-    def attribute(self, logical_id: str, name: str) -> Any:
-        """What ``!GetAtt logical_id.name`` gives."""
-        return self._stack.attribute(logical_id, name)
-
-    def resolve(self, value: Any) -> Any:
-        """Resolve intrinsics and dynamic references against this cloud's resources."""
-        return self._stack.resolve(value)
-
-    def logical_for(self, value: Any) -> str:
-        """The logical id behind a physical name/ARN/URL (or a literal ARN in the template)."""
-        return self._stack.logical_for(value)
-
-    def kind_of(self, logical_id: str) -> str:
-        """``function``, ``statemachine``, ``topic``, ``queue`` or ``unknown``."""
-        return self._stack.kind_of(logical_id)
 
     def client(self, service: str) -> Any:
         """A boto3 client on the local cloud (kept for the process: building one is the
