@@ -61,14 +61,17 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
+ALERT_LEAF = ("alert", "digest", "console", "wording", "redact")
+
+
 def unit_of(module: str) -> str:
     """The import unit of a runtime module: its capability (``waf``), a foundation
-    module (``config``), or ``notify.alert`` (a shared leaf inside notify: the alert and
-    its digest, ``notify.digest``)."""
+    module (``config``), or ``notify.alert`` (a shared leaf inside notify: the alert, its
+    digest, and what alerts are written with: console links, wording, redaction)."""
     parts = module.split(".")[1:]
     if not parts:
         return "__init__"
-    if parts[:2] in (["notify", "alert"], ["notify", "digest"]):
+    if parts[:1] == ["notify"] and parts[1:2] and parts[1] in ALERT_LEAF:
         return "notify.alert"  # the alert and its digest are one shared leaf
     return parts[0]
 

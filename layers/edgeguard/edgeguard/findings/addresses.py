@@ -85,6 +85,20 @@ class Extraction:
     # Outbound destinations that GuardDuty names threat-listed one by one (an attack
     # sequence's endpoint whose signal is a C&C or mining-pool finding): banned.
     outbound_listed: dict[str, list[str]] = field(default_factory=dict)
+    # What the finding says about each remote address: "org" (organisation or ISP),
+    # "asn" ("AS64502"), "country", "city" - only the keys the finding carries.
+    context: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The attacked resource as a person names it ("i-0abc...", "bucket my-logs", ...).
+    resource: str = ""
+    # Where the finding lives: its region and account (for console links), "" if unknown.
+    region: str = ""
+    account: str = ""
+    ocsf: bool = False  # an OCSF finding of the current Security Hub (its own console page)
+
+    def describe(self, ip: str) -> str:
+        """ "ORG, AS64502, Country" for a remote address, from ``context``; "" if none."""
+        details = self.context.get(ip) or {}
+        return ", ".join(details[k] for k in ("org", "asn", "country") if details.get(k))
 
     def add_remote(self, raw: Any, where: str) -> None:
         """Add a candidate for a ban, found at ``where`` (a field path, for the alert).

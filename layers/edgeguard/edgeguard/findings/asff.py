@@ -70,7 +70,12 @@ def extract_asff(finding: dict[str, Any]) -> Extraction:
         title=str(lookup(finding, "Title") or ""),
         severity=_severity(finding),
         product=str(lookup(finding, "ProductName") or ""),
+        region=str(lookup(finding, "Region") or ""),
+        account=str(lookup(finding, "AwsAccountId") or ""),
     )
+    resources = as_list(lookup(finding, "Resources"))
+    if resources and isinstance(lookup(resources[0], "Id"), str):
+        extraction.resource = str(lookup(resources[0], "Id")).rsplit("/", 1)[-1][:80]
     _network(extraction, lookup(finding, "Network") or {})
     _action(extraction, lookup(finding, "Action") or {})
     _product_fields(extraction, lookup(finding, "ProductFields") or {})

@@ -9,15 +9,18 @@ allowlisted ranges, and dry run records ``count`` decisions instead of bans.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from edgeguard.clock import utcnow
 from edgeguard.decisions import DecisionRequest, DecisionSink, InvalidValue
 from edgeguard.findings.addresses import Extraction, Network, in_networks
-from edgeguard.notify.alert import Alert
+from edgeguard.notify.alert import Alert, single_ban_actions
+from edgeguard.notify.console import Console
+from edgeguard.notify.wording import for_until, parse_time
 
 
 @dataclass(frozen=True)
@@ -179,9 +182,38 @@ def alert_severity(finding_severity: float, banned: bool) -> str:
     return "medium"
 
 
-def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str) -> Alert:
-    """One alert for everything a finding event led to."""
+def threat_name(finding_type: str, title: str = "") -> str:
+    """A finding type as words a person reads: "UnauthorizedAccess:EC2/SSHBruteForce" ->
+    "SSH brute force", "Recon:EC2/PortProbeUnprotectedPort" -> "port probe unprotected
+    port"; the finding's title when the type has no threat name (ASFF's
+    "TTPs/Initial Access/..." or free text)."""
+    match = re.search(r"/([A-Za-z0-9]+)(?:[.!][A-Za-z0-9]+)*$", finding_type or "")
+    if not match:
+        return (title or finding_type or "finding").strip().rstrip(".")[:120]
+    words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|\d+", match.group(1))
+    spoken = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
+    return " ".join(spoken) or finding_type
+
+
+def findings_alert(
+    outcomes: Iterable[FindingOutcome],
+    origin: str,
+    action: str,
+    console: Console | None = None,
+    now: datetime | None = None,
+) -> Alert:
+    """One alert for everything a finding event led to.
+
+    What happened names the threat, the attacker (organisation, ASN and country as the
+    finding carries them) and the attacked resource; what edgeguard did, the
+    ``edgeguard unblock`` command per banned value and links to the finding (GuardDuty,
+    Security Hub CSPM, or the current Security Hub for OCSF) and the WAF IP sets, in the
+    finding's own region and partition (``console``, default: links without a region).
+    An alert about one banned value carries unblock/extend/details ``actions``.
+    """
     outcomes = list(outcomes)
+    console = console or Console()
+    now = now or utcnow()
     values = sorted({value for outcome in outcomes for value in outcome.values})
     refused = [f"{ip}: {why}" for outcome in outcomes for ip, why in outcome.refused]
     own = sorted({ip for outcome in outcomes for ip in outcome.own})
@@ -232,9 +264,108 @@ def findings_alert(outcomes: Iterable[FindingOutcome], origin: str, action: str)
     ids = [o.extraction.finding_id for o in outcomes if o.extraction.finding_id]
     if ids:
         fields["finding ids"] = ids[:10]
+    until = max((parse_time(e) for e in expiries), default=None, key=_sortable)
     return Alert(
         kind=f"{origin}-block",
         title=title,
         severity=alert_severity(top, bool(values) or _acts_outbound(outcomes)),
         fields=fields,
+        happened=_happened(outcomes, title, verb, until, now),
+        did=_did(outcomes, values, action, until, now),
+        undo="\n".join(console.unblock(value) for value in values[:_UNDO_SHOWN])
+        + (
+            f"\n(and {len(values) - _UNDO_SHOWN} more: {console.decisions(origin)})"
+            if len(values) > _UNDO_SHOWN
+            else ""
+        ),
+        links=_links(outcomes, console, bool(values)),
+        actions=single_ban_actions(values),
     )
+
+
+_UNDO_SHOWN = 5
+
+
+def _sortable(moment: datetime | None) -> datetime:
+    return moment or datetime.min.replace(tzinfo=UTC)
+
+
+def _happened(
+    outcomes: list[FindingOutcome],
+    title: str,
+    verb: str,
+    until: datetime | None,
+    now: datetime,
+) -> str:
+    banned = [o for o in outcomes if o.values]
+    if not banned:
+        first = outcomes[0].extraction if outcomes else None
+        if first is None:
+            return title
+        against = f" against {first.resource}" if first.resource else ""
+        return (
+            f"{threat_name(first.finding_type, first.title)}{against}: {title.split(': ', 1)[-1]}"
+        )
+    extraction = banned[0].extraction
+    attackers = [
+        a.ip for a in extraction.addresses() if any(_holds(v, a.ip) for v in banned[0].values)
+    ]
+    who = attackers[0] if attackers else banned[0].values[0]
+    context = extraction.describe(who)
+    who += f" ({context})" if context else ""
+    others = len({v for o in banned for v in o.values}) - 1
+    if others > 0:
+        who += f" and {others} more"
+    against = f" against {extraction.resource}" if extraction.resource else ""
+    more = f" (+{len(outcomes) - 1} more findings)" if len(outcomes) > 1 else ""
+    when = f" {for_until(until, now)}" if until else ""
+    return (
+        f"{threat_name(extraction.finding_type, extraction.title)} from {who}{against}{more}"
+        f" \u2014 {verb}{when}"
+    )
+
+
+def _holds(value: str, ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip) in ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+
+
+def _did(
+    outcomes: list[FindingOutcome],
+    values: list[str],
+    action: str,
+    until: datetime | None,
+    now: datetime,
+) -> str:
+    if not values:
+        reasons = sorted({o.extraction.not_actionable for o in outcomes} - {""})
+        return "Nothing banned" + (f": {reasons[0]}" if reasons else ": no bannable remote address")
+    listed = ", ".join(values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
+    when = f" {for_until(until, now)}" if until else ""
+    if action == "count":
+        return f"Recorded {listed} as count decisions (dry run: not blocked){when}."
+    return f"Banned {listed} in the WAF IP sets{when}; the enforcer applies it within a minute."
+
+
+def _links(
+    outcomes: list[FindingOutcome], console: Console, banned: bool
+) -> tuple[tuple[str, str], ...]:
+    links: list[tuple[str, str]] = []
+    for outcome in outcomes[:3]:
+        extraction = outcome.extraction
+        if not extraction.finding_id:
+            continue
+        here = console.in_region(extraction.region)
+        if extraction.source == "guardduty":
+            links.append(("GuardDuty finding", here.guardduty_finding(extraction.finding_id)))
+        elif extraction.ocsf:
+            links.append(
+                ("Security Hub finding", here.securityhub_v2_finding(extraction.finding_id))
+            )
+        else:
+            links.append(("Security Hub finding", here.securityhub_finding(extraction.finding_id)))
+    if banned:
+        links.append(("WAF IP sets", console.waf_ip_sets()))
+    return tuple(links)

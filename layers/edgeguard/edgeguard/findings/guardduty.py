@@ -44,6 +44,7 @@ from edgeguard.findings.addresses import (
     is_true,
     lookup,
     names_known_malicious_destination,
+    parse_address,
 )
 from edgeguard.findings.sequence import add_sequence_endpoints
 
@@ -72,6 +73,33 @@ def _ip_details(extraction: Extraction, details: Any, where: str, kind: str = "r
     }[kind]
     for key in ("ipAddressV4", "ipAddressV6"):
         add(lookup(details, key), f"{where}.{key}")
+    if kind != "own":
+        remember_context(extraction, details)
+
+
+def remember_context(extraction: Extraction, details: Any) -> None:
+    """Keep the organisation, ASN, country and city a ``remoteIpDetails`` carries, by
+    address ("Amazon GuardDuty API Reference": RemoteIpDetails, Organization, Country)."""
+    context = {
+        "org": lookup(details, "organization", "asnOrg")
+        or lookup(details, "organization", "org")
+        or lookup(details, "organization", "isp"),
+        "asn": lookup(details, "organization", "asn"),
+        "country": lookup(details, "country", "countryName")
+        or lookup(details, "country", "countryCode"),
+        "city": lookup(details, "city", "cityName"),
+    }
+    kept = {
+        k: str(v).strip()[:64]
+        for k, v in context.items()
+        if isinstance(v, str | int) and str(v).strip()
+    }
+    if kept.get("asn") and not kept["asn"].upper().startswith("AS"):
+        kept["asn"] = f"AS{kept['asn']}"
+    for key in ("ipAddressV4", "ipAddressV6"):
+        address = parse_address(lookup(details, key))
+        if address is not None and kept:
+            extraction.context.setdefault(address.compressed, kept)
 
 
 def _remote_kind(name: str, block: Any) -> str:
@@ -148,12 +176,38 @@ def extract_guardduty(finding: dict[str, Any]) -> Extraction:
     )
 
     _own_interfaces(extraction, finding)
+    extraction.resource = resource_label(finding)
+    extraction.region = str(lookup(finding, "region") or "")
+    extraction.account = str(lookup(finding, "accountId") or "")
     extraction.not_actionable = not_actionable(finding)
     threat_intel = as_list(lookup(finding, "service", "evidence", "threatIntelligenceDetails"))
     extraction.outbound_known_malicious = bool(threat_intel) or names_known_malicious_destination(
         [extraction.finding_type]
     )
     return extraction
+
+
+def resource_label(finding: dict[str, Any]) -> str:
+    """The attacked resource as a person names it: the EC2 instance id, an S3 bucket, an
+    EKS cluster, an access key's user, a Lambda function, an RDS instance; else the
+    finding's ``resource.resourceType``; "" when it has none."""
+    resource = lookup(finding, "resource") or {}
+    instance = lookup(resource, "instanceDetails", "instanceId")
+    if instance:
+        return str(instance)
+    buckets = as_list(lookup(resource, "s3BucketDetails"))
+    if buckets and lookup(buckets[0], "name"):
+        return f"bucket {lookup(buckets[0], 'name')}"
+    for path, label in (
+        (("eksClusterDetails", "name"), "EKS cluster"),
+        (("lambdaDetails", "functionName"), "function"),
+        (("rdsDbInstanceDetails", "dbInstanceIdentifier"), "database"),
+        (("accessKeyDetails", "userName"), "user"),
+    ):
+        value = lookup(resource, *path)
+        if value:
+            return f"{label} {value}"
+    return str(lookup(resource, "resourceType") or "")
 
 
 def _own_interfaces(extraction: Extraction, finding: dict[str, Any]) -> None:

@@ -110,7 +110,13 @@ def extract_ocsf(finding: dict[str, Any]) -> Extraction:
         title=str(title) if isinstance(title, str) else "",
         severity=SEVERITY_SCALE.get(severity_id(finding), 0.0),
         product=str(product) if isinstance(product, str) else "",
+        region=str(lookup(finding, "cloud", "region") or ""),
+        account=str(lookup(finding, "cloud", "account", "uid") or ""),
+        ocsf=True,
     )
+    resources = as_list(lookup(finding, "resources"))
+    if resources and isinstance(lookup(resources[0], "uid"), str):
+        extraction.resource = str(lookup(resources[0], "uid")).rsplit("/", 1)[-1][:80]
     for index, evidence in enumerate(as_list(lookup(finding, "evidences"))):
         _connection(extraction, evidence, f"evidences[{index}].")
     _connection(extraction, finding, "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,8 @@ from edgeguard.findings.ocsf import (
     produced_by_guardduty,
     severity_id,
 )
-from edgeguard.notify.alert import Alert, publish
+from edgeguard.notify.alert import publish
+from edgeguard.notify.console import Console
 
 if TYPE_CHECKING:
     from mypy_boto3_securityhub import SecurityHubClient
@@ -48,10 +49,13 @@ class FindingSettings:
     topic_arn: str
     block: BlockSettings
     min_severity: float = 0.0  # the rule filters too; this guards direct invocations
+    console: Console = field(default_factory=Console)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FindingSettings:
-        """Read ALERTS_TOPIC_ARN (required), OWN_CIDRS (comma-separated CIDRs), MIN_SEVERITY
+        """Read ALERTS_TOPIC_ARN (required; its ARN gives the console links' partition,
+        region and account), EDGEGUARD_STACK (the stack name in undo commands),
+        OWN_CIDRS (comma-separated CIDRs), MIN_SEVERITY
         (number, default 0), BAN_MINUTES (1 to 525,600, default 1440) and DRY_RUN (a boolean,
         default false), from ``environ`` (default ``os.environ``).
 
@@ -62,9 +66,11 @@ class FindingSettings:
             own = parse_networks(optional("OWN_CIDRS", "", environ).split(","))
         except ValueError as error:
             raise ConfigError(f"environment variable OWN_CIDRS: {error}") from None
+        topic_arn = require("ALERTS_TOPIC_ARN", environ)
         return cls(
             min_severity=number("MIN_SEVERITY", 0.0, environ),
-            topic_arn=require("ALERTS_TOPIC_ARN", environ),
+            topic_arn=topic_arn,
+            console=Console.from_env(topic_arn, environ),
             block=BlockSettings(
                 # the template's FindingBanMinutes range: a minute to a year
                 duration=duration(
@@ -149,7 +155,9 @@ def handle_ocsf_event(
             continue
         outcomes.append(block_finding(sink, extract_ocsf(finding), "securityhub", block, now))
     if outcomes:
-        alert = findings_alert(outcomes, "securityhub", block.action)
+        alert = findings_alert(
+            outcomes, "securityhub", block.action, settings.findings.console, now
+        )
         publish(sns, settings.findings.topic_arn, alert)
     return {
         "findings": len(findings),
@@ -193,7 +201,7 @@ def handle_guardduty_event(
             "problems": [],
         }
     outcome = block_finding(sink, extraction, "guardduty", settings.block, now)
-    alert = findings_alert([outcome], "guardduty", settings.block.action)
+    alert = findings_alert([outcome], "guardduty", settings.block.action, settings.console, now)
     publish(sns, settings.topic_arn, alert)
     return {
         "finding_id": extraction.finding_id,
@@ -240,18 +248,12 @@ def handle_custom_action_event(
             continue
         notes.append((identifier, outcome.note(settings.block.action)))
     note_report = _write_notes_reporting_errors(securityhub, notes) if notes else None
-    alert = findings_alert(outcomes, "securityhub", settings.block.action)
+    alert = findings_alert(outcomes, "securityhub", settings.block.action, settings.console, now)
     problems = []
     if note_report and note_report.unprocessed:
         problems = note_report.unprocessed
         logger.warning("security hub notes not written", extra={"unprocessed": problems})
-        alert = Alert(
-            kind=alert.kind,
-            title=alert.title,
-            severity=alert.severity,
-            fields={**alert.fields, "notes not written": problems},
-            link=alert.link,
-        )
+        alert = replace(alert, fields={**alert.fields, "notes not written": problems})
     publish(sns, settings.topic_arn, alert)
     return {
         "findings": len(findings),

@@ -25,6 +25,7 @@ from edgeguard.logs.reader import read_log
 from edgeguard.logs.scenarios import OBSERVATION_SCHEMA, Witness, observe
 from edgeguard.logs.settings import DetectionSettings
 from edgeguard.logs.state import StateStore, key_of
+from edgeguard.notify.redact import redact_request
 
 
 @dataclass
@@ -73,11 +74,12 @@ class FileReport:
 
 
 def request_for(verdict: Verdict, settings: DetectionSettings, sample: str = "") -> DecisionRequest:
-    """The DecisionRequest a verdict becomes (origin ``log``, the scenario as reason)."""
+    """The DecisionRequest a verdict becomes (origin ``log``, the scenario as reason); the
+    sample request is redacted (``edgeguard.notify.redact``) before it is stored."""
     scenario = settings.get(verdict.scenario)
     details: dict[str, Any] = {"source": verdict.source, "description": scenario.description}
     if sample:
-        details["sample"] = sample
+        details["sample"] = redact_request(sample)  # stored and shown: never a credential
     return DecisionRequest(
         value=verdict.client,
         action=scenario.action,

@@ -25,6 +25,7 @@ import base64
 import binascii
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,8 +45,11 @@ from edgeguard.logs.state import (
     Pending,
     StateStore,
 )
-from edgeguard.notify.alert import Alert, publish
-from edgeguard.notify.digest import AlertGate, announce
+from edgeguard.notify.alert import Alert, publish, single_ban_actions
+from edgeguard.notify.console import Console
+from edgeguard.notify.digest import TOP_OFFENDERS, AlertGate, Contribution, announce, flush_due
+from edgeguard.notify.redact import redact_request
+from edgeguard.notify.wording import for_until, parse_time
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -62,6 +66,7 @@ class AnalyzerConfig:
     settings: DetectionSettings
     skip_sources: frozenset[str] = frozenset()
     fields: FieldLists = DEFAULT_LISTS
+    console: Console = field(default_factory=Console)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AnalyzerConfig:
@@ -89,10 +94,12 @@ class AnalyzerConfig:
             settings = DetectionSettings.from_json(optional("DETECTION_OVERRIDES", "", environ))
         except SettingsError as error:
             raise ConfigError(f"environment variable DETECTION_OVERRIDES: {error}") from error
+        topic_arn = optional("ALERTS_TOPIC_ARN", "", environ)
         return cls(
             state_table=require("DETECTION_STATE_TABLE", environ),
             decisions_table=require("DECISIONS_TABLE", environ),
-            alerts_topic_arn=optional("ALERTS_TOPIC_ARN", "", environ),
+            alerts_topic_arn=topic_arn,
+            console=Console.from_env(topic_arn, environ),
             settings=settings,
             skip_sources=frozenset(s.strip() for s in skip.split(",") if s.strip()),
             fields=fields,
@@ -113,6 +120,8 @@ class Dependencies:
     gate: AlertGate | None = None
     unreadable: list[Unreadable] = field(default_factory=list)
     fields: FieldLists = DEFAULT_LISTS
+    console: Console = field(default_factory=Console)
+    storm_window: timedelta = timedelta(minutes=5)
 
 
 def dependencies(config: AnalyzerConfig) -> Dependencies:
@@ -135,6 +144,7 @@ def dependencies(config: AnalyzerConfig) -> Dependencies:
         skip_sources=config.skip_sources,
         gate=AlertGate(dynamodb, config.state_table),
         fields=config.fields,
+        console=config.console,
     )
 
 
@@ -202,11 +212,13 @@ def process_record(body: str, deps: Dependencies) -> list[FileReport]:
     reports = []
     for bucket, key, file_id in s3_objects(body):
         data = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        reports.append(_analyze(data, key, file_id, deps))
+        reports.append(_analyze(data, key, file_id, deps, bucket))
     return reports
 
 
-def _analyze(data: bytes, key: str, file_id: str, deps: Dependencies) -> FileReport:
+def _analyze(
+    data: bytes, key: str, file_id: str, deps: Dependencies, bucket: str = ""
+) -> FileReport:
     """One object through detection; a read error is noted in ``deps.unreadable``, re-raised."""
     announcing = deps.sns is not None and bool(deps.alerts_topic_arn)
     sink = PendingSink(deps.sink, deps.store, file_id) if announcing else deps.sink
@@ -225,7 +237,7 @@ def _analyze(data: bytes, key: str, file_id: str, deps: Dependencies) -> FileRep
         deps.unreadable.append(Unreadable(key, reason_of(error)))
         raise
     if announcing:
-        _announce(report, file_id, deps)
+        _announce(report, file_id, deps, bucket)
     _bypass_alert(report, deps)
     return report
 
@@ -349,15 +361,32 @@ class PendingSink:
                 scenario=request.reason,
                 status=outcome.status,
                 source=str(request.details.get("source", "")),
-                sample=str(request.details.get("sample", "")),
+                sample=redact_request(str(request.details.get("sample", ""))),
+                events=str(request.events),
+                expires_at=outcome.decision.expires_at.isoformat(timespec="seconds"),
             )
             self.store.add_pending(self.file_id, entry, now or utcnow())
         return outcome
 
 
-def ban_alert(pending: list[Pending], report: FileReport) -> Alert:
-    """The "log-ban" alert for a file's pending decisions (clients as ``value (scenario)``,
-    so the digest counts them per scenario when it has to summarise)."""
+def ban_alert(
+    pending: list[Pending],
+    report: FileReport,
+    console: Console | None = None,
+    now: datetime | None = None,
+    bucket: str = "",
+) -> Alert:
+    """The "log-ban" alert for a file's pending decisions.
+
+    What happened names the scenario, the client, the evidence count and a (redacted)
+    sample request for one ban, or the counts per scenario and the worst offender for
+    many; the undo is ``edgeguard unblock`` per value (at most ``_UNDO_SHOWN``, then the
+    command that lists them all); links go to the log object and the WAF IP sets. The
+    ``clients`` field lists every client as ``value (scenario)``, so the digest counts
+    them per scenario when it has to summarise; one ban carries chat ``actions``.
+    """
+    console = console or Console()
+    now = now or utcnow()
     actions = sorted({p.action for p in pending})
     done = _DONE.get(actions[0], "decided") if len(actions) == 1 else "decided"
     this_attempt = {
@@ -366,28 +395,133 @@ def ban_alert(pending: list[Pending], report: FileReport) -> Alert:
         if o.result.decision
     }
     earlier = sum(1 for p in pending if (p.value, p.action, p.scenario) not in this_attempt)
+    values = list(dict.fromkeys(p.value for p in pending))
+    by_scenario = Counter(p.scenario for p in pending)
+    worst = sorted(pending, key=lambda p: (-_events(p), p.value))
+    samples = [redact_request(p.sample) for p in worst if p.sample]
     fields: dict[str, Any] = {
         "clients": [f"{p.value} ({p.scenario})" for p in pending],
         "object": report.key,
         "lines": report.lines,
-        "samples": [p.sample for p in pending if p.sample][:10],
+        "samples": list(dict.fromkeys(samples))[:10],
     }
+    if len(pending) > 1:
+        fields["by scenario"] = dict(by_scenario.most_common())
+        fields["top offenders"] = [_offender(p) for p in worst[:TOP_OFFENDERS]]
     if earlier:
         fields["from_earlier_attempt"] = earlier
+    until = max((t for p in pending if (t := parse_time(p.expires_at))), default=None)
+    when = f" {for_until(until, now)}" if until else ""
+    first = worst[0]
+    if len(pending) == 1:
+        evidence = f"{_events(first)} requests" if _events(first) else "its requests"
+        sample = f", e.g. {samples[0]!r}" if samples else ""
+        happened = (
+            f"{_scenario_words(first.scenario)} from {first.value}: {evidence} in "
+            f"{report.format} logs{sample} \u2014 {done}{when}"
+        )
+    else:
+        breakdown = ", ".join(
+            f"{_scenario_words(name)} {count}" for name, count in by_scenario.most_common(4)
+        )
+        happened = (
+            f"{len(pending)} clients {done} from one {report.format} log file ({breakdown}); "
+            f"worst: {_offender(first)}{when}"
+        )
+    listed = ", ".join(values[:_UNDO_SHOWN]) + (
+        f" and {len(values) - _UNDO_SHOWN} more" if len(values) > _UNDO_SHOWN else ""
+    )
+    verb = (
+        "Recorded as count decisions (dry run, not blocked)"
+        if done.startswith("counted")
+        else (f"{done[0].upper()}{done[1:]} in the WAF IP sets")
+    )
+    did = f"{verb}: {listed}{when}."
+    undo = "\n".join(console.unblock(value) for value in values[:_UNDO_SHOWN])
+    if len(values) > _UNDO_SHOWN:
+        undo += f"\nall {len(values)}: {console.decisions('log', '1h')}"
+    links: list[tuple[str, str]] = []
+    if bucket and console.region:
+        links.append(("Log object", console.s3_object(bucket, report.key)))
+    if console.region:
+        links.append(("WAF IP sets", console.waf_ip_sets()))
     return Alert(
         kind="log-ban",
         title=f"{len(pending)} client(s) {done} from {report.format} logs",
         severity="medium",
         fields=fields,
+        happened=happened,
+        did=did,
+        undo=undo,
+        links=tuple(links),
+        actions=single_ban_actions(values),
     )
 
 
-def _announce(report: FileReport, file_id: str, deps: Dependencies) -> None:
+_UNDO_SHOWN = 3
+
+
+def _events(pending: Pending) -> int:
+    return int(pending.events) if pending.events.isdigit() else 0
+
+
+def _offender(pending: Pending) -> str:
+    evidence = f", {_events(pending)} requests" if _events(pending) else ""
+    return f"{pending.value} ({pending.scenario}{evidence})"
+
+
+def _scenario_words(scenario: str) -> str:
+    text = scenario.replace("_", " ").strip() or "a detection scenario"
+    return text[0].upper() + text[1:]
+
+
+def storm_source(report: FileReport, bucket: str = "") -> str:
+    """Where a log file comes from, for grouping its bans with those of other files of the
+    same source: the log format and the object's folder (a distribution's or load
+    balancer's log prefix) without its dated part."""
+    return f"{report.format}:{bucket}/{Unreadable(report.key, '').prefix}"[:400]
+
+
+def contribution_of(pending: list[Pending], report: FileReport, bucket: str = "") -> Contribution:
+    """What a file's held-back ban alert adds to its source's digest."""
+    worst = sorted(pending, key=lambda p: (-_events(p), p.value))[:TOP_OFFENDERS]
+    return Contribution(
+        counts=dict(Counter(p.scenario for p in pending)),
+        offenders=tuple((_offender(p), _events(p)) for p in worst),
+        source=f"{bucket}/{report.key}" if bucket else report.key,
+        origin="log",
+    )
+
+
+def _announce(report: FileReport, file_id: str, deps: Dependencies, bucket: str = "") -> None:
+    """Announce the file's pending decisions (through the storm gate when there is one:
+    the first file of a source per ``STORM_WINDOW`` is announced, the others go to the
+    source's digest), then forget them."""
     pending = deps.store.pending(file_id)
     if not pending or deps.sns is None:
         return
-    publish(deps.sns, deps.alerts_topic_arn, ban_alert(pending, report))
+    now = utcnow()
+    alert = ban_alert(pending, report, deps.console, now, bucket)
+    announce(
+        deps.sns,
+        deps.alerts_topic_arn,
+        alert,
+        gate=deps.gate,
+        key=storm_source(report, bucket),
+        window=deps.storm_window,
+        now=now,
+        contribution=contribution_of(pending, report, bucket),
+    )
     deps.store.clear_pending(file_id, pending)
+
+
+def flush_digests(deps: Dependencies, now: datetime | None = None) -> int:
+    """Publish the digests of log-ban storms whose window ended (see ``flush_due``)."""
+    if deps.gate is None or deps.sns is None or not deps.alerts_topic_arn:
+        return 0
+    return flush_due(
+        deps.sns, deps.alerts_topic_arn, deps.gate, ["log-ban"], now=now, console=deps.console
+    )
 
 
 def record_handler_for(deps: Dependencies, sink_reports: list[FileReport]) -> Callable[[Any], None]:

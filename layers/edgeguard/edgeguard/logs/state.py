@@ -65,7 +65,9 @@ class Pending:
     """A decision the analyzer made for a file and has not announced yet.
 
     ``value`` the decided CIDR, ``action`` (ban, captcha, count), ``scenario``, ``status``
-    (created or extended), ``source`` (log format), ``sample`` (an offending request).
+    (created or extended), ``source`` (log format), ``sample`` (an offending request,
+    redacted), ``events`` (the evidence count, decimal text), ``expires_at`` (ISO 8601
+    UTC). Entries written before ``events``/``expires_at`` existed read them as "".
     """
 
     value: str
@@ -74,6 +76,8 @@ class Pending:
     status: str
     source: str = ""
     sample: str = ""
+    events: str = ""
+    expires_at: str = ""
 
     @property
     def key(self) -> str:
@@ -88,7 +92,7 @@ class Pending:
     def from_json(cls, text: str) -> Pending:
         """The entry ``to_json`` wrote. Raises ValueError or TypeError on anything else."""
         data = json.loads(text)
-        return cls(**{name: str(data[name]) for name in cls.__dataclass_fields__})
+        return cls(**{name: str(data[name]) for name in cls.__dataclass_fields__ if name in data})
 
 
 class StateStore(Protocol):

@@ -52,14 +52,25 @@ def render(message: str, subject: str | None = None) -> list[str]:
     # json.loads turns "\ud800" escapes back into surrogates: clean what it returns too.
     parsed = _clean(_try_json(message))
     if isinstance(parsed, dict) and "kind" in parsed and "title" in parsed:
-        blocks = _edgeguard_blocks(parsed)
-    elif isinstance(parsed, dict) and "AlarmName" in parsed and "NewStateValue" in parsed:
+        return _one_message(parsed)
+    if isinstance(parsed, dict) and "AlarmName" in parsed and "NewStateValue" in parsed:
         blocks = _alarm_blocks(parsed)
     elif isinstance(parsed, dict) and "detail-type" in parsed:
         blocks = _eventbridge_blocks(parsed)
     else:
         blocks = _text_blocks(message, subject)
     return pack(blocks)
+
+
+def _one_message(alert: dict[str, Any]) -> list[str]:
+    """An edgeguard alert as one message when at all possible: long lists are shown with
+    fewer items (100, 20, 5, 1, each with "+N more") until everything fits; only an alert
+    whose texts alone are over the limit is split."""
+    for items_shown in (LIST_ITEMS_SHOWN, 20, 5, 1):
+        messages = pack(_edgeguard_blocks(alert, items_shown))
+        if len(messages) <= 1:
+            return messages
+    return messages
 
 
 def _clean(value: Any) -> Any:
@@ -87,14 +98,14 @@ def _heading(severity: str, title: str) -> Block:
     return [(None, f"{mark} "), ("b", title)]
 
 
-def _field(name: str, value: Any) -> Block:
-    return [("b", str(name)), (None, f": {_value_text(value)}")]
+def _field(name: str, value: Any, items_shown: int = LIST_ITEMS_SHOWN) -> Block:
+    return [("b", str(name)), (None, f": {_value_text(value, items_shown)}")]
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: Any, items_shown: int = LIST_ITEMS_SHOWN) -> str:
     if isinstance(value, list | tuple):
-        shown = ", ".join(_value_text(v) for v in value[:LIST_ITEMS_SHOWN]) or "-"
-        hidden = len(value) - LIST_ITEMS_SHOWN
+        shown = ", ".join(_value_text(v) for v in value[:items_shown]) or "-"
+        hidden = len(value) - items_shown
         return f"{shown} \u2026 (+{hidden} more)" if hidden > 0 else shown
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True, default=str)
@@ -109,19 +120,46 @@ def _link_block(url: Any, label: str = "Open") -> Block | None:
     return [("a:" + url, label)]
 
 
-def _edgeguard_blocks(alert: dict[str, Any]) -> list[Block]:
+# The headings of an alert's action part, in the order the email text uses too
+# (edgeguard.notify.alert.HEADINGS).
+_HEADINGS = (("happened", "What happened"), ("did", "What edgeguard did"), ("undo", "Undo"))
+
+
+def _edgeguard_blocks(alert: dict[str, Any], items_shown: int = LIST_ITEMS_SHOWN) -> list[Block]:
     severity = str(alert.get("severity") or "info").lower()
     blocks: list[Block] = [
         _heading(severity, str(alert.get("title"))),
         [("i", f"{alert.get('kind')} \u00b7 {severity}")],
         [],
     ]
-    fields = alert.get("fields")
-    if isinstance(fields, dict):
-        blocks += [_field(name, value) for name, value in fields.items()]
+    for name, heading in _HEADINGS:
+        text = alert.get(name)
+        if not isinstance(text, str) or not text.strip():
+            continue
+        lines = text.splitlines()
+        if name == "undo":  # commands: monospace, each on its own line, easy to copy
+            blocks += [[("b", f"{heading}:")]] + [[("code", line)] for line in lines]
+        else:
+            blocks.append([("b", f"{heading}: "), (None, lines[0])])
+            blocks += [[(None, line)] for line in lines[1:]]
+    links = [
+        _link_block(item.get("url"), str(item.get("label") or "Open"))
+        for item in alert.get("links") or []
+        if isinstance(item, dict)
+    ]
     link = _link_block(alert.get("link"))
-    if link:
-        blocks += [[], link]
+    if link and not any(b and b[0][0] == link[0][0] for b in links):
+        links.append(link)
+    shown = [block for block in links if block]
+    if shown:
+        row: Block = []
+        for block in shown:
+            row += ([(None, " \u00b7 ")] if row else []) + block
+        blocks.append(row)
+    fields = alert.get("fields")
+    if isinstance(fields, dict) and fields:
+        blocks.append([])
+        blocks += [_field(name, value, items_shown) for name, value in fields.items()]
     return blocks
 
 
