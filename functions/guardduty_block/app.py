@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from edgeguard.decisions import DynamoDecisionStore
 from edgeguard.findings.service import FindingSettings, handle_guardduty_event
+from edgeguard.notify.digest import AlertGate
 
 logger = Logger()
 tracer = Tracer()
@@ -19,13 +20,15 @@ metrics = Metrics()
 SETTINGS = FindingSettings.from_env()
 SINK = DynamoDecisionStore.from_env()
 SNS = boto3.client("sns")
+# Storm control: at most FINDING_ALERTS_PER_HOUR alerts an hour, the rest in a digest.
+GATE = AlertGate(boto3.client("dynamodb"), SETTINGS.state_table) if SETTINGS.state_table else None
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = handle_guardduty_event(event, SINK, SNS, SETTINGS)
+    result = handle_guardduty_event(event, SINK, SNS, SETTINGS, gate=GATE)
     metrics.add_metric(
         name="FindingAddressesRecorded", unit=MetricUnit.Count, value=len(result["recorded"])
     )

@@ -21,6 +21,7 @@ from edgeguard.logs.service import (
     FileReport,
     announce_unreadable,
     dependencies,
+    flush_digests,
     process_subscription,
     record_handler_for,
 )
@@ -56,10 +57,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     _count_unreadable()
     _report(reports)
+    _flush_digests()
     failed = len(response.get("batchItemFailures", []))
     if failed:
         logger.warning("records failed", extra={"failed": failed})
     return dict(response)
+
+
+def _flush_digests() -> None:
+    """Storms whose window ended get their digest now (the schedule does it otherwise).
+    A failure here loses nothing (the held alerts stay): it is logged and counted."""
+    try:
+        metrics.add_metric(
+            name="AlertDigestsPublished", unit=MetricUnit.Count, value=flush_digests(DEPS)
+        )
+    except Exception as error:  # the batch's outcome stands; the schedule retries
+        logger.warning("storm digest not published", extra={"error": type(error).__name__})
+        metrics.add_metric(name="AlertDigestFailed", unit=MetricUnit.Count, value=1)
 
 
 def _count_unreadable() -> None:

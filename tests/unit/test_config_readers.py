@@ -20,6 +20,7 @@ from edgeguard.config import ConfigError, boolean, duration, duration_unit
 from edgeguard.decisions.store import DynamoDecisionStore
 from edgeguard.findings.service import FindingSettings, OcsfSettings
 from edgeguard.logs.service import AnalyzerConfig
+from edgeguard.notify.digest import DigestSettings
 from edgeguard.notify.service import NotifierSettings
 from edgeguard.response.settings import ResponseSettings
 from edgeguard.rotation.service import RotationSettings
@@ -255,6 +256,12 @@ SETTINGS: list[tuple[str, Callable[[Mapping[str, str]], Any], dict[str, str], Ca
         lambda s: (s.state_table, s.skip_sources) == ("state-from-mapping", frozenset("ab")),
     ),
     (
+        "DigestSettings",
+        DigestSettings.from_env,
+        {"DETECTION_STATE_TABLE": "state-from-mapping", "ALERTS_TOPIC_ARN": TOPIC},
+        lambda s: (s.state_table, s.topic_arn) == ("state-from-mapping", TOPIC),
+    ),
+    (
         "DynamoDecisionStore",
         _decision_store,
         {"DECISIONS_TABLE": "decisions-from-mapping", "IPV6_HOST_PREFIX": "56"},
@@ -310,6 +317,7 @@ SPOILED = {
     "AnalyzerConfig": {"DETECTION_STATE_TABLE": "state"},
     "DynamoDecisionStore": {"DECISIONS_TABLE": "t", "IPV6_HOST_PREFIX": "129"},
     "ImportSettings": {"BLOCKLIST_STATE_TABLE": "t", "MAX_SHRINK_PERCENT": "150"},
+    "DigestSettings": {"DETECTION_STATE_TABLE": "state"},
     "idempotency config": {"IDEMPOTENCY_TTL_SECONDS": "0"},
     "idempotency persistence": {"IDEMPOTENCY_TABLE": " "},
 }
@@ -325,6 +333,7 @@ NAMED = {
     "AnalyzerConfig": "DECISIONS_TABLE",
     "DynamoDecisionStore": "IPV6_HOST_PREFIX",
     "ImportSettings": "MAX_SHRINK_PERCENT",
+    "DigestSettings": "ALERTS_TOPIC_ARN",
     "idempotency config": "IDEMPOTENCY_TTL_SECONDS",
     "idempotency persistence": "IDEMPOTENCY_TABLE",
 }

@@ -19,7 +19,12 @@ from edgeguard.decisions import DecisionSink
 from edgeguard.errors import error_code
 from edgeguard.findings.addresses import lookup, parse_networks
 from edgeguard.findings.asff import extract_asff, finding_identifier, findings_from_custom_action
-from edgeguard.findings.blocking import BlockSettings, block_finding, findings_alert
+from edgeguard.findings.blocking import (
+    BlockSettings,
+    FindingOutcome,
+    block_finding,
+    findings_alert,
+)
 from edgeguard.findings.guardduty import extract_guardduty, finding_from_event
 from edgeguard.findings.notes import NoteReport, write_notes
 from edgeguard.findings.ocsf import (
@@ -28,8 +33,9 @@ from edgeguard.findings.ocsf import (
     produced_by_guardduty,
     severity_id,
 )
-from edgeguard.notify.alert import publish
+from edgeguard.notify.alert import Alert, publish
 from edgeguard.notify.console import Console
+from edgeguard.notify.digest import TOP_OFFENDERS, AlertGate, Contribution, announce
 
 if TYPE_CHECKING:
     from mypy_boto3_securityhub import SecurityHubClient
@@ -50,14 +56,20 @@ class FindingSettings:
     block: BlockSettings
     min_severity: float = 0.0  # the rule filters too; this guards direct invocations
     console: Console = field(default_factory=Console)
+    # Storm control: the table of the alert gate (DETECTION_STATE_TABLE; "" = no gate)
+    # and how many alerts of one kind an hour are sent one by one before the rest wait
+    # for the hourly digest (FINDING_ALERTS_PER_HOUR).
+    state_table: str = ""
+    alerts_per_hour: int = 20
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FindingSettings:
         """Read ALERTS_TOPIC_ARN (required; its ARN gives the console links' partition,
         region and account), EDGEGUARD_STACK (the stack name in undo commands),
-        OWN_CIDRS (comma-separated CIDRs), MIN_SEVERITY
-        (number, default 0), BAN_MINUTES (1 to 525,600, default 1440) and DRY_RUN (a boolean,
-        default false), from ``environ`` (default ``os.environ``).
+        DETECTION_STATE_TABLE (the alert gate's table; empty: every alert is sent),
+        FINDING_ALERTS_PER_HOUR (1-10,000, default 20), OWN_CIDRS (comma-separated CIDRs),
+        MIN_SEVERITY (number, default 0), BAN_MINUTES (1 to 525,600, default 1440) and
+        DRY_RUN (a boolean, default false), from ``environ`` (default ``os.environ``).
 
         Raises:
             ConfigError: a variable is missing or malformed; the message names it.
@@ -67,10 +79,17 @@ class FindingSettings:
         except ValueError as error:
             raise ConfigError(f"environment variable OWN_CIDRS: {error}") from None
         topic_arn = require("ALERTS_TOPIC_ARN", environ)
+        per_hour = number("FINDING_ALERTS_PER_HOUR", 20, environ)
+        if per_hour != int(per_hour) or not 1 <= per_hour <= 10_000:
+            raise ConfigError(
+                f"environment variable FINDING_ALERTS_PER_HOUR: not 1-10000: {per_hour}"
+            )
         return cls(
+            state_table=optional("DETECTION_STATE_TABLE", "", environ),
+            alerts_per_hour=int(per_hour),
             min_severity=number("MIN_SEVERITY", 0.0, environ),
             topic_arn=topic_arn,
-            console=Console.from_env(topic_arn, environ),
+            console=Console.deployed(topic_arn, environ),
             block=BlockSettings(
                 # the template's FindingBanMinutes range: a minute to a year
                 duration=duration(
@@ -116,6 +135,57 @@ class OcsfSettings:
         )
 
 
+STORM_WINDOW = timedelta(hours=1)
+
+
+def finding_contribution(outcomes: list[FindingOutcome]) -> Contribution:
+    """What a held-back finding alert adds to the hourly digest: findings per type, the
+    banned values (with the attacker's organisation, ASN and country) weighted by the
+    finding's severity."""
+    counts: dict[str, int] = {}
+    offenders: list[tuple[str, int]] = []
+    for outcome in outcomes:
+        extraction = outcome.extraction
+        counts[extraction.finding_type] = counts.get(extraction.finding_type, 0) + 1
+        for value in outcome.values:
+            context = extraction.describe(value.split("/")[0])
+            text = f"{value} ({extraction.finding_type}{', ' + context if context else ''})"
+            offenders.append((text, round(extraction.severity * 10)))
+    return Contribution(
+        counts=counts,
+        offenders=tuple(sorted(offenders, key=lambda pair: -pair[1])[:TOP_OFFENDERS]),
+        source=", ".join(o.extraction.finding_id for o in outcomes[:3]),
+        origin=outcomes[0].extraction.source if outcomes else "",
+    )
+
+
+def tell(
+    sns: SNSClient,
+    settings: FindingSettings,
+    alert: Alert,
+    outcomes: list[FindingOutcome],
+    *,
+    gate: AlertGate | None = None,
+    now: datetime | None = None,
+) -> str | None:
+    """Publish a findings alert; with a ``gate``, at most ``settings.alerts_per_hour`` of
+    its kind an hour, the others held for the hourly digest (never dropped). Returns the
+    MessageId, or None when it was held. ClientError propagates (the invocation fails
+    and EventBridge retries)."""
+    if gate is None:
+        return publish(sns, settings.topic_arn, alert)
+    return announce(
+        sns,
+        settings.topic_arn,
+        alert,
+        gate=gate,
+        window=STORM_WINDOW,
+        now=now,
+        contribution=finding_contribution(outcomes),
+        limit=settings.alerts_per_hour,
+    )
+
+
 def ocsf_skip_reason(finding: dict[str, Any], settings: OcsfSettings) -> str:
     """Why an OCSF finding is not acted on by the network rule's function, or ""."""
     if produced_by_guardduty(finding):
@@ -134,6 +204,8 @@ def handle_ocsf_event(
     sns: SNSClient,
     settings: OcsfSettings,
     now: datetime | None = None,
+    *,
+    gate: AlertGate | None = None,
 ) -> dict[str, Any]:
     """One "Findings Imported V2" event: ban the remote addresses of its network findings
     (origin securityhub) and alert once. GuardDuty's own findings, producers outside
@@ -158,7 +230,7 @@ def handle_ocsf_event(
         alert = findings_alert(
             outcomes, "securityhub", block.action, settings.findings.console, now
         )
-        publish(sns, settings.findings.topic_arn, alert)
+        tell(sns, settings.findings, alert, outcomes, gate=gate, now=now)
     return {
         "findings": len(findings),
         "action": block.action,
@@ -180,6 +252,8 @@ def handle_guardduty_event(
     sns: SNSClient,
     settings: FindingSettings,
     now: datetime | None = None,
+    *,
+    gate: AlertGate | None = None,
 ) -> dict[str, Any]:
     """One "GuardDuty Finding" event: ban its remote addresses (origin guardduty), alert.
 

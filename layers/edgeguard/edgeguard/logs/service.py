@@ -99,7 +99,7 @@ class AnalyzerConfig:
             state_table=require("DETECTION_STATE_TABLE", environ),
             decisions_table=require("DECISIONS_TABLE", environ),
             alerts_topic_arn=topic_arn,
-            console=Console.from_env(topic_arn, environ),
+            console=Console.deployed(topic_arn, environ),
             settings=settings,
             skip_sources=frozenset(s.strip() for s in skip.split(",") if s.strip()),
             fields=fields,

@@ -52,7 +52,7 @@ class Console:
         return cls(match.group(1), match.group(2), match.group(3), stack)
 
     @classmethod
-    def from_env(cls, arn: str, environ: Mapping[str, str] | None = None) -> Console:
+    def deployed(cls, arn: str, environ: Mapping[str, str] | None = None) -> Console:
         """``from_arn(arn)`` with the stack name of EDGEGUARD_STACK (optional)."""
         return cls.from_arn(arn, optional("EDGEGUARD_STACK", "", environ))
 

@@ -26,12 +26,13 @@ import math
 import re
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from edgeguard.clock import utcnow
+from edgeguard.config import require
 from edgeguard.errors import EdgeguardError
 from edgeguard.notify.alert import Alert, message_body, publish
 from edgeguard.notify.console import Console
@@ -168,6 +169,33 @@ def _as_json(value: Any) -> str:
 
 
 TOP_OFFENDERS = 10  # a digest names this many offenders; the command lists the rest
+# The alert kinds that may be held back for a digest (flushed by AlertDigestFunction).
+STORM_KINDS = ("log-ban", "guardduty-block", "securityhub-block")
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """The digest flusher's configuration, read once at cold start: the table of held
+    alerts (DETECTION_STATE_TABLE), the alerts topic (ALERTS_TOPIC_ARN) and the console
+    (partition, region and account from the topic's ARN; EDGEGUARD_STACK)."""
+
+    state_table: str
+    topic_arn: str
+    console: Console = field(default_factory=Console)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DigestSettings:
+        """Read DETECTION_STATE_TABLE and ALERTS_TOPIC_ARN (both required).
+
+        Raises:
+            ConfigError: a variable is missing; the message names it.
+        """
+        topic_arn = require("ALERTS_TOPIC_ARN", environ)
+        return cls(
+            state_table=require("DETECTION_STATE_TABLE", environ),
+            topic_arn=topic_arn,
+            console=Console.deployed(topic_arn, environ),
+        )
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ def _edgeguard_blocks(alert: dict[str, Any], items_shown: int = LIST_ITEMS_SHOWN
             continue
         lines = text.splitlines()
         if name == "undo":  # commands: monospace, each on its own line, easy to copy
-            blocks += [[("b", f"{heading}:")]] + [[("code", line)] for line in lines]
+            blocks.append([("b", f"{heading}:")])
+            blocks += [[("code", line)] for line in lines]
         else:
             blocks.append([("b", f"{heading}: "), (None, lines[0])])
             blocks += [[(None, line)] for line in lines[1:]]
