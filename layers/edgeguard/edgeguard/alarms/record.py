@@ -12,9 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from edgeguard import fields
+from edgeguard.clock import utcnow
 from edgeguard.decisions import DecisionRequest, DecisionSink
-from edgeguard.notify.alert import Alert, message_body
+from edgeguard.notify.alert import Alert, message_body, single_ban_actions
+from edgeguard.notify.console import Console
 from edgeguard.notify.digest import fit
+from edgeguard.notify.wording import ban_did, for_until, parse_time
 
 _LIST_LIMIT = 100
 
@@ -67,13 +70,20 @@ def record_offenders(
     collected: dict[str, Any],
     settings: AlarmSettings,
     now: datetime | None = None,
+    *,
+    execution: str = "",
+    console: Console | None = None,
 ) -> dict[str, Any]:
     """One decision per offender; the sink refuses allowlisted and reserved ranges.
 
     ``collected`` is ``collect_offenders``' output. Returns ``action``, ``recorded``
     (value, status, requests, expires_at ISO 8601 UTC), ``refused`` (ip, reason) and
-    ``notification`` (``sns_publication`` of the alert). Errors of the sink propagate.
+    ``notification`` (``sns_publication`` of the alert). ``execution`` is the state
+    machine execution's ARN (its console link; partition, region and account of the
+    links when ``console`` is not given). Errors of the sink propagate.
     """
+    now = now or utcnow()
+    console = console or Console.deployed(execution)
     alarm = fields.obj(collected, "alarm")
     name = fields.text(alarm, "alarm_name") or "WAF alarm"
     window = [fields.text(alarm, "start"), fields.text(alarm, "end")]
@@ -107,7 +117,9 @@ def record_offenders(
         "action": settings.action,
         "recorded": recorded,
         "refused": refused,
-        "notification": sns_publication(_alert(collected, recorded, refused, settings)),
+        "notification": sns_publication(
+            _alert(collected, recorded, refused, settings, (console, execution, now))
+        ),
     }
 
 
@@ -116,6 +128,7 @@ def _alert(
     recorded: list[dict[str, Any]],
     refused: list[dict[str, Any]],
     settings: AlarmSettings,
+    where: tuple[Console, str, datetime],
 ) -> Alert:
     alarm = fields.obj(collected, "alarm")
     verb = "counted (dry run)" if settings.dry_run else "banned"
@@ -141,4 +154,38 @@ def _alert(
     alarm_name = fields.text(alarm, "alarm_name")
     title = f"WAF alarm {alarm_name}: {count} address{'es' if count != 1 else ''} {verb}"
     severity = "high" if recorded and not settings.dry_run else "medium"
-    return Alert(kind="alarm-block", title=title, severity=severity, fields=alert_fields)
+    console, execution, now = where
+    values = [str(r["value"]) for r in recorded]
+    until = max((t for r in recorded if (t := parse_time(r["expires_at"]))), default=None)
+    when = f" {for_until(until, now)}" if until else ""
+    top = max(recorded, key=lambda r: r["requests"], default=None)
+    worst = f"; most: {top['value']} ({top['requests']} blocked requests)" if top else ""
+    happened = (
+        f"WAF alarm {alarm_name or '?'} went to ALARM: {count} client"
+        f"{'s' if count != 1 else ''} over the threshold between "
+        f"{fields.text(alarm, 'start')} and {fields.text(alarm, 'end')}{worst}"
+    )
+    did = (
+        ban_did(values, settings.dry_run, when.strip())
+        if values
+        else "Nothing banned: " + ("every offender was refused" if refused else "no offender")
+    )
+    undo = console.unblock_all(values, "alarm")
+    links: list[tuple[str, str]] = []
+    if alarm_name and console.region:
+        links.append(("CloudWatch alarm", console.cloudwatch_alarm(alarm_name)))
+    if execution:
+        links.append(("Step Functions execution", console.stepfunctions_execution(execution)))
+    if values and console.region:
+        links.append(("WAF IP sets", console.waf_ip_sets()))
+    return Alert(
+        kind="alarm-block",
+        title=title,
+        severity=severity,
+        fields=alert_fields,
+        happened=happened,
+        did=did,
+        undo=undo,
+        links=tuple(links),
+        actions=single_ban_actions(values),
+    )

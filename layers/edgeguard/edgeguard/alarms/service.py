@@ -142,15 +142,23 @@ def record_step(
 ) -> dict[str, Any]:
     """Offenders -> decisions (origin alarm) and the alert that lists them.
 
+    ``collected`` is the collect step's output, or (as the state machine passes it)
+    ``{"collected": <that output>, "execution": <execution ARN>}``: the execution's ARN
+    gives the alert its partition, region and account, and its Step Functions link.
+
     Raises:
         ValueError: ``collected`` is not the collect step's output.
         DecisionsThrottled: the decisions table throttled a write (Step Functions retries).
         botocore.exceptions.ClientError: any other DynamoDB error.
     """
+    execution = ""
+    if isinstance(collected, dict) and isinstance(collected.get("collected"), dict):
+        execution = str(collected.get("execution") or "")
+        collected = collected["collected"]
     if not isinstance(collected, dict) or not isinstance(collected.get("offenders"), list):
         raise ValueError("record step needs the collect step's output (offenders list)")
     try:
-        return record_offenders(sink, collected, settings, now)
+        return record_offenders(sink, collected, settings, now, execution=execution)
     except ClientError as error:
         if is_throttling(error):
             # The state machine retries with backoff. Recording again is safe: the

@@ -20,7 +20,7 @@ from edgeguard.decisions import DecisionRequest, DecisionSink, InvalidValue
 from edgeguard.findings.addresses import Extraction, Network, in_networks
 from edgeguard.notify.alert import Alert, single_ban_actions
 from edgeguard.notify.console import Console
-from edgeguard.notify.wording import for_until, parse_time
+from edgeguard.notify.wording import ban_did, for_until, parse_time
 
 
 @dataclass(frozen=True)
@@ -272,18 +272,10 @@ def findings_alert(
         fields=fields,
         happened=_happened(outcomes, title, verb, until, now),
         did=_did(outcomes, values, action, until, now),
-        undo="\n".join(console.unblock(value) for value in values[:_UNDO_SHOWN])
-        + (
-            f"\n(and {len(values) - _UNDO_SHOWN} more: {console.decisions(origin)})"
-            if len(values) > _UNDO_SHOWN
-            else ""
-        ),
+        undo=console.unblock_all(values, origin),
         links=_links(outcomes, console, bool(values)),
         actions=single_ban_actions(values),
     )
-
-
-_UNDO_SHOWN = 5
 
 
 def _sortable(moment: datetime | None) -> datetime:
@@ -342,11 +334,8 @@ def _did(
     if not values:
         reasons = sorted({o.extraction.not_actionable for o in outcomes} - {""})
         return "Nothing banned" + (f": {reasons[0]}" if reasons else ": no bannable remote address")
-    listed = ", ".join(values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")
-    when = f" {for_until(until, now)}" if until else ""
-    if action == "count":
-        return f"Recorded {listed} as count decisions (dry run: not blocked){when}."
-    return f"Banned {listed} in the WAF IP sets{when}; the enforcer applies it within a minute."
+    when = for_until(until, now) if until else ""
+    return ban_did(values, action == "count", when)
 
 
 def _links(

@@ -49,7 +49,7 @@ from edgeguard.notify.alert import Alert, publish, single_ban_actions
 from edgeguard.notify.console import Console
 from edgeguard.notify.digest import TOP_OFFENDERS, AlertGate, Contribution, announce, flush_due
 from edgeguard.notify.redact import redact_request
-from edgeguard.notify.wording import for_until, parse_time
+from edgeguard.notify.wording import ban_did, for_until, parse_time
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -380,7 +380,7 @@ def ban_alert(
 
     What happened names the scenario, the client, the evidence count and a (redacted)
     sample request for one ban, or the counts per scenario and the worst offender for
-    many; the undo is ``edgeguard unblock`` per value (at most ``_UNDO_SHOWN``, then the
+    many; the undo is ``edgeguard unblock`` per value (at most three, then the
     command that lists them all); links go to the log object and the WAF IP sets. The
     ``clients`` field lists every client as ``value (scenario)``, so the digest counts
     them per scenario when it has to summarise; one ban carries chat ``actions``.
@@ -428,18 +428,8 @@ def ban_alert(
             f"{len(pending)} clients {done} from one {report.format} log file ({breakdown}); "
             f"worst: {_offender(first)}{when}"
         )
-    listed = ", ".join(values[:_UNDO_SHOWN]) + (
-        f" and {len(values) - _UNDO_SHOWN} more" if len(values) > _UNDO_SHOWN else ""
-    )
-    verb = (
-        "Recorded as count decisions (dry run, not blocked)"
-        if done.startswith("counted")
-        else (f"{done[0].upper()}{done[1:]} in the WAF IP sets")
-    )
-    did = f"{verb}: {listed}{when}."
-    undo = "\n".join(console.unblock(value) for value in values[:_UNDO_SHOWN])
-    if len(values) > _UNDO_SHOWN:
-        undo += f"\nall {len(values)}: {console.decisions('log', '1h')}"
+    did = ban_did(values, done.startswith("counted"), when.strip())
+    undo = console.unblock_all(values, "log")
     links: list[tuple[str, str]] = []
     if bucket and console.region:
         links.append(("Log object", console.s3_object(bucket, report.key)))
@@ -456,9 +446,6 @@ def ban_alert(
         links=tuple(links),
         actions=single_ban_actions(values),
     )
-
-
-_UNDO_SHOWN = 3
 
 
 def _events(pending: Pending) -> int:

@@ -85,6 +85,14 @@ class Console:
             return self.command("tenant", "unblock", value)
         return self.command("unblock", value)
 
+    def unblock_all(self, values: list[str], origin: str, shown: int = 3) -> str:
+        """One ``unblock`` command per value (lines), at most ``shown``; then the command
+        that lists all of them (``decisions --origin <origin> --since 1h``)."""
+        lines = [self.unblock(value) for value in values[:shown]]
+        if len(values) > shown:
+            lines.append(f"all {len(values)}: {self.decisions(origin, '1h')}")
+        return "\n".join(lines)
+
     def decisions(self, origin: str = "", since: str = "") -> str:
         """The command that lists active decisions, optionally of one origin since a time."""
         words = ["decisions"]

@@ -54,3 +54,21 @@ def parse_time(text: str) -> datetime | None:
 def plural(count: int, noun: str, plural_form: str = "") -> str:
     """ "1 address", "3 addresses" (``plural_form`` defaults to ``noun + "s"``)."""
     return f"{count} {noun if count == 1 else plural_form or noun + 's'}"
+
+
+def listed(values: list[str], shown: int = 5) -> str:
+    """ "a, b, c and 7 more" (at most ``shown`` values named)."""
+    text = ", ".join(values[:shown])
+    return f"{text} and {len(values) - shown} more" if len(values) > shown else text
+
+
+def ban_did(values: list[str], dry_run: bool, when: str) -> str:
+    """What edgeguard did about decided values, one sentence: banned in the WAF IP sets
+    (or recorded as count decisions in dry run), which values, and ``when`` (e.g.
+    "for 4 h, until 07:50 UTC")."""
+    verb = (
+        "Recorded as count decisions (dry run, not blocked)"
+        if dry_run
+        else "Banned in the WAF IP sets (the enforcer applies it within a minute)"
+    )
+    return f"{verb}: {listed(values)}{' ' + when if when else ''}."
