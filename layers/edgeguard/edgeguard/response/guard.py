@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from edgeguard.errors import error_code
 from edgeguard.notify.alert import Alert
+from edgeguard.notify.console import Console
 from edgeguard.response import cloudtrail
 from edgeguard.response.api_call import ApiCall, is_suite_call
 from edgeguard.response.cloudtrail import RestoreStep, TrailGone
@@ -206,18 +207,40 @@ def _alert(call: ApiCall, report: GuardReport, severity: str, title: str) -> Ale
     if report.not_undone:
         fields["not undone"] = report.not_undone
     fields["event id"] = call.event_id
-    link = (
-        f"https://{call.region}.console.aws.amazon.com/cloudtrailv2/home?region={call.region}"
-        f"#/events/{call.event_id}"
-        if call.region and call.event_id
-        else None
-    )
+    console = Console(call.trail.partition, call.region, call.account)
+    links: list[tuple[str, str]] = []
+    if call.region and call.event_id:
+        links.append(("CloudTrail event", console.cloudtrail_event(call.event_id)))
+    if call.region and call.account:
+        arn = (
+            f"arn:{call.trail.partition}:cloudtrail:{call.trail.region or call.region}:"
+            f"{call.trail.account or call.account}:trail/{call.trail.name}"
+        )
+        links.append(("Trail", console.cloudtrail_trail(arn)))
+    source = f" from {call.source_ip}" if call.source_ip else ""
+    if report.not_undone:
+        did = "Tried to undo it; NOT undone: " + "; ".join(report.not_undone)
+        if report.restored:
+            did += ". Undone: " + "; ".join(report.restored)
+    elif report.restored:
+        did = "Undone: " + "; ".join(report.restored)
+    else:
+        did = "Nothing to undo"
     return Alert(
         kind=KIND,
         title=f"{title}: {call.trail.name} by {call.actor.label()}",
         severity=severity,
         fields=fields,
-        link=link,
+        happened=(
+            f"{call.actor.label()} called {call.event_name} on trail {call.trail.name}"
+            f"{source} at {call.event_time}"
+            + (f" (it failed: {call.error_code})" if call.failed else "")
+        ),
+        did=did,
+        # Restoring audit logging is the remedy; there is nothing of edgeguard's to undo.
+        undo="",
+        links=tuple(links),
+        link=links[0][1] if links else None,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from edgeguard.notify.alert import Alert
+from edgeguard.notify.console import Console
 from edgeguard.response import cloudtrail, securityhub
 from edgeguard.response.actor import Actor
 from edgeguard.response.cloudtrail import NotLoggingYet, TrailGone
@@ -208,13 +209,46 @@ def alert_for(task: dict[str, Any]) -> Alert:
                     or "unknown"
                 )[:300]
             )
-    region = task.get("region") or ""
-    link = (
-        f"https://{region}.console.aws.amazon.com/securityhub/home?region={region}#/findings"
-        if region and task.get("source") in ("securityhub", "securityhub-v2")
-        else None
+    links = _finding_links(task, trails)
+    happened = (
+        f"{task.get('finding_type') or task.get('title') or 'A finding'} says CloudTrail "
+        f"logging was stopped on {trail_text}"
+        + (f" by {actor.label()}" if task.get("actor") else "")
+        + (f" from {task['source_ip']}" if task.get("source_ip") else "")
     )
-    return Alert(kind=KIND, title=title, severity=severity, fields=fields, link=link)
+    return Alert(
+        kind=KIND,
+        title=title,
+        severity=severity,
+        fields=fields,
+        link=links[0][1] if links else None,
+        happened=happened,
+        did=note,
+        undo="",  # restarting audit logging is the remedy; there is nothing to undo
+        links=links,
+    )
+
+
+def _finding_links(task: dict[str, Any], trails: list[str]) -> tuple[tuple[str, str], ...]:
+    """The finding (GuardDuty, Security Hub CSPM or the current Security Hub) and the
+    trail, in the finding's region and account."""
+    region = str(task.get("region") or "")
+    if not region:
+        return ()
+    console = Console(region=region, account=str(task.get("account") or ""))
+    finding = str(task.get("finding_id") or "")
+    source = task.get("source")
+    links: list[tuple[str, str]] = []
+    if finding and source == "securityhub":
+        links.append(("Security Hub finding", console.securityhub_finding(finding)))
+    elif finding and source == "securityhub-v2":
+        links.append(("Security Hub finding", console.securityhub_v2_finding(finding)))
+    elif finding and source == "guardduty":
+        links.append(("GuardDuty finding", console.guardduty_finding(finding)))
+    for trail in (task.get("outcome") or {}).get("trails") or []:
+        if str(trail).startswith("arn:"):
+            links.append(("Trail", console.cloudtrail_trail(str(trail))))
+    return tuple(links)
 
 
 def failure_alert(event: Any, error: dict[str, Any]) -> Alert:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgeguard.config import duration, optional, require
 from edgeguard.notify.alert import Alert, publish
+from edgeguard.notify.console import Console
 from edgeguard.rotation import cloudfront_header, origin_rule, probe
 from edgeguard.rotation.errors import LockoutRisk, NotReady, RotationError, redact
 from edgeguard.rotation.origin_rule import WebAclRef  # noqa: F401 - the handler names the ACL
@@ -286,7 +287,25 @@ class OriginSecretRotator:
         self, event: RotationEvent, title: str, severity: str, extra: dict[str, Any]
     ) -> None:
         fields = {"secret": event.secret_id, "step": event.step, "version": event.token, **extra}
-        alert = Alert(ALERT_KIND, title, severity, fields)
+        console = Console.deployed(event.secret_id)
+        if not console.region:  # a secret named by name: the topic's region and account
+            console = Console.deployed(self.settings.alerts_topic_arn)
+        name = event.secret_id.rsplit(":", 1)[-1]
+        happened = f"{title}: secret {name}, step {event.step}"
+        if "error" in extra:
+            happened += f" \u2014 {extra['error']}"
+        alert = Alert(
+            ALERT_KIND,
+            title,
+            severity,
+            fields,
+            happened=happened,
+            did=str(extra.get("state") or extra.get("result") or ""),
+            # Rotation replaces a value CloudFront and WAF use; Secrets Manager retries
+            # it and `aws secretsmanager rotate-secret` starts it again: no edgeguard undo.
+            undo="",
+            links=(("Secret", console.secret(event.secret_id)),) if console.region else (),
+        )
         try:
             publish(self.clients.sns, self.settings.alerts_topic_arn, alert)
         except Exception as error:  # the step's own outcome stands; an alert must not mask it
