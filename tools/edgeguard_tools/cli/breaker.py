@@ -19,6 +19,7 @@ from typing import Any
 
 from edgeguard.clock import utcnow
 from edgeguard.decisions import Decision, InvalidValue, normalize_ip, normalize_tenant
+from edgeguard.decisions.model import ORIGINS
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -60,6 +61,16 @@ def register(subparsers: Any) -> None:
 
     listing = subparsers.add_parser("decisions", parents=[target], help="list the active decisions")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument(
+        "--origin", choices=ORIGINS, default=None, help="only decisions of this origin"
+    )
+    listing.add_argument(
+        "--since",
+        default=None,
+        metavar="DURATION",
+        help="only decisions made or changed within this time (e.g. 10m, 1h): "
+        "what an alert digest summarised",
+    )
     listing.set_defaults(run=run_list, target=None)
 
     tenant = subparsers.add_parser("tenant", help="block or lift a whole tenant (URI path)")
@@ -154,13 +165,26 @@ def run_unblock(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from edgeguard.breaker.service import parse_duration  # noqa: PLC0415
     from edgeguard_tools.cli.blocklist import exception_json, render_exceptions  # noqa: PLC0415
 
     def act(args: argparse.Namespace, scope: ExitStack) -> int:
+        since = getattr(args, "since", None)
+        cutoff = utcnow() - parse_duration(since) if since else None  # refused before AWS
+        origin = getattr(args, "origin", None)
         breaker = open_breaker(args, scope)
         decisions = breaker.listing(args.target)
+        if origin:
+            decisions = [d for d in decisions if d.origin == origin]
+        if cutoff is not None:
+            decisions = [
+                d
+                for d in decisions
+                if d.created_at >= cutoff or (d.updated_at is not None and d.updated_at >= cutoff)
+            ]
         # operators' exceptions (unblocked feed entries) are listed with the decisions
-        exceptions = breaker.exceptions() if args.target is None else []
+        filtered = origin is not None or cutoff is not None
+        exceptions = breaker.exceptions() if args.target is None and not filtered else []
         if args.json:
             listed = [_as_json(d) for d in decisions]
             listed += [
