@@ -276,7 +276,7 @@ def handle_guardduty_event(
         }
     outcome = block_finding(sink, extraction, "guardduty", settings.block, now)
     alert = findings_alert([outcome], "guardduty", settings.block.action, settings.console, now)
-    publish(sns, settings.topic_arn, alert)
+    tell(sns, settings, alert, [outcome], gate=gate, now=now)
     return {
         "finding_id": extraction.finding_id,
         "finding_type": extraction.finding_type,
