@@ -174,6 +174,10 @@ def test_times_are_relative_and_absolute() -> None:
     assert for_until(NOW + timedelta(hours=24), NOW) == "for 1 d, until Tue 01 Dec 03:50 UTC"
     assert for_until(NOW + timedelta(minutes=90), NOW) == "for 1 h 30 min, until 05:20 UTC"
     assert span(timedelta(seconds=-5)) == "0 s"
+    # an expiry stored to the second, read a fraction of a second later
+    assert for_until(NOW + timedelta(days=1), NOW + timedelta(seconds=0.9)) == (
+        "for 1 d, until Tue 01 Dec 03:50 UTC"
+    )
 
 
 def _alert() -> Alert:

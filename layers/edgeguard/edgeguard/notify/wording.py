@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 def span(delta: timedelta) -> str:
     """A duration in the largest fitting units, at most two: "45 s", "12 min", "4 h",
-    "1 h 30 min", "2 d", "7 d 12 h". Negative durations read as "0 s"."""
+    "1 h 30 min", "2 d", "7 d 12 h"; from a minute on, to the nearest minute (an expiry
+    stored to the second reads "1 d", not "23 h 59 min"). Negative durations read "0 s"."""
     seconds = max(0, round(delta.total_seconds()))
     if seconds < 60:
         return f"{seconds} s"
-    minutes, _ = divmod(seconds, 60)
+    minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
