@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from edgeguard.findings.blocking import threat_name
 from edgeguard.notify.alert import Alert, single_ban_actions
 from edgeguard.notify.console import Console
 from edgeguard.notify.telegram_format import render
@@ -265,3 +266,17 @@ def test_the_subject_has_no_control_characters() -> None:
 def test_an_execution_links_to_its_own_region() -> None:
     arn = "arn:aws:states:us-west-2:123456789012:execution:auto-block:run-1"
     assert parse_qs(urlsplit(CONSOLE.stepfunctions_execution(arn)).query)["region"] == ["us-west-2"]
+
+
+@pytest.mark.parametrize(
+    ("finding_type", "spoken"),
+    [
+        ("UnauthorizedAccess:EC2/SSHBruteForce", "SSH brute force"),
+        ("Recon:EC2/PortProbeUnprotectedPort", "Port probe unprotected port"),
+        ("UnauthorizedAccess:EC2/MaliciousIPCaller.Custom", "Malicious IP caller"),
+        ("CredentialAccess:RDS/MaliciousIPCaller.FailedLogin", "Malicious IP caller"),
+        ("TTPs/Initial Access", "Initial access from the title"),
+    ],
+)
+def test_finding_types_read_as_words(finding_type: str, spoken: str) -> None:
+    assert threat_name(finding_type, "Initial access from the title") == spoken

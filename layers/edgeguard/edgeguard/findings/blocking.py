@@ -184,15 +184,15 @@ def alert_severity(finding_severity: float, banned: bool) -> str:
 
 def threat_name(finding_type: str, title: str = "") -> str:
     """A finding type as words a person reads: "UnauthorizedAccess:EC2/SSHBruteForce" ->
-    "SSH brute force", "Recon:EC2/PortProbeUnprotectedPort" -> "port probe unprotected
+    "SSH brute force", "Recon:EC2/PortProbeUnprotectedPort" -> "Port probe unprotected
     port"; the finding's title when the type has no threat name (ASFF's
     "TTPs/Initial Access/..." or free text)."""
     match = re.search(r"/([A-Za-z0-9]+)(?:[.!][A-Za-z0-9]+)*$", finding_type or "")
     if not match:
         return (title or finding_type or "finding").strip().rstrip(".")[:120]
     words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|\d+", match.group(1))
-    spoken = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
-    return " ".join(spoken) or finding_type
+    spoken = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return spoken[:1].upper() + spoken[1:] if spoken else finding_type
 
 
 def findings_alert(
