@@ -72,7 +72,8 @@ def test_a_burst_of_findings_sends_the_limit_then_one_digest(deployed) -> None:
     assert len(offenders) == 5
     assert all("Example Hosting Ltd, AS64500, Netherlands" in o for o in offenders)
     assert {o.split(" ")[0] for o in offenders} == {f"198.51.100.{10 + n}/32" for n in range(3, 8)}
-    assert "edgeguard decisions --origin guardduty --since" in summary["undo"]
+    # the command looks back to the first held finding (minute 3 of the hour), now 61
+    assert "edgeguard decisions --origin guardduty --since 59m" in summary["undo"]
     assert summary["actions"] == []
 
     # the next hour starts afresh

@@ -241,13 +241,14 @@ class Contribution:
 @dataclass(frozen=True)
 class HeldAlert:
     """One held-back alert as stored: its gate (kind, key), the stored sort key, the end
-    of its window (epoch seconds) and its contribution."""
+    of its window and when it was held (epoch seconds), and its contribution."""
 
     kind: str
     key: str
     sort_key: str
     until: int
     contribution: Contribution
+    held_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -389,6 +390,7 @@ class AlertGate:
                 "sk": {"S": f"{sort_key}|{until:012d}|{uuid.uuid4().hex}"},
                 "gate_key": {"S": ticket.key},
                 "until": {"N": str(until)},
+                "held_at": {"N": str(math.floor(now.timestamp()))},
                 "contribution": {"S": contribution.to_json()},
                 "expires_at": {"N": str(until + 2 * 86_400)},
             },
@@ -417,6 +419,7 @@ class AlertGate:
                         sort_key=item["sk"]["S"],
                         until=int(item.get("until", {}).get("N", "0")),
                         contribution=contribution,
+                        held_at=int(item.get("held_at", {}).get("N", "0")),
                     )
                 )
             if not page.get("LastEvaluatedKey"):
@@ -567,10 +570,11 @@ def digest_alert(
         if item.contribution.source and item.contribution.source not in sources:
             sources.append(item.contribution.source)
     total = sum(counts.values())
-    first = min((h.until for h in held), default=math.floor(now.timestamp()))
-    last = max((h.until for h in held), default=first)
-    # the windows ended at first..last; the command looks back over all of them
-    since_minutes = max(1, math.ceil((now.timestamp() - first) / 60) + 10)
+    epoch = math.floor(now.timestamp())
+    last = max((h.until for h in held), default=epoch)
+    # the command looks back to the first held alert (a minute of margin)
+    first_held = min((h.held_at or h.until for h in held), default=epoch)
+    since_minutes = max(1, math.ceil((now.timestamp() - first_held) / 60) + 1)
     grouped = counts.most_common()
     shown = dict(grouped[:MAX_GROUPS])
     if len(grouped) > MAX_GROUPS:
