@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "edgeguard_tools.cli.breaker",
     "edgeguard_tools.cli.findings",
     "edgeguard_tools.cli.replay",
+    "edgeguard_tools.cli.telegram",
 )
 
 

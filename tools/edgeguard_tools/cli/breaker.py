@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from edgeguard.clock import utcnow
-from edgeguard.decisions import Decision, InvalidValue, normalize_ip, normalize_tenant
+from edgeguard.decisions import Decision, InvalidValue
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -97,7 +97,9 @@ def _guarded(action: Any, args: argparse.Namespace) -> int:
         with ExitStack() as scope:
             return int(action(args, scope))
     except InvalidValue as error:
-        print(f"refused: {error}", file=sys.stderr)
+        from edgeguard.breaker.service import refusal_text  # noqa: PLC0415
+
+        print(refusal_text(error), file=sys.stderr)
         return EXIT_REFUSED
     except BackendError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -156,10 +158,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> None:
     """Refuse a malformed value before any AWS call (the store checks policy later)."""
-    if args.target == "tenant":
-        normalize_tenant(args.value)
-    else:
-        normalize_ip(args.value)
+    from edgeguard.breaker.service import check_value  # noqa: PLC0415
+
+    check_value(args.value, args.target)
 
 
 def _say_enforcement(change: Any) -> None:

@@ -16,6 +16,9 @@ delivers along the template's own wiring (wiring), synchronously and in process:
 - ``set_alarm_state(logical_id, "ALARM")``: what CloudWatch emits (delivery.alarms).
 - ``start_execution(logical_id, input)``: a state machine run (delivery.stepfunctions).
 - ``origin_url``: the ALB stand-in behind the regional web ACL ``OriginWebAcl`` (origin).
+- Function URLs (``AWS::Lambda::Url``) answer on 127.0.0.1 (function_urls); with
+  TelegramCommands=enabled the Telegram stand-in has the webhook registered and plays
+  the users (``cloud.telegram.send_command``, ``press``).
 - Lookups (stack): ``resource`` (Ref), ``attribute`` (GetAtt), ``resolve``, ``logical_for``,
   ``kind_of``; ``function_environment``, ``queue_depth``, ``client(service)``.
 
@@ -56,6 +59,7 @@ from edgeguard_tools.local.delivery.sns import SnsDelivery
 from edgeguard_tools.local.delivery.sqs import QueuePoller
 from edgeguard_tools.local.delivery.stepfunctions import Executions
 from edgeguard_tools.local.delivery.streams import StreamPoller
+from edgeguard_tools.local.function_urls import FunctionUrls
 from edgeguard_tools.local.origin import OriginStandIn, origin_acl_from_template
 from edgeguard_tools.local.parameters import local_parameters
 from edgeguard_tools.local.pump import DeliveryLoop
@@ -103,6 +107,7 @@ class LocalCloud:
         self.origin_web_acl = origin_web_acl
         self.wiring = Wiring()
         self.telegram = TelegramStandIn(chat_ids=(TELEGRAM_CHAT_ID,))
+        self.function_urls = FunctionUrls(self._invoke_from_url)
         self.origin: OriginStandIn | None = None
         self.startup_seconds = 0.0
         self._mock: Any = None
@@ -168,6 +173,7 @@ class LocalCloud:
         self._mock.start()
         moto_ext.install()
         self.telegram.start()
+        self.function_urls.start()
         hooks.activate(
             hooks.Listener(
                 owner=self,
@@ -197,7 +203,9 @@ class LocalCloud:
             configure_rotations(
                 self.wiring.rotations, self.resource, lambda fn: self.attribute(fn, "Arn")
             )
+            self._serve_function_urls()
             provisioning.fill_telegram_token(self._stack, self.client, self.telegram.token)
+            provisioning.register_telegram_webhook(self._stack, self.client, self.telegram.base_url)
             self._start_origin()
         except BaseException:
             self.__exit__(None, None, None)
@@ -213,6 +221,7 @@ class LocalCloud:
         if self.origin is not None:
             self.origin.stop()
         self.telegram.stop()
+        self.function_urls.stop()
         self._scheduler.rewind()
         hooks.deactivate(self)
         if self._mock is not None:
@@ -382,6 +391,22 @@ class LocalCloud:
 
     def _lambda_invoke(self, params: dict[str, Any]) -> Any:
         return hooks.lambda_response(params, self._stack.function_named, self._call)
+
+    def _serve_function_urls(self) -> None:
+        """Every AWS::Lambda::Url gets its route on the function URL server and its URL as
+        ``FunctionUrl`` (what ``!GetAtt`` and the outputs give)."""
+        for url_id in self.template.resources_of("AWS::Lambda::Url"):
+            physical = self.physical[url_id]
+            function = self.logical_for(physical.attributes.get("FunctionArn"))
+            self.function_urls.routes[url_id] = function
+            physical.attributes["FunctionUrl"] = self.function_urls.url_for(url_id)
+
+    def _invoke_from_url(self, function: str, event: dict[str, Any]) -> Any:
+        try:
+            return self.invoke(function, event, source="function-url")
+        except Exception as error:
+            self._runtime.record_failure(function, "function-url", event, error)
+            raise
 
     def _start_origin(self) -> None:
         created = (

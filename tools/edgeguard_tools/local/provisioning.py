@@ -122,3 +122,23 @@ def fill_telegram_token(stack: Stack, client: ClientFactory, token: str) -> None
             SecretId=stack.resource("TelegramBotTokenSecret"),
             SecretString=json.dumps({"bot_token": token}),
         )
+
+
+def register_telegram_webhook(stack: Stack, client: ClientFactory, api_base: str) -> None:
+    """With TelegramCommands=enabled, do what ``edgeguard telegram setup`` does after a
+    deploy: a new secret token in TelegramWebhookSecret, setWebhook on the stand-in."""
+    if "TelegramWebhookUrl" not in stack.physical or not _created(stack, "TelegramWebhookSecret"):
+        return
+    from edgeguard_tools.telegram_setup import register_webhook  # noqa: PLC0415
+
+    register_webhook(
+        client("secretsmanager"),
+        token_secret_id=stack.resource("TelegramBotTokenSecret"),
+        webhook_secret_id=stack.resource("TelegramWebhookSecret"),
+        url=stack.attribute("TelegramWebhookUrl", "FunctionUrl"),
+        api_base=api_base,
+    )
+
+
+def _created(stack: Stack, logical_id: str) -> bool:
+    return logical_id in stack.physical and stack.physical[logical_id].created
