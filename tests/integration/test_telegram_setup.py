@@ -1,0 +1,77 @@
+"""`edgeguard telegram setup`: a new secret token stored and registered with setWebhook;
+nothing it prints or raises holds the bot token or a secret token."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+
+from edgeguard_tools.cli import main
+from edgeguard_tools.local.cloud import LocalCloud
+from edgeguard_tools.local.telegram_server import Fault
+from edgeguard_tools.telegram_setup import SetupError, register_webhook
+
+PARAMETERS = {"TelegramCommands": "enabled", "TelegramCommandUserIds": "1001"}
+
+
+def test_setup_rotates_the_secret_token_and_the_old_one_stops_working():
+    """The webhook reads its secret again on the first mismatch (at most every 30 s): once
+    Telegram's first update with the new token arrived, the old one is refused."""
+    with LocalCloud(PARAMETERS, quiet=True) as cloud:
+        assert cloud.telegram.send_command("/status")[0] == 200
+        old = cloud.telegram.webhook["secret_token"]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["telegram", "setup", "--local"])
+        assert code == 0, err.getvalue()
+        new = cloud.telegram.webhook["secret_token"]
+        assert new != old
+        printed = out.getvalue() + err.getvalue()
+        assert "webhook registered: http://127.0.0.1:" in printed
+        assert new not in printed and old not in printed and cloud.telegram.token not in printed
+        assert cloud.telegram.send_command("/status")[0] == 200  # Telegram's next update
+        assert cloud.telegram.send_command("/status", secret=old)[0] == 401
+
+
+@pytest.mark.parametrize("fault", [Fault(401, description="Unauthorized"), Fault(500)])
+def test_a_refused_set_webhook_says_so_without_the_token(fault):
+    with LocalCloud(PARAMETERS, quiet=True) as cloud:
+        secrets = cloud.client("secretsmanager")
+        cloud.telegram.queue(fault, fault, fault)
+        with pytest.raises(SetupError) as caught:
+            register_webhook(
+                secrets,
+                token_secret_id=cloud.resource("TelegramBotTokenSecret"),
+                webhook_secret_id=cloud.resource("TelegramWebhookSecret"),
+                url="http://127.0.0.1:9/hook",
+                api_base=cloud.telegram.base_url,
+            )
+        text = str(caught.value)
+        assert "setWebhook" in text and "run setup again" in text
+        assert cloud.telegram.token not in text and "/bot" not in text
+        stored = secrets.get_secret_value(SecretId=cloud.resource("TelegramWebhookSecret"))
+        assert stored["SecretString"] not in text
+
+
+def test_setup_refuses_an_empty_bot_token_before_calling_telegram():
+    with LocalCloud(PARAMETERS, quiet=True) as cloud:
+        secrets = cloud.client("secretsmanager")
+        secrets.put_secret_value(
+            SecretId=cloud.resource("TelegramBotTokenSecret"), SecretString='{"bot_token": ""}'
+        )
+        before = cloud.telegram.requests
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            assert main(["telegram", "setup", "--local"]) == 1
+        assert "the bot token secret is empty" in err.getvalue()
+        assert cloud.telegram.requests == before
+
+
+def test_setup_without_commands_enabled_says_how_to_enable_them():
+    with LocalCloud(quiet=True):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            assert main(["telegram", "setup", "--local"]) == 1
+        assert "TelegramCommands=enabled" in err.getvalue()
