@@ -19,6 +19,7 @@ CHAPTERS = (
     "edgeguard_tools.demo.auto_blocking",
     "edgeguard_tools.demo.response",
     "edgeguard_tools.demo.origin_rotation",
+    "edgeguard_tools.demo.telegram",
 )
 
 
