@@ -102,6 +102,7 @@ def test_the_local_cloud_registered_the_webhook_with_a_secret_token(cloud):
     )["SecretString"]
     assert hook["secret_token"] == stored and len(stored) == 64
     assert hook["allowed_updates"] == ["message", "callback_query"]
+    assert "TelegramWebhookUrl" not in cloud.skipped
 
 
 @pytest.mark.parametrize("secret", [None, "wrong-token", ""])
