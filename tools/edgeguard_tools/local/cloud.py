@@ -15,10 +15,7 @@ delivers along the template's own wiring (wiring), synchronously and in process:
 - ``invoke(logical_id, event)``: one function with its template environment (runtime).
 - ``set_alarm_state(logical_id, "ALARM")``: what CloudWatch emits (delivery.alarms).
 - ``start_execution(logical_id, input)``: a state machine run (delivery.stepfunctions).
-- ``origin_url``: the ALB stand-in behind the regional web ACL ``OriginWebAcl`` (origin).
-- Function URLs (``AWS::Lambda::Url``) answer on 127.0.0.1 (function_urls); with
-  TelegramCommands=enabled the Telegram stand-in has the webhook registered and plays
-  the users (``cloud.telegram.send_command``, ``press``).
+- ``origin_url``: the ALB stand-in behind ``OriginWebAcl`` (origin); function URLs (function_urls).
 - Lookups (stack): ``resource`` (Ref), ``attribute`` (GetAtt), ``resolve``, ``logical_for``,
   ``kind_of``; ``function_environment``, ``queue_depth``, ``client(service)``.
 
@@ -107,7 +104,6 @@ class LocalCloud:
         self.origin_web_acl = origin_web_acl
         self.wiring = Wiring()
         self.telegram = TelegramStandIn(chat_ids=(TELEGRAM_CHAT_ID,))
-        self.function_urls = FunctionUrls(self._invoke_from_url)
         self.origin: OriginStandIn | None = None
         self.startup_seconds = 0.0
         self._mock: Any = None
@@ -115,6 +111,7 @@ class LocalCloud:
         self._runtime = FunctionRuntime(self._stack, quiet=lambda: self.quiet)
         self.invocations: list[Invocation] = self._runtime.invocations
         self.failures: list[Invocation] = self._runtime.failures
+        self.function_urls = FunctionUrls(self.invoke, self._runtime.record_failure)
         self._invoker = Invoker(
             call=self._late_call,
             wiring=self._current_wiring,
@@ -173,7 +170,6 @@ class LocalCloud:
         self._mock.start()
         moto_ext.install()
         self.telegram.start()
-        self.function_urls.start()
         hooks.activate(
             hooks.Listener(
                 owner=self,
@@ -203,9 +199,8 @@ class LocalCloud:
             configure_rotations(
                 self.wiring.rotations, self.resource, lambda fn: self.attribute(fn, "Arn")
             )
-            self._serve_function_urls()
-            provisioning.fill_telegram_token(self._stack, self.client, self.telegram.token)
-            provisioning.register_telegram_webhook(self._stack, self.client, self.telegram.base_url)
+            self.function_urls.serve(self._stack)
+            provisioning.set_up_telegram(self._stack, self.client, self.telegram)
             self._start_origin()
         except BaseException:
             self.__exit__(None, None, None)
@@ -391,22 +386,6 @@ class LocalCloud:
 
     def _lambda_invoke(self, params: dict[str, Any]) -> Any:
         return hooks.lambda_response(params, self._stack.function_named, self._call)
-
-    def _serve_function_urls(self) -> None:
-        """Every AWS::Lambda::Url gets its route on the function URL server and its URL as
-        ``FunctionUrl`` (what ``!GetAtt`` and the outputs give)."""
-        for url_id in self.template.resources_of("AWS::Lambda::Url"):
-            physical = self.physical[url_id]
-            function = self.logical_for(physical.attributes.get("FunctionArn"))
-            self.function_urls.routes[url_id] = function
-            physical.attributes["FunctionUrl"] = self.function_urls.url_for(url_id)
-
-    def _invoke_from_url(self, function: str, event: dict[str, Any]) -> Any:
-        try:
-            return self.invoke(function, event, source="function-url")
-        except Exception as error:
-            self._runtime.record_failure(function, "function-url", event, error)
-            raise
 
     def _start_origin(self) -> None:
         created = (

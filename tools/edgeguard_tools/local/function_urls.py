@@ -21,11 +21,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from edgeguard_tools.local.loopback import LoopbackServer, QuietHandler
+from edgeguard_tools.local.stack import Stack
 
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
 
-Invoke = Callable[[str, dict[str, Any]], Any]
-"""``invoke(function logical id, event) -> result``: a synchronous invocation."""
+Invoke = Callable[[str, dict[str, Any], str], Any]
+"""``invoke(function logical id, event, source) -> result``: a synchronous invocation."""
+RecordFailure = Callable[[str, str, Any, BaseException], None]
+SOURCE = "function-url"
 
 
 def url_event(
@@ -82,14 +85,26 @@ def http_answer(result: Any) -> tuple[int, dict[str, str], bytes]:
 
 class FunctionUrls(LoopbackServer):
     """Serves every function URL of the stack: ``routes`` maps a URL's logical id to its
-    function's logical id; ``invoke`` runs the function."""
+    function's logical id; ``invoke`` runs the function, ``record_failure`` keeps what
+    failed (the request is answered 502)."""
 
     name = "function URL server"
 
-    def __init__(self, invoke: Invoke) -> None:
+    def __init__(self, invoke: Invoke, record_failure: RecordFailure) -> None:
         super().__init__()
         self.invoke = invoke
+        self.record_failure = record_failure
         self.routes: dict[str, str] = {}
+
+    def serve(self, stack: Stack) -> None:
+        """Start serving; every ``AWS::Lambda::Url`` of ``stack`` gets its route and its URL
+        as ``FunctionUrl`` (what ``!GetAtt`` and the outputs give)."""
+        if self._server is None:
+            self.start()
+        for url_id in stack.template.resources_of("AWS::Lambda::Url"):
+            physical = stack.physical[url_id]
+            self.routes[url_id] = stack.logical_for(physical.attributes.get("FunctionArn"))
+            physical.attributes["FunctionUrl"] = self.url_for(url_id)
 
     def url_for(self, url_id: str) -> str:
         """The URL of one ``AWS::Lambda::Url`` (what ``!GetAtt X.FunctionUrl`` gives)."""
@@ -110,8 +125,9 @@ class FunctionUrls(LoopbackServer):
                 else:
                     event = url_event(url_id, self.command, self.path, dict(self.headers), body)
                     try:
-                        status, headers, data = http_answer(urls.invoke(function, event))
-                    except Exception:  # the invocation is recorded by the local cloud
+                        status, headers, data = http_answer(urls.invoke(function, event, SOURCE))
+                    except Exception as error:  # Lambda answers a function error with 502
+                        urls.record_failure(function, SOURCE, event, error)
                         status, headers, data = 502, {}, b'{"Message": "Internal Server Error"}'
                 self.send_response(status)
                 for name, value in headers.items():

@@ -124,9 +124,11 @@ def fill_telegram_token(stack: Stack, client: ClientFactory, token: str) -> None
         )
 
 
-def register_telegram_webhook(stack: Stack, client: ClientFactory, api_base: str) -> None:
-    """With TelegramCommands=enabled, do what ``edgeguard telegram setup`` does after a
-    deploy: a new secret token in TelegramWebhookSecret, setWebhook on the stand-in."""
+def set_up_telegram(stack: Stack, client: ClientFactory, stand_in: Any) -> None:
+    """The stand-in's bot token in the token secret (``fill_telegram_token``) and, with
+    TelegramCommands=enabled, what ``edgeguard telegram setup`` does after a deploy: a new
+    secret token in TelegramWebhookSecret, setWebhook on the stand-in."""
+    fill_telegram_token(stack, client, stand_in.token)
     if "TelegramWebhookUrl" not in stack.physical or not _created(stack, "TelegramWebhookSecret"):
         return
     from edgeguard_tools.telegram_setup import register_webhook  # noqa: PLC0415
@@ -136,7 +138,7 @@ def register_telegram_webhook(stack: Stack, client: ClientFactory, api_base: str
         token_secret_id=stack.resource("TelegramBotTokenSecret"),
         webhook_secret_id=stack.resource("TelegramWebhookSecret"),
         url=stack.attribute("TelegramWebhookUrl", "FunctionUrl"),
-        api_base=api_base,
+        api_base=stand_in.base_url,
     )
 
 

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from edgeguard.errors import EdgeguardError
+
 CALLBACK_DATA_LIMIT = 64  # bytes, "Telegram Bot API: InlineKeyboardButton"
 Op = Literal["unblock", "extend", "details"]
 ButtonScope = Literal["ip", "tenant"]
@@ -35,7 +37,7 @@ _LETTERS: dict[tuple[str, str], str] = {
 _ACTIONS = {letter: key for key, letter in _LETTERS.items()}
 
 
-class BadCallbackData(ValueError):
+class BadCallbackData(EdgeguardError, ValueError):
     """Callback data that no button of ours carries; the message says why."""
 
 
