@@ -75,3 +75,20 @@ def test_setup_without_commands_enabled_says_how_to_enable_them():
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             assert main(["telegram", "setup", "--local"]) == 1
         assert "TelegramCommands=enabled" in err.getvalue()
+
+
+def test_the_webhooks_log_lines_hold_who_and_what_but_no_secret(capfd):
+    with LocalCloud(PARAMETERS, quiet=False) as cloud:
+        secret = cloud.telegram.webhook["secret_token"]
+        capfd.readouterr()
+        assert cloud.telegram.send_command("/status", secret="guess")[0] == 401
+        assert cloud.telegram.send_command("/block 203.0.113.70 1h probing")[0] == 200
+        out, err = capfd.readouterr()
+    logged = out + err
+    lines = [line for line in logged.splitlines() if '"telegram update"' in line]
+    assert len(lines) == 2
+    assert '"outcome":"unauthenticated"' in lines[0].replace(" ", "")
+    accepted = lines[1].replace(" ", "")
+    assert '"user_id":"1001"' in accepted and '"outcome":"accepted"' in accepted
+    assert secret not in logged and "guess" not in logged
+    assert cloud.telegram.token not in logged
