@@ -74,6 +74,11 @@ validate: $(STAMP)
 
 checkov: $(STAMP)
 	$(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
+	@# checkov leaves out resources whose condition is false with the defaults: check the
+	@# opt-in two-way Telegram resources (TelegramCommands=enabled) too.
+	@mkdir -p .aws-sam
+	sed '/^  TelegramCommands:$$/,/Default:/ s/Default: disabled/Default: enabled/' template.yaml > .aws-sam/template-telegram-commands.yaml
+	$(BIN)/checkov --quiet --compact --skip-download --framework cloudformation -f .aws-sam/template-telegram-commands.yaml
 
 build: $(STAMP)
 	$(BIN)/sam build --build-dir $(BUILD_DIR) --cached --parallel

@@ -16,6 +16,7 @@ import edgeguard
 from edgeguard import idempotency
 from edgeguard.alarms.service import CollectSettings, record_settings_from_env
 from edgeguard.blocklist.service import ImportSettings
+from edgeguard.chatops.service import WebhookSettings
 from edgeguard.config import ConfigError, boolean, duration, duration_unit
 from edgeguard.decisions.store import DynamoDecisionStore
 from edgeguard.findings.service import FindingSettings, OcsfSettings
@@ -202,6 +203,22 @@ SETTINGS: list[tuple[str, Callable[[Mapping[str, str]], Any], dict[str, str], Ca
         ),
     ),
     (
+        "WebhookSettings",
+        WebhookSettings.from_env,
+        {
+            "ALERTS_TOPIC_ARN": TOPIC,
+            "AUDIT_TABLE": "audit-from-mapping",
+            "TELEGRAM_TOKEN_SECRET": "bot",
+            "TELEGRAM_WEBHOOK_SECRET": "hook",
+            "ALLOWED_CHAT_IDS": "42,-100123",
+            "ALLOWED_USER_IDS": "1001",
+        },
+        lambda s: (
+            (s.audit_table, s.allowed.chats, s.allowed.users)
+            == ("audit-from-mapping", {"42", "-100123"}, {"1001"})
+        ),
+    ),
+    (
         "OcsfSettings",
         OcsfSettings.from_env,
         {
@@ -311,6 +328,11 @@ SPOILED = {
     "EnforcerSettings": {"BAN_IPV4_SET_1": IP_SET.format(name="v4"), "BAN_IPV6_SET_1": "x"},
     "FindingSettings": {"ALERTS_TOPIC_ARN": TOPIC, "MIN_SEVERITY": "high"},
     "OcsfSettings": {"ALERTS_TOPIC_ARN": TOPIC, "MIN_SEVERITY_ID": "7"},
+    "WebhookSettings": {
+        "ALERTS_TOPIC_ARN": TOPIC,
+        "AUDIT_TABLE": "a",
+        "TELEGRAM_TOKEN_SECRET": "b",
+    },
     "ResponseSettings": {"AWS_REGION": "eu-west-1"},
     "RotationSettings": {"ORIGIN_WEB_ACL_ARN": "acl", "DISTRIBUTION_ID": "E1"},
     "NotifierSettings": {"TELEGRAM_CHAT_ID": "42"},
@@ -327,6 +349,7 @@ NAMED = {
     "EnforcerSettings": "BAN_IPV6_SET_1",
     "FindingSettings": "MIN_SEVERITY",
     "OcsfSettings": "MIN_SEVERITY_ID",
+    "WebhookSettings": "TELEGRAM_WEBHOOK_SECRET",
     "ResponseSettings": "ALERTS_TOPIC_ARN",
     "RotationSettings": "ALERTS_TOPIC_ARN",
     "NotifierSettings": "TELEGRAM_TOKEN_SECRET",

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "edgeguard_tools.cli.selftest",
     "edgeguard_tools.cli.teardown",
     "edgeguard_tools.cli.blocklist",
+    "edgeguard_tools.cli.telegram",
 )
 
 

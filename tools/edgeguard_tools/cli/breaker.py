@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from edgeguard.clock import utcnow
-from edgeguard.decisions import Decision, InvalidValue, normalize_ip, normalize_tenant
+from edgeguard.decisions import Decision, InvalidValue
 from edgeguard.decisions.model import ORIGINS
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -116,7 +116,9 @@ def guarded(action: Any, args: argparse.Namespace) -> int:
         with ExitStack() as scope:
             return int(action(args, scope))
     except InvalidValue as error:
-        print(f"refused: {error}", file=sys.stderr)
+        from edgeguard.breaker.service import refusal_text  # noqa: PLC0415
+
+        print(refusal_text(error), file=sys.stderr)
         return EXIT_REFUSED
     except BackendError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -207,10 +209,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> None:
     """Refuse a malformed value before any AWS call (the store checks policy later)."""
-    if args.target == "tenant":
-        normalize_tenant(args.value)
-    else:
-        normalize_ip(args.value)
+    from edgeguard.breaker.service import check_value  # noqa: PLC0415
+
+    check_value(args.value, args.target)
 
 
 def _when(moment: datetime) -> str:

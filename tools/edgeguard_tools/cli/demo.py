@@ -19,6 +19,7 @@ CHAPTERS = (
     "edgeguard_tools.demo.auto_blocking",
     "edgeguard_tools.demo.response",
     "edgeguard_tools.demo.origin_rotation",
+    "edgeguard_tools.demo.telegram",
     "edgeguard_tools.demo.blocklist",  # last: it starts its cloud with a 5-minute schedule
 )
 

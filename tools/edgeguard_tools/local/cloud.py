@@ -15,7 +15,7 @@ delivers along the template's own wiring (wiring), synchronously and in process:
 - ``invoke(logical_id, event)``: one function with its template environment (runtime).
 - ``set_alarm_state(logical_id, "ALARM")``: what CloudWatch emits (delivery.alarms).
 - ``start_execution(logical_id, input)``: a state machine run (delivery.stepfunctions).
-- ``origin_url``: the ALB stand-in behind the regional web ACL ``OriginWebAcl`` (origin).
+- ``origin_url``: the ALB stand-in behind ``OriginWebAcl`` (origin); function URLs (function_urls).
 - Lookups (stack): ``resource`` (Ref), ``attribute`` (GetAtt), ``resolve``, ``logical_for``,
   ``kind_of``; ``function_environment``, ``queue_depth``, ``client(service)``.
 
@@ -57,6 +57,7 @@ from edgeguard_tools.local.delivery.sqs import QueuePoller
 from edgeguard_tools.local.delivery.stepfunctions import Executions
 from edgeguard_tools.local.delivery.streams import StreamPoller
 from edgeguard_tools.local.feed_server import FeedServer, sample_feeds, sample_routes
+from edgeguard_tools.local.function_urls import FunctionUrls
 from edgeguard_tools.local.lookups import StackLookups
 from edgeguard_tools.local.origin import OriginStandIn, origin_acl_from_template
 from edgeguard_tools.local.parameters import local_parameters
@@ -114,6 +115,7 @@ class LocalCloud(StackLookups):
         self._runtime = FunctionRuntime(self._stack, quiet=lambda: self.quiet)
         self.invocations: list[Invocation] = self._runtime.invocations
         self.failures: list[Invocation] = self._runtime.failures
+        self.function_urls = FunctionUrls(self.invoke, self._runtime.record_failure)
         self._invoker = Invoker(
             call=self._late_call,
             wiring=self._current_wiring,
@@ -203,7 +205,8 @@ class LocalCloud(StackLookups):
             configure_rotations(
                 self.wiring.rotations, self.resource, lambda fn: self.attribute(fn, "Arn")
             )
-            provisioning.fill_telegram_token(self._stack, self.client, self.telegram.token)
+            self.function_urls.serve(self._stack)
+            provisioning.set_up_telegram(self._stack, self.client, self.telegram)
             self.stacks.record_stack(self._stack, self.client)
             self._start_origin()
         except BaseException:
@@ -221,6 +224,7 @@ class LocalCloud(StackLookups):
             self.origin.stop()
         self.telegram.stop()
         self.feeds.stop()
+        self.function_urls.stop()
         self._scheduler.rewind()
         hooks.deactivate(self)
         if self._mock is not None:

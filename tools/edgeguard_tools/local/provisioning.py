@@ -122,3 +122,25 @@ def fill_telegram_token(stack: Stack, client: ClientFactory, token: str) -> None
             SecretId=stack.resource("TelegramBotTokenSecret"),
             SecretString=json.dumps({"bot_token": token}),
         )
+
+
+def set_up_telegram(stack: Stack, client: ClientFactory, stand_in: Any) -> None:
+    """The stand-in's bot token in the token secret (``fill_telegram_token``) and, with
+    TelegramCommands=enabled, what ``edgeguard telegram setup`` does after a deploy: a new
+    secret token in TelegramWebhookSecret, setWebhook on the stand-in."""
+    fill_telegram_token(stack, client, stand_in.token)
+    if "TelegramWebhookUrl" not in stack.physical or not _created(stack, "TelegramWebhookSecret"):
+        return
+    from edgeguard_tools.telegram_setup import register_webhook  # noqa: PLC0415
+
+    register_webhook(
+        client("secretsmanager"),
+        token_secret_id=stack.resource("TelegramBotTokenSecret"),
+        webhook_secret_id=stack.resource("TelegramWebhookSecret"),
+        url=stack.attribute("TelegramWebhookUrl", "FunctionUrl"),
+        api_base=stand_in.base_url,
+    )
+
+
+def _created(stack: Stack, logical_id: str) -> bool:
+    return logical_id in stack.physical and stack.physical[logical_id].created

@@ -29,6 +29,7 @@ WIRING_TYPES = {
     "AWS::Lambda::EventSourceMapping": "polled by the local cloud",
     "AWS::SecretsManager::RotationSchedule": "driven by LocalCloud.rotate_secret",
     "AWS::Lambda::EventInvokeConfig": "async retries and destinations applied in process",
+    "AWS::Lambda::Url": "served on 127.0.0.1 by the local cloud (local.function_urls)",
 }
 # The protected edge's network and compute: locally the origin stand-in (127.0.0.1, deciding
 # with the live REGIONAL web ACL) plays the ALB with its listener, targets and Fargate tasks;
@@ -107,6 +108,10 @@ def virtual_physical(
         fn = function_name(template, logical_id, props)
         arn = local_arn("lambda", f"function:{fn}")
         return Physical(fn, {"Arn": arn})
+    if kind == "AWS::Lambda::Url":
+        # The URL itself is set once the local cloud serves it (LocalCloud: function_urls).
+        target = props.get("TargetFunctionArn")
+        return Physical(target, {"FunctionArn": target, "FunctionUrl": f"<{logical_id} URL>"})
     if kind == "AWS::Events::Rule":
         rule = str(props.get("Name") or name)
         return Physical(rule, {"Arn": local_arn("events", f"rule/{rule}")})

@@ -45,6 +45,17 @@ def parse_duration(text: str) -> timedelta:
     return duration
 
 
+def check_value(raw: str, target: Target) -> str:
+    """The stored form of an address/CIDR or tenant id, checked before any AWS call (the
+    store applies policy later: private, allowlisted, too wide). Raises InvalidValue."""
+    return normalize_tenant(raw) if target == "tenant" else normalize_ip(raw)[0]
+
+
+def refusal_text(error: InvalidValue) -> str:
+    """What an operator is told when input is refused, on the command line and in the chat."""
+    return f"refused: {error}"
+
+
 @dataclass
 class Backend:
     """Where the breaker acts: the decision store, the alerts topic, the enforcer, the caller."""

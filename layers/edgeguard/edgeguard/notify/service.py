@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeguard.config import optional, require
+from edgeguard.notify.keyboard import inline_keyboard
 from edgeguard.notify.telegram_client import (
     DEFAULT_API_BASE,
     TelegramClient,
     TelegramError,  # noqa: F401 - the handler counts it
+    bot_token_from_secret,  # noqa: F401 - the handler reads the secret with it
     check_token,
 )
 from edgeguard.notify.telegram_format import render
@@ -27,6 +29,7 @@ class NotifierSettings:
     chat_id: str
     api_base: str
     token_secret: str
+    buttons: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifierSettings:
@@ -41,6 +44,7 @@ class NotifierSettings:
             chat_id=optional("TELEGRAM_CHAT_ID", "", environ),
             api_base=optional("TELEGRAM_API_BASE", DEFAULT_API_BASE, environ),
             token_secret=require("TELEGRAM_TOKEN_SECRET", environ),
+            buttons=optional("TELEGRAM_COMMANDS", "disabled", environ) == "enabled",
         )
 
 
@@ -61,23 +65,6 @@ class DeliveryReport:
             "messages_sent": self.messages_sent,
             "skipped_reason": self.skipped_reason,
         }
-
-
-def bot_token_from_secret(secret_string: str | None) -> str:
-    """Accept the token as the raw secret string or as JSON {"bot_token": ...}.
-
-    A JSON object may also name it ``token``; malformed JSON or a missing key gives "".
-    """
-    text = (secret_string or "").strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return ""
-        if isinstance(data, dict):
-            return str(data.get("bot_token") or data.get("token") or "").strip()
-        return ""
-    return text
 
 
 def sns_messages(event: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -121,7 +108,19 @@ def deliver(
     if remaining_seconds is not None:
         deadline = time.monotonic() + remaining_seconds - SAFETY_MARGIN_SECONDS
     for message, subject in messages:
-        for text in render(message, subject):
-            client.send_message(text, deadline=deadline)
+        texts = render(message, subject)
+        markup = _buttons(message) if settings.buttons else None
+        for number, text in enumerate(texts, start=1):
+            last = number == len(texts)
+            client.send_message(text, deadline=deadline, reply_markup=markup if last else None)
             report.messages_sent += 1
     return report
+
+
+def _buttons(message: str) -> dict[str, Any] | None:
+    """The inline keyboard of an edgeguard alert's actions (notify.keyboard), or None."""
+    try:
+        alert = json.loads(message) if message.lstrip().startswith("{") else None
+    except ValueError:
+        return None
+    return inline_keyboard(alert) if isinstance(alert, dict) and "kind" in alert else None

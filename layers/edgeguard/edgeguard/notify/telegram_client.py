@@ -1,4 +1,5 @@
-"""A small Telegram Bot API client for sendMessage, with a retry policy fit for Lambda.
+"""A small Telegram Bot API client (sendMessage and any other method through ``call``),
+with a retry policy fit for Lambda.
 
 - 429 waits ``parameters.retry_after`` seconds, if that fits the time budget (a value
   that is not a finite number of seconds >= 0 -- -1, "soon", null -- counts as 1 s; at
@@ -59,6 +60,23 @@ def check_token(token: str) -> None:
         )
 
 
+def bot_token_from_secret(secret_string: str | None) -> str:
+    """Accept the token as the raw secret string or as JSON {"bot_token": ...}.
+
+    A JSON object may also name it ``token``; malformed JSON or a missing key gives "".
+    """
+    text = (secret_string or "").strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return ""
+        if isinstance(data, dict):
+            return str(data.get("bot_token") or data.get("token") or "").strip()
+        return ""
+    return text
+
+
 def retry_after_seconds(parameters: Any, default: float = 1.0) -> float:
     """Seconds a 429 asks to wait: ``parameters.retry_after`` when it is a finite number
     >= 0 (or a string of one), else ``default``. Never raises ("Telegram Bot API:
@@ -93,34 +111,53 @@ class TelegramClient:
         """Refuse a malformed token at once (see ``check_token``)."""
         check_token(self.token)
 
-    def send_message(self, text: str, deadline: float | None = None) -> dict[str, Any]:
+    def send_message(
+        self,
+        text: str,
+        deadline: float | None = None,
+        reply_markup: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Send one message; ``deadline`` is a ``clock()`` value the retries must finish by.
 
         ``text`` is Telegram HTML of at most 4,096 characters after entity parsing
-        ("Telegram Bot API: sendMessage"). Returns Telegram's ``result`` (the Message).
+        ("Telegram Bot API: sendMessage"); ``reply_markup`` an InlineKeyboardMarkup
+        (``{"inline_keyboard": [[button, ...], ...]}``) or None. Returns Telegram's
+        ``result`` (the Message).
 
         Raises:
             TelegramRejected: HTTP 400, 401, 403 or 404.
             TelegramUnavailable: 429 / 5xx / no answer on every attempt, or no time left.
         """
-        payload = json.dumps(
-            {
-                "chat_id": self.chat_id,
-                "text": text,
-                "parse_mode": "HTML",
-                "disable_web_page_preview": True,
-            }
-        ).encode()
+        params: dict[str, Any] = {
+            "chat_id": self.chat_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "disable_web_page_preview": True,
+        }
+        if reply_markup:
+            params["reply_markup"] = reply_markup
+        result = self.call("sendMessage", params, deadline)
+        return result if isinstance(result, dict) else {}
+
+    def call(self, method: str, params: dict[str, Any], deadline: float | None = None) -> Any:
+        """Call one Bot API method (``sendMessage``, ``answerCallbackQuery``, ``setWebhook``,
+        ...) with ``params`` as the JSON body (never in the URL), with the retry policy of
+        the module docstring. Returns Telegram's ``result``.
+
+        Raises:
+            TelegramRejected: HTTP 400, 401, 403 or 404.
+            TelegramUnavailable: 429 / 5xx / no answer on every attempt, or no time left.
+        """
+        payload = json.dumps(params).encode()
         last_cause = "no attempt made"
         for attempt in range(1, self.max_attempts + 1):
             self.attempts_made += 1
-            status, body, cause = self._post(payload, deadline)
+            status, body, cause = self._post(method, payload, deadline)
             if status == 200 and body.get("ok"):
-                result = body.get("result")
-                return result if isinstance(result, dict) else {}
+                return body.get("result")
             description = self._scrub(str(body.get("description") or cause or f"HTTP {status}"))
             if status in (400, 401, 403, 404):
-                raise TelegramRejected(f"Telegram refused sendMessage ({status}): {description}")
+                raise TelegramRejected(f"Telegram refused {method} ({status}): {description}")
             if status == 429:
                 wait = retry_after_seconds(body.get("parameters"))
                 last_cause = f"rate limited by Telegram (retry_after={wait:g}s)"
@@ -137,15 +174,17 @@ class TelegramClient:
                 last_cause += "; no time left in this invocation to retry"
                 break
             self.sleep(wait)
-        raise TelegramUnavailable(f"Telegram sendMessage failed: {last_cause}")
+        raise TelegramUnavailable(f"Telegram {method} failed: {last_cause}")
 
-    def _post(self, payload: bytes, deadline: float | None) -> tuple[int, dict[str, Any], str]:
+    def _post(
+        self, method: str, payload: bytes, deadline: float | None
+    ) -> tuple[int, dict[str, Any], str]:
         """One HTTP attempt: (status, parsed body, cause); status 0 means no answer."""
         timeout = self.request_timeout
         if deadline is not None:
             timeout = max(0.5, min(timeout, deadline - self.clock()))
         request = urllib.request.Request(  # noqa: S310 - the base URL is operator configuration
-            f"{self.api_base.rstrip('/')}/bot{self.token}/sendMessage",
+            f"{self.api_base.rstrip('/')}/bot{self.token}/{method}",
             data=payload,
             headers={"Content-Type": "application/json"},
             method="POST",
