@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "edgeguard_tools.cli.teardown",
     "edgeguard_tools.cli.blocklist",
     "edgeguard_tools.cli.telegram",
+    "edgeguard_tools.cli.hunt",
 )
 
 
