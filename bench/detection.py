@@ -45,6 +45,11 @@ def _alb(r: Request) -> str:
 
 FORMATS: dict[str, tuple[Callable[[Request], str], Callable[[list[str]], bytes], str]] = {
     "cloudfront": (_cloudfront, samples.cloudfront_object, "E2EXAMPLE.2026-11-20-14.{:04d}.gz"),
+    "cloudfront-v2-parquet": (
+        _cloudfront,
+        samples.cloudfront_v2_parquet_object,
+        "E2EXAMPLE.2026-11-20-14.{:04d}.parquet",
+    ),
     "alb": (_alb, samples.alb_object, "123456789012_elasticloadbalancing_{:04d}.log.gz"),
 }
 

@@ -431,6 +431,16 @@ class _Builder:
             self.add(t, ip, f"/{word}{rng.choice(('', '.php', '.bak', '/'))}", 404, ua=ua)
             t += rng.random() * 1.5
 
+    def slow_prober(self) -> None:
+        """One sensitive file every 7-9 minutes for the hour: the bucket (capacity 2,
+        drain 0.2 a minute) drains each request before the next, so it never overflows."""
+        rng = self.rng
+        ip = self.client("slow_prober", "sensitive_files")
+        t, ua = rng.random() * 120, rng.choice(BROWSERS)
+        while t < HOUR:
+            self.add(t, ip, rng.choice(SENSITIVE), 404, ua=ua)
+            t += rng.uniform(420, 540)
+
     def payloads(self, kind: str) -> None:
         rng = self.rng
         ip = self.client(kind, kind)
@@ -448,8 +458,14 @@ class _Builder:
             t += rng.random() * 20
 
 
-def generate(lines: int, seed: int) -> Corpus:
-    """About ``lines`` labelled requests over one hour (the fixed kinds need ~110,000)."""
+def generate(lines: int, seed: int, slow_probers: int = 0) -> Corpus:
+    """About ``lines`` labelled requests over one hour (the fixed kinds need ~110,000).
+
+    ``slow_probers``: that many clients (kind ``slow_prober``) asking for one sensitive
+    file every 7-9 minutes: under the bucket's drain, so no per-file analysis bans them;
+    only a hunt over the window (``edgeguard hunt``, a ``slow`` finding) does. Added after
+    every other client, so the rest of the corpus is the same with or without them.
+    """
     b = _Builder(seed)
     for _ in range(2):
         b.office_nat()
@@ -484,4 +500,6 @@ def generate(lines: int, seed: int) -> Corpus:
             b.payloads(kind)
     while len(b.corpus.requests) < lines:
         b.browser()
+    for _ in range(slow_probers):
+        b.slow_prober()
     return b.corpus.finish()

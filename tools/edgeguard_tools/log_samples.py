@@ -86,6 +86,28 @@ def cloudfront_object(lines: list[str], compress: bool = True) -> bytes:
     return gzip.compress(text.encode()) if compress else text.encode()
 
 
+def cloudfront_v2_parquet_object(lines: list[str]) -> bytes:
+    """Standard logging v2 in Parquet: the legacy lines' fields plus ``c-country`` and
+    ``cache-behavior-path-pattern`` (AWS's default v2 selection), one string column per
+    field, named as Athena's table for CloudFront Parquet logs names them (``c_ip``,
+    ``cs_user_agent``; "Amazon Athena User Guide: Create a table for CloudFront logs in
+    Athena using partition projection with Parquet").
+    """
+    import io  # noqa: PLC0415
+    import re  # noqa: PLC0415
+
+    import polars as pl  # noqa: PLC0415
+
+    from edgeguard.logs.cloudfront_fields import V2_DEFAULT_FIELDS  # noqa: PLC0415
+
+    names = [re.sub(r"[^a-z0-9]+", "_", f.lower()).strip("_") for f in V2_DEFAULT_FIELDS]
+    rows = [[*line.split("\t"), "DE", "*"] for line in lines]
+    frame = pl.DataFrame(rows, schema={name: pl.String for name in names}, orient="row")
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
 def alb_line(
     when: datetime,
     ip: str,
