@@ -94,13 +94,12 @@ def cloudfront_v2_parquet_object(lines: list[str]) -> bytes:
     Athena using partition projection with Parquet").
     """
     import io  # noqa: PLC0415
-    import re  # noqa: PLC0415
 
     import polars as pl  # noqa: PLC0415
 
-    from edgeguard.logs.cloudfront_fields import V2_DEFAULT_FIELDS  # noqa: PLC0415
+    from edgeguard.logs.cloudfront_fields import V2_DEFAULT_FIELDS, athena_column  # noqa: PLC0415
 
-    names = [re.sub(r"[^a-z0-9]+", "_", f.lower()).strip("_") for f in V2_DEFAULT_FIELDS]
+    names = [athena_column(field) for field in V2_DEFAULT_FIELDS]
     rows = [[*line.split("\t"), "DE", "*"] for line in lines]
     frame = pl.DataFrame(rows, schema={name: pl.String for name in names}, orient="row")
     buffer = io.BytesIO()

@@ -67,6 +67,8 @@ COLUMNS = (
 SLOW_SCENARIOS = ("sensitive_files", "path_traversal", "sqli_probing", "xss_probing")
 
 _GROUP = "source, client, scenario"
+# A "%" not followed by two hex digits (group 1: what follows it, re-emitted).
+_MALFORMED = "'%([^0-9A-Fa-f]|[0-9A-Fa-f][^0-9A-Fa-f]|[0-9A-Fa-f]?$)'"
 _RUNNING = (
     f"OVER (PARTITION BY {_GROUP} ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
 )
@@ -108,6 +110,8 @@ def _decode_once(column: str) -> str:
     for digit in "89abcdefABCDEF":
         protected = f"replace({protected}, '%{digit}', '%25{digit}')"
     protected = f"regexp_replace({protected}, '%[01][0-9A-Fa-f]|%7[Ff]', '%20')"
+    for _ in range(2):  # twice: a match consumes the character after a lone "%"
+        protected = f"regexp_replace({protected}, {_MALFORMED}, '%25$1')"
     protected = f"replace({protected}, '+', '%2B')"
     return f"coalesce(try(url_decode({protected})), {column})"
 

@@ -35,6 +35,45 @@ from edgeguard.logs.frame import Parsed, conform, empty
 from edgeguard.logs.gzipio import decompress
 from edgeguard.logs.textops import parse_iso_epoch
 
+#: Access log entry fields in documented order ("Access log entries", the request split
+#: into its verb, URL and protocol as the Athena User Guide's ALB table does); the hunt's
+#: Glue table (template.yaml, HuntAlbTable) has these columns.
+DOCUMENTED_FIELDS = (
+    "type",
+    "time",
+    "elb",
+    "client_ip",
+    "client_port",
+    "target_ip",
+    "target_port",
+    "request_processing_time",
+    "target_processing_time",
+    "response_processing_time",
+    "elb_status_code",
+    "target_status_code",
+    "received_bytes",
+    "sent_bytes",
+    "request_verb",
+    "request_url",
+    "request_proto",
+    "user_agent",
+    "ssl_cipher",
+    "ssl_protocol",
+    "target_group_arn",
+    "trace_id",
+    "domain_name",
+    "chosen_cert_arn",
+    "matched_rule_priority",
+    "request_creation_time",
+    "actions_executed",
+    "redirect_url",
+    "error_reason",
+    "target_port_list",
+    "target_status_code_list",
+    "classification",
+    "classification_reason",
+    "conn_trace_id",
+)
 TYPES = (b"http", b"https", b"h2", b"grpcs", b"ws", b"wss")
 _COLUMNS = 40  # documented fields plus room for later additions (ragged lines are fine)
 _REQUEST = r"^(\S+) (?:[A-Za-z][A-Za-z0-9+.-]*://[^/\s]*)?(/[^?\s]*)?(?:\?(\S*))? ?"

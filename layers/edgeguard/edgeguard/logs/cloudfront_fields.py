@@ -158,6 +158,14 @@ def field_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+def athena_column(name: str) -> str:
+    """The column name Athena's CloudFront tables give a field: ``cs(User-Agent)`` ->
+    ``cs_user_agent``, ``x-edge-location`` -> ``x_edge_location``, ``timestamp(ms)`` ->
+    ``timestamp_ms`` ("Amazon Athena User Guide: Create a table for CloudFront logs in
+    Athena using partition projection with Parquet")."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
 def split_names(text: str) -> list[str]:
     """Field names from a ``#Fields:`` line body or a configured list.
 

@@ -33,6 +33,19 @@ _ADDRESS = re.compile(r"[0-9A-Fa-f:.]{2,45}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_FIELD = 8192  # CloudFront's and ALB's own limit for a request URL is 8 KB
 ORIGIN_SOURCES = frozenset({"ALB"})
+#: The record fields the parser reads ("AWS WAF Developer Guide: Log fields for web ACL
+#: traffic"); the hunt's Glue table (template.yaml, HuntWafTable) declares each of them.
+FIELDS_READ = (
+    "timestamp",
+    "action",
+    "httpSourceName",
+    "responseCodeSent",
+    "httpRequest.clientIp",
+    "httpRequest.uri",
+    "httpRequest.args",
+    "httpRequest.httpMethod",
+    "httpRequest.headers",
+)
 
 
 def looks_like(data: bytes | bytearray | memoryview) -> bool:
