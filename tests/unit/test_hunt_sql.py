@@ -3,6 +3,9 @@ decoding like the analyzer, and executed (on DuckDB) with the analyzer's verdict
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -114,10 +117,6 @@ def test_sql_url_decoding_is_the_analyzers(plus_is_space):
 
 
 def _hunt(directory, *extra):
-    import contextlib
-    import io
-    import json
-
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(

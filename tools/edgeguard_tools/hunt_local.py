@@ -163,7 +163,10 @@ def connect() -> Any:
 
     con = duckdb.connect(":memory:")
     con.create_function(
-        "ip_prefix", _ip_prefix, ["VARCHAR", "BIGINT"], "VARCHAR", null_handling="special"
+        "ip_prefix",
+        _ip_prefix,
+        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("BIGINT")],
+        duckdb.sqltype("VARCHAR"),
     )
     return con
 

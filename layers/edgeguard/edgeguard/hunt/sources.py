@@ -125,8 +125,8 @@ def _waf(table: str, where: str) -> str:
         "httprequest.clientip AS client, coalesce(httprequest.httpmethod, '-') AS method, "
         f"{uri} AS path, coalesce(httprequest.args, '') AS query, "
         "coalesce(try_cast(responsecodesent AS integer), 0) AS status, "
-        f"coalesce({agent}, '') AS ua, upper(coalesce(action, '')) = 'BLOCK' AS blocked FROM {table} "
-        f"WHERE coalesce(httpsourcename, '') <> 'ALB' AND {where}"
+        f"coalesce({agent}, '') AS ua, upper(coalesce(action, '')) = 'BLOCK' AS blocked "
+        f"FROM {table} WHERE coalesce(httpsourcename, '') <> 'ALB' AND {where}"
     )
 
 
