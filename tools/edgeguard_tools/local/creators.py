@@ -4,7 +4,8 @@
 ``creator(clients, name, props) -> Physical``: ``clients(service)`` gives a boto3 client,
 ``name`` is the default physical name (``<stack>-<logical id>``) used when the properties
 name none. KMS, SNS, SQS, S3, DynamoDB, Secrets Manager, CloudTrail, Security Hub, SSM,
-CloudWatch Logs and alarms and EventBridge buses are here; WAF and CloudFront, whose
+CloudWatch Logs and alarms, EventBridge buses, and the hunt's Glue database and tables and
+Athena workgroup are here; WAF and CloudFront, whose
 properties need converting to their API's shapes, are in edgeguard_tools.local.creators_edge.
 A creator raises what boto3 raises (moto refusing the properties) or ``KeyError`` for a
 required property that is missing.
@@ -313,6 +314,35 @@ def _kinesis_stream(clients: ClientFactory, name: str, props: dict[str, Any]) ->
     return Physical(stream, {"Arn": arn["StreamARN"]}, True)
 
 
+def _glue_database(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    """An AWS::Glue::Database (the hunt's tables); Ref its name."""
+    database = dict(props["DatabaseInput"])
+    clients("glue").create_database(DatabaseInput=database)
+    return Physical(database["Name"], {}, True)
+
+
+def _glue_table(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    """An AWS::Glue::Table in its database, as declared (partition projection included);
+    Ref its name."""
+    table = dict(props["TableInput"])
+    clients("glue").create_table(DatabaseName=props["DatabaseName"], TableInput=table)
+    return Physical(table["Name"], {}, True)
+
+
+def _athena_workgroup(clients: ClientFactory, name: str, props: dict[str, Any]) -> Physical:
+    """An AWS::Athena::WorkGroup: its WorkGroupConfiguration is the API's Configuration
+    (result location and encryption, bytes cut-off, engine); Ref its name."""
+    group = str(props.get("Name") or name)
+    args: dict[str, Any] = {"Name": group, "Description": props.get("Description", "")}
+    if props.get("WorkGroupConfiguration"):
+        config = dict(props["WorkGroupConfiguration"])
+        if "BytesScannedCutoffPerQuery" in config:
+            config["BytesScannedCutoffPerQuery"] = int(config["BytesScannedCutoffPerQuery"])
+        args["Configuration"] = config
+    clients("athena").create_work_group(**args)
+    return Physical(group, {}, True)
+
+
 CREATORS: dict[str, Callable[[ClientFactory, str, dict[str, Any]], Physical]] = {
     "AWS::KMS::Key": _kms_key,
     "AWS::KMS::Alias": _kms_alias,
@@ -334,4 +364,7 @@ CREATORS: dict[str, Callable[[ClientFactory, str, dict[str, Any]], Physical]] = 
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::Events::EventBus": _event_bus,
     "AWS::Kinesis::Stream": _kinesis_stream,
+    "AWS::Glue::Database": _glue_database,
+    "AWS::Glue::Table": _glue_table,
+    "AWS::Athena::WorkGroup": _athena_workgroup,
 }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from edgeguard.clock import utcnow
 from edgeguard.config import ConfigError, number, optional, require
 from edgeguard.decisions import DecisionSink, RecordOutcome
 from edgeguard.hunt.athena import HuntFailed, run_query
@@ -26,6 +27,8 @@ from edgeguard.notify.alert import Alert, publish
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
     from mypy_boto3_sns import SNSClient
+
+__all__ = ["HuntFailed", "HuntReport", "HuntSettings", "run_hunt", "scheduled_hunt"]
 
 ALERT_KIND = "hunt"
 _ALERT_LIST = 20  # findings named one by one in an alert; the rest are counted
@@ -165,9 +168,13 @@ def scheduled_hunt(
     sns: SNSClient | None,
     sink: DecisionSink,
     settings: HuntSettings,
-    now: datetime,
+    *,
+    now: datetime | None = None,
+    timeout_seconds: float = 600.0,
 ) -> dict[str, Any]:
     """The scheduled run: hunt [now - window, now), record every finding, alert.
+
+    ``now`` defaults to the current time (``edgeguard.clock.utcnow``).
 
     Returns a JSON-ready summary (window, findings, statuses, bytes, cost). A failed hunt
     is alerted (severity high) and re-raised, so the function's Errors metric fires.
@@ -175,9 +182,10 @@ def scheduled_hunt(
     Raises:
         HuntFailed, and what ``run_hunt`` and the sink raise.
     """
+    now = now or utcnow()
     start = now - settings.window
     try:
-        report = run_hunt(athena, settings, start, now)
+        report = run_hunt(athena, settings, start, now, timeout_seconds=timeout_seconds)
     except HuntFailed as error:
         if sns is not None and settings.alerts_topic_arn:
             publish(
