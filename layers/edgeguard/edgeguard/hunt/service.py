@@ -139,27 +139,41 @@ def record_findings(
     return [(f, sink.record(request_for(f, detection), f.decided_at)) for f in findings]
 
 
+def _finding_line(finding: Finding, outcome: RecordOutcome) -> str:
+    return (
+        f"{finding.client} {finding.scenario}: {finding.events} events, "
+        f"{finding.first_seen:%Y-%m-%dT%H:%MZ}..{finding.last_seen:%Y-%m-%dT%H:%MZ} "
+        f"-> {outcome.status}"
+    )
+
+
+def _listed(lines: list[str]) -> list[str]:
+    if len(lines) <= _ALERT_LIST:
+        return lines
+    return [*lines[:_ALERT_LIST], f"... and {len(lines) - _ALERT_LIST} more"]
+
+
 def findings_alert(report: HuntReport, outcomes: list[tuple[Finding, RecordOutcome]]) -> Alert:
-    """The alert of a hunt that found something: counts, cost, and the findings (the first
-    20 named, the rest counted)."""
-    slow = sum(1 for f in report.findings if f.kind == "slow")
-    lines = [
-        f"{f.client} {f.scenario}{' (slow)' if f.kind == 'slow' else ''}: {f.events} events, "
-        f"{f.first_seen:%Y-%m-%dT%H:%MZ}..{f.last_seen:%Y-%m-%dT%H:%MZ} -> {o.status}"
-        for f, o in outcomes[:_ALERT_LIST]
-    ]
-    if len(outcomes) > _ALERT_LIST:
-        lines.append(f"... and {len(outcomes) - _ALERT_LIST} more")
+    """The alert of a hunt that found something: counts, cost, the slow findings (what no
+    per-file analysis saw) and the others, each list naming its first 20 and counting
+    the rest."""
+    slow = [_finding_line(f, o) for f, o in outcomes if f.kind == "slow"]
+    burst = [_finding_line(f, o) for f, o in outcomes if f.kind == "burst"]
+    clients = len({f.client for f in report.findings})
+    fields: dict[str, Any] = {
+        "window": f"{report.start:%Y-%m-%dT%H:%MZ} .. {report.end:%Y-%m-%dT%H:%MZ}",
+    }
+    if slow:
+        fields["slow (under every bucket)"] = _listed(slow)
+    if burst:
+        fields["burst (bucket overflowed)"] = _listed(burst)
+    fields["scanned"] = f"{report.bytes_scanned:,} bytes, {report.cost_usd:.6f} USD"
+    fields["query"] = report.execution_id
     return Alert(
         kind=ALERT_KIND,
-        title=f"Hunt found {len(report.findings)} client(s) ({slow} slow)",
+        title=(f"Hunt found {clients} client(s): {len(slow)} slow, {len(burst)} burst finding(s)"),
         severity="medium",
-        fields={
-            "window": f"{report.start:%Y-%m-%dT%H:%MZ} .. {report.end:%Y-%m-%dT%H:%MZ}",
-            "findings": lines,
-            "scanned": f"{report.bytes_scanned:,} bytes, {report.cost_usd:.4f} USD",
-            "query": report.execution_id,
-        },
+        fields=fields,
     )
 
 
