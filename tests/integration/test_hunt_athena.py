@@ -202,7 +202,7 @@ def test_a_query_athena_fails_or_cancels_is_a_hunt_failure():
                 }
             },
         )
-        with pytest.raises(HuntFailed, match="q-1 cancelled: .*bytes scanned limit"):
+        with pytest.raises(HuntFailed, match=r"q-1 cancelled: .*bytes scanned limit"):
             run_query(client, "SELECT 1", workgroup="w", database="d", sleep=lambda _: None)
 
 
@@ -214,7 +214,7 @@ def test_a_query_that_runs_too_long_is_stopped():
         stub.add_response("get_query_execution", running)
         stub.add_response("get_query_execution", running)
         stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-2"})
-        with pytest.raises(HuntFailed, match="did not finish in 1 s"):
+        with pytest.raises(HuntFailed, match=r"did not finish in 1 s"):
             run_query(
                 client,
                 "SELECT 1",
