@@ -16,6 +16,7 @@ BENCHMARKS = (
     "bench.localcloud",
     "bench.replay",
     "bench.detection",
+    "bench.hunt",
     "bench.sizes",
 )
 

@@ -16,6 +16,9 @@ state, exercised with botocore's Stubber.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 from datetime import timedelta
 
 import boto3
@@ -32,6 +35,7 @@ from edgeguard.hunt.service import HuntSettings, run_hunt
 from edgeguard.hunt.sources import sources
 from edgeguard.hunt.sql import COLUMNS, hunt_query
 from edgeguard.logs.settings import DetectionSettings
+from edgeguard_tools.cli import main
 from edgeguard_tools.hunt_local import classify, connect, create_views, to_duckdb
 from edgeguard_tools.hunt_tables import glue_tables
 from edgeguard_tools.local.cloud import LocalCloud
@@ -224,3 +228,97 @@ def test_a_query_that_runs_too_long_is_stopped():
                 sleep=lambda _: None,
             )
         stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def stack(monkeypatch):
+    """A deployed stack's DescribeStacks answer, by name (moto's CloudFormation would need
+    every other service's extras to create one): CloudFormation calls get these through
+    botocore's Stubber; every other call goes to the local cloud's moto."""
+    stacks: dict[str, dict] = {}
+    real_client = boto3.Session.client
+
+    def client(self, service, *args, **kwargs):
+        made = real_client(self, service, *args, **kwargs)
+        if service != "cloudformation":
+            return made
+        stub = Stubber(made)
+        for name, answer in stacks.items():
+            for _ in range(2):  # the hunt's settings, then --record's decision store
+                stub.add_response("describe_stacks", {"Stacks": [answer]}, {"StackName": name})
+        stub.activate()
+        return made
+
+    monkeypatch.setattr(boto3.Session, "client", client)
+    return stacks
+
+
+def _stack_answer(name, outputs, parameters):
+    return {
+        "StackName": name,
+        "CreationTime": START,
+        "StackStatus": "UPDATE_COMPLETE",
+        "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+    }
+
+
+def _cli(*arguments):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(arguments))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_hunt_stack_runs_in_the_stacks_workgroup_and_records(cloud, logs, stack):
+    """``edgeguard hunt --stack``: the stack's outputs and parameters say where."""
+    outputs = {
+        "HuntWorkGroupName": cloud.resource("HuntWorkGroup"),
+        "HuntDatabaseName": cloud.resource("HuntDatabase"),
+        "DecisionsTableName": cloud.resource("DecisionsTable"),
+        "AlertsTopicArn": cloud.resource("AlertsTopic"),
+        "IpSetSyncFunctionName": "edgeguard-dev-ipset-sync",
+    }
+    parameters = {"CloudFrontStandardLogging": "legacy", "WafLogDestination": "CloudWatchLogs"}
+    stack["edgeguard"] = _stack_answer("edgeguard", outputs, parameters)
+    start, end = START - timedelta(hours=1), START + timedelta(hours=2)
+    sql = hunt_query(
+        DetectionSettings(), sources({"cloudfront_legacy": "cloudfront_legacy"}), start, end
+    )
+    names, rows = duckdb_rows(logs, sql)
+    queue_athena_results(names, rows)
+    code, out, err = _cli(
+        "hunt",
+        "--stack",
+        "edgeguard",
+        "--from",
+        start.isoformat(),
+        "--until",
+        end.isoformat(),
+        "--record",
+        "--json",
+    )
+    assert code == 0, err
+    printed = [json.loads(line) for line in out.splitlines()]
+    assert len(printed) == len(rows)
+    assert {p["status"] for p in printed} <= {"created", "extended", "unchanged"}
+    assert "workgroup edgeguard-dev-hunt" in err
+    assert "recorded in the stack" in err
+    athena = cloud.client("athena")
+    executions = athena.list_query_executions(WorkGroup="edgeguard-dev-hunt")
+    queries = [
+        athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"]
+        for i in executions["QueryExecutionIds"]
+    ]
+    assert sql in queries
+    table = boto3.resource("dynamodb", region_name=REGION).Table(outputs["DecisionsTableName"])
+    first = printed[0]
+    item = table.get_item(Key={"value": f"{first['value']}/32", "action": "ban"})["Item"]
+    assert item["origin"] == "hunt"
+
+
+def test_hunt_stack_without_hunt_outputs_fails_with_a_message(cloud, stack):
+    stack["old-edgeguard"] = _stack_answer("old-edgeguard", {}, {})
+    code, _, err = _cli("hunt", "--stack", "old-edgeguard", "--since", "1d")
+    assert code == 1
+    assert "has no output HuntWorkGroupName, HuntDatabaseName" in err
