@@ -31,27 +31,27 @@ END = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 REPLAY_10M = os.environ.get("EDGEGUARD_BENCH_REPLAY_10M", "1") != "0"
 
 
-def hunt_local(directory: Path, start: datetime, end: datetime) -> list[dict[str, object]]:
-    """``edgeguard hunt --local DIRECTORY --json`` over [start, end), in process; its findings."""
+def hunt_cli(
+    directory: Path, start: datetime, end: datetime, *extra: str
+) -> tuple[int, list[dict[str, object]], str]:
+    """``edgeguard hunt --local DIRECTORY --json`` over [start, end) plus ``extra``
+    arguments, in process: (exit code, findings, stderr)."""
     from edgeguard_tools.cli import main  # noqa: PLC0415
 
     out, err = io.StringIO(), io.StringIO()
+    arguments = ["hunt", "--local", str(directory), "--json"]
+    arguments += ["--from", start.isoformat(), "--until", end.isoformat(), *extra]
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(
-            [
-                "hunt",
-                "--local",
-                str(directory),
-                "--json",
-                "--from",
-                start.isoformat(),
-                "--until",
-                end.isoformat(),
-            ]
-        )
+        code = main(arguments)
+    return code, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
+
+
+def hunt_local(directory: Path, start: datetime, end: datetime) -> list[dict[str, object]]:
+    """The findings of ``hunt_cli``; RuntimeError when the command fails."""
+    code, findings, err = hunt_cli(directory, start, end)
     if code != 0:
-        raise RuntimeError(f"edgeguard hunt exited {code}: {err.getvalue()}")
-    return [json.loads(line) for line in out.getvalue().splitlines()]
+        raise RuntimeError(f"edgeguard hunt exited {code}: {err}")
+    return findings
 
 
 def _one_hour(lines: int) -> Path:

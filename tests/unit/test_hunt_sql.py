@@ -3,9 +3,6 @@ decoding like the analyzer, and executed (on DuckDB) with the analyzer's verdict
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -13,12 +10,12 @@ import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
+from bench.hunt import hunt_cli
 from edgeguard.hunt.sources import ROLES, sources
 from edgeguard.hunt.sql import COLUMNS, QueryError, _decode_once, hunt_query, literal
 from edgeguard.logs.settings import DetectionSettings
 from edgeguard.logs.textops import url_decode
 from edgeguard_tools import log_samples as samples
-from edgeguard_tools.cli import main
 from edgeguard_tools.hunt_local import connect, to_duckdb
 
 START = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
@@ -117,22 +114,7 @@ def test_sql_url_decoding_is_the_analyzers(plus_is_space):
 
 
 def _hunt(directory, *extra):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(
-            [
-                "hunt",
-                "--local",
-                str(directory),
-                "--json",
-                "--from",
-                START.isoformat(),
-                "--until",
-                END.isoformat(),
-                *extra,
-            ]
-        )
-    return code, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
+    return hunt_cli(directory, START, END, *extra)
 
 
 def _write(directory, lines):
