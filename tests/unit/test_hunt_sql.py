@@ -3,7 +3,11 @@ decoding like the analyzer, and executed (on DuckDB) with the analyzer's verdict
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -171,3 +175,13 @@ def test_bad_input_exits_2_with_a_message(tmp_path):
     code, _, err = _hunt(tmp_path, "--scenario", "nope")
     assert code == 2
     assert "unknown or disabled scenario" in err
+
+
+def test_the_hunt_function_needs_neither_polars_nor_an_sql_library():
+    """HuntFunction has the shared layer only: no polars (DetectionLayer), no sqlglot or
+    DuckDB (tools-only). Importing its service with those blocked must work."""
+    blocked = "import sys\nfor m in ('polars', 'duckdb', 'sqlglot'):\n    sys.modules[m] = None\n"
+    code = blocked + "import edgeguard.hunt.service, edgeguard.hunt.sql\n"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root / "layers" / "edgeguard")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root)
