@@ -185,3 +185,25 @@ def test_the_hunt_function_needs_neither_polars_nor_an_sql_library():
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root / "layers" / "edgeguard")}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=root)
+
+
+def test_alb_logs_split_by_the_templates_regex_are_hunted(tmp_path):
+    """ALB lines (the Glue table's input.regex splits them locally too): \\xHH escapes
+    in the request read as %HH, as the analyzer reads them, so the quoted SQL injection
+    is found; a scanner's user agent decides on its first request."""
+    when = START + timedelta(minutes=10)
+    injection = "id=1\\x22%20OR%20\\x221\\x22=\\x221"
+    lines = [
+        samples.alb_line(when + timedelta(seconds=i), "198.51.100.20", "/item", 200, injection)
+        for i in range(3)
+    ]
+    lines.append(samples.alb_line(when, "198.51.100.21", "/", 200, ua="Nuclei - projectdiscovery"))
+    (tmp_path / "123456789012_elasticloadbalancing_us-east-1_app.log.gz").write_bytes(
+        samples.alb_object(lines)
+    )
+    code, found, err = _hunt(tmp_path)
+    assert code == 0, err
+    assert sorted((f["value"], f["scenario"], f["events"], f["source"]) for f in found) == [
+        ("198.51.100.20", "sqli_probing", 3, "alb"),
+        ("198.51.100.21", "scanner_user_agent", 1, "alb"),
+    ]
