@@ -36,6 +36,7 @@ from edgeguard.hunt.sources import sources
 from edgeguard.hunt.sql import COLUMNS, hunt_query
 from edgeguard.logs.settings import DetectionSettings
 from edgeguard_tools.cli import main
+from edgeguard_tools.events import load_event
 from edgeguard_tools.hunt_local import classify, connect, create_views, to_duckdb
 from edgeguard_tools.hunt_tables import glue_tables
 from edgeguard_tools.local.cloud import LocalCloud
@@ -167,9 +168,7 @@ def test_the_scheduled_function_records_findings_and_alerts(cloud, logs):
     names, rows = duckdb_rows(logs, sql)
     queue_athena_results(names, rows)
     with frozen_at(NOW):
-        summary = cloud.invoke(
-            "HuntFunction", {"source": "aws.events", "detail-type": "Scheduled Event"}
-        )
+        summary = cloud.invoke("HuntFunction", load_event("schedule_hunt"))
     submitted = cloud.client("athena").get_query_execution(
         QueryExecutionId=summary["execution_id"]
     )["QueryExecution"]["Query"]
