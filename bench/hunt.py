@@ -88,11 +88,14 @@ def _ten_hours(lines: int) -> Path:
     return directory
 
 
+# Peak memory is the child's own VmHWM (/proc/self/status): ru_maxrss would carry the
+# bench process's high-water mark over fork and exec.
 _CHILD = (
-    "import resource, sys\n"
+    "import sys\n"
     "from edgeguard_tools.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "peak = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+    "print('maxrss', peak, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 

@@ -207,3 +207,26 @@ def test_alb_logs_split_by_the_templates_regex_are_hunted(tmp_path):
         ("198.51.100.20", "sqli_probing", 3, "alb"),
         ("198.51.100.21", "scanner_user_agent", 1, "alb"),
     ]
+
+
+def test_v2_parquet_with_w3c_names_and_an_epoch_time_is_hunted(tmp_path):
+    """A v2 Parquet selection spelt as the W3C header spells fields, with ``timestamp``
+    instead of date and time: the local view maps it to the Glue columns."""
+    times = [str(START.timestamp() + 600 + i) for i in range(4)]
+    paths = ["/.env", "/.git/config", "/backup.sql", "/.aws/credentials"]
+    pl.DataFrame(
+        {
+            "timestamp": times,
+            "c-ip": ["203.0.113.77"] * 4,
+            "cs-method": ["GET"] * 4,
+            "cs-uri-stem": paths,
+            "cs-uri-query": ["-"] * 4,
+            "sc-status": ["404"] * 4,
+            "cs(User-Agent)": ["curl/8.5.0"] * 4,
+        }
+    ).write_parquet(tmp_path / "E2EXAMPLE.2026-11-20-14.b2.parquet")
+    code, found, err = _hunt(tmp_path, "--scenario", "sensitive_files")
+    assert code == 0, err
+    assert [(f["value"], f["events"], f["first_seen"]) for f in found] == [
+        ("203.0.113.77", 4, "2026-11-20T14:10:00+00:00")
+    ]

@@ -128,7 +128,12 @@ def create_views(con: Any, files: LocalFiles, tables: GlueTables) -> dict[str, s
                     if source
                     else f"CAST(NULL AS VARCHAR) AS {_quote(column)}"
                 )
-            ts = "epoch(try_strptime(trim(\"date\") || ' ' || trim(\"time\"), '%Y-%m-%d %H:%M:%S'))"
+            # The request time as the query computes it (date + time, or v2's epochs).
+            ts = (
+                'coalesce(epoch(try_strptime(trim("date") || \' \' || trim("time"), '
+                "'%Y-%m-%d %H:%M:%S')), try_cast(\"timestamp\" AS DOUBLE), "
+                "try_cast(timestamp_ms AS DOUBLE) / 1000)"
+            )
             body = (
                 f"SELECT *, {_hour_partitions(ts)} FROM (SELECT {', '.join(picks)} "
                 f"FROM read_parquet({_files(paths)}, union_by_name=true))"
@@ -175,7 +180,8 @@ def to_duckdb(sql: str) -> str:
     """The Trino SQL transpiled to DuckDB's dialect (sqlglot).
 
     One fix-up sqlglot leaves to us: a ``regexp_replace`` replacement names groups as
-    ``$1`` in Trino (Java) and ``\\1`` in DuckDB (RE2).
+    ``$1`` in Trino (Java) and ``\\1`` in DuckDB (RE2). And one hint Trino has no syntax
+    for: the ``requests`` CTE, which every scenario reads, is materialized once.
     """
     import sqlglot  # noqa: PLC0415 - a tools-only dependency
     from sqlglot import exp  # noqa: PLC0415
@@ -186,6 +192,9 @@ def to_duckdb(sql: str) -> str:
         if isinstance(replacement, exp.Literal) and replacement.is_string:
             text = re.sub(r"\$(\d)", r"\\\1", replacement.this)
             node.set("replacement", exp.Literal.string(text))
+    for cte in tree.find_all(exp.CTE):
+        if cte.alias == "requests":
+            cte.set("materialized", True)
     return str(tree.sql(dialect="duckdb"))
 
 
