@@ -230,3 +230,9 @@ def test_v2_parquet_with_w3c_names_and_an_epoch_time_is_hunted(tmp_path):
     assert [(f["value"], f["events"], f["first_seen"]) for f in found] == [
         ("203.0.113.77", 4, "2026-11-20T14:10:00+00:00")
     ]
+
+
+def test_the_local_engine_never_draws_on_stdout():
+    """A long query would make DuckDB draw a progress bar on stdout, between findings."""
+    con = connect()
+    assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (False,)

@@ -167,6 +167,8 @@ def connect() -> Any:
     import duckdb  # noqa: PLC0415 - a tools-only dependency
 
     con = duckdb.connect(":memory:")
+    # DuckDB draws a progress bar on stdout for long queries: it would mix with findings.
+    con.execute("SET enable_progress_bar = false")
     con.create_function(
         "ip_prefix",
         _ip_prefix,

@@ -113,7 +113,11 @@ def _decode_once(column: str) -> str:
     for _ in range(2):  # twice: a match consumes the character after a lone "%"
         protected = f"regexp_replace({protected}, {_MALFORMED}, '%25$1')"
     protected = f"replace({protected}, '+', '%2B')"
-    return f"coalesce(try(url_decode({protected})), {column})"
+    # Text without "%" decodes to itself: most agents and paths skip the work.
+    return (
+        f"CASE WHEN strpos({column}, '%') = 0 THEN {column} "
+        f"ELSE coalesce(try(url_decode({protected})), {column}) END"
+    )
 
 
 def _client_key() -> str:
