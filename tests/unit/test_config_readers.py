@@ -20,6 +20,7 @@ from edgeguard.chatops.service import WebhookSettings
 from edgeguard.config import ConfigError, boolean, duration, duration_unit
 from edgeguard.decisions.store import DynamoDecisionStore
 from edgeguard.findings.service import FindingSettings, OcsfSettings
+from edgeguard.hunt.service import HuntSettings
 from edgeguard.logs.service import AnalyzerConfig
 from edgeguard.notify.digest import DigestSettings
 from edgeguard.notify.service import NotifierSettings
@@ -277,6 +278,22 @@ SETTINGS: list[tuple[str, Callable[[Mapping[str, str]], Any], dict[str, str], Ca
         DigestSettings.from_env,
         {"DETECTION_STATE_TABLE": "state-from-mapping", "ALERTS_TOPIC_ARN": TOPIC},
         lambda s: (s.state_table, s.topic_arn) == ("state-from-mapping", TOPIC),
+        "HuntSettings",
+        HuntSettings.from_env,
+        {
+            "HUNT_WORKGROUP": "wg-from-mapping",
+            "HUNT_DATABASE": "db_from_mapping",
+            "HUNT_TABLES": "cloudfront_v2=cloudfront_v2, waf=waf",
+            "HUNT_WINDOW_HOURS": "48",
+        },
+        lambda s: (
+            (s.workgroup, s.tables, s.window)
+            == (
+                "wg-from-mapping",
+                {"cloudfront_v2": "cloudfront_v2", "waf": "waf"},
+                timedelta(hours=48),
+            )
+        ),
     ),
     (
         "DynamoDecisionStore",
@@ -340,6 +357,7 @@ SPOILED = {
     "DynamoDecisionStore": {"DECISIONS_TABLE": "t", "IPV6_HOST_PREFIX": "129"},
     "ImportSettings": {"BLOCKLIST_STATE_TABLE": "t", "MAX_SHRINK_PERCENT": "150"},
     "DigestSettings": {"DETECTION_STATE_TABLE": "state"},
+    "HuntSettings": {"HUNT_TABLES": "cloudfront=cf", "HUNT_WORKGROUP": "w", "HUNT_DATABASE": "d"},
     "idempotency config": {"IDEMPOTENCY_TTL_SECONDS": "0"},
     "idempotency persistence": {"IDEMPOTENCY_TABLE": " "},
 }
@@ -357,6 +375,7 @@ NAMED = {
     "DynamoDecisionStore": "IPV6_HOST_PREFIX",
     "ImportSettings": "MAX_SHRINK_PERCENT",
     "DigestSettings": "ALERTS_TOPIC_ARN",
+    "HuntSettings": "HUNT_TABLES",
     "idempotency config": "IDEMPOTENCY_TTL_SECONDS",
     "idempotency persistence": "IDEMPOTENCY_TABLE",
 }

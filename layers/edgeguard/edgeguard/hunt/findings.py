@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from edgeguard.decisions import DecisionRequest
+from edgeguard.errors import EdgeguardError
 from edgeguard.hunt.sql import COLUMNS
 from edgeguard.logs.settings import DetectionSettings
 
 
-class ResultError(ValueError):
+class ResultError(EdgeguardError, ValueError):
     """A result row that is not what ``hunt.sql`` selects (names the column)."""
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from edgeguard.errors import EdgeguardError
 from edgeguard.hunt.sources import ADDRESS, Source
 from edgeguard.logs.patterns import (
     AUTH_FAILURES,
@@ -74,7 +75,7 @@ _RUNNING = (
 )
 
 
-class QueryError(ValueError):
+class QueryError(EdgeguardError, ValueError):
     """A hunt that cannot be written: no source, no scenario, an empty window."""
 
 
