@@ -31,7 +31,7 @@ SEED = 5151
 
 @pytest.fixture(scope="module")
 def corpus():
-    return generate(60_000, SEED, slow_probers=1)
+    return generate(120_000, SEED, slow_probers=1)
 
 
 @pytest.fixture(scope="module", params=["cloudfront", "cloudfront-v2-parquet"])
@@ -66,6 +66,7 @@ def test_hunt_and_replay_ban_the_same_attackers(corpus, outcomes):
     result = score(corpus, burst)
     assert result["wrongly_banned"] == []
     assert result["missed"] == [f"{slow} slow_prober"]
+    assert sum(result["benign"].values()) > 500  # ordinary browsers beside the look-alikes
 
 
 def test_every_scenario_verdict_agrees_but_per_file_path_shapes(outcomes):
