@@ -56,6 +56,15 @@ def _distribution(client: ClientFactory, distribution_id: str) -> None:
     cloudfront.delete_distribution(Id=distribution_id, IfMatch=etag)
 
 
+def _glue_table(client: ClientFactory, name: str) -> None:
+    # A table's Ref is its name; CloudFormation knows its database, so find it.
+    glue = client("glue")
+    for database in glue.get_databases()["DatabaseList"]:
+        tables = glue.get_tables(DatabaseName=database["Name"])["TableList"]
+        if any(table["Name"] == name for table in tables):
+            glue.delete_table(DatabaseName=database["Name"], Name=name)
+
+
 _DELETERS: dict[str, Callable[[ClientFactory, str], Any]] = {
     "AWS::DynamoDB::Table": lambda c, ref: c("dynamodb").delete_table(TableName=ref),
     "AWS::Serverless::SimpleTable": lambda c, ref: c("dynamodb").delete_table(TableName=ref),
@@ -85,6 +94,11 @@ _DELETERS: dict[str, Callable[[ClientFactory, str], Any]] = {
     "AWS::Events::EventBus": lambda c, ref: c("events").delete_event_bus(Name=ref),
     "AWS::Kinesis::Stream": lambda c, ref: c("kinesis").delete_stream(
         StreamName=ref, EnforceConsumerDeletion=True
+    ),
+    "AWS::Glue::Table": _glue_table,
+    "AWS::Glue::Database": lambda c, ref: c("glue").delete_database(Name=ref),
+    "AWS::Athena::WorkGroup": lambda c, ref: c("athena").delete_work_group(
+        WorkGroup=ref, RecursiveDeleteOption=True
     ),
     "AWS::StepFunctions::StateMachine": lambda c, ref: c("stepfunctions").delete_state_machine(
         stateMachineArn=ref
