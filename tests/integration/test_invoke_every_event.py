@@ -48,6 +48,7 @@ TARGETS: dict[str, tuple[str, list[str], dict[str, Any]]] = {
     "guardduty_port_probe": ("GuardDutyBlockFunction", [], {"skipped": "severity 2.0 below 4.0"}),
     "guardduty_rds_login_attempt": ("GuardDutyBlockFunction", [], {"action": "ban"}),
     "guardduty_runtime_network": ("GuardDutyBlockFunction", [], {"action": "ban"}),
+    "schedule_hunt": ("HuntFunction", ["ScheduledHunt=enabled"], {"findings": []}),
     "schedule_ipset_sync": ("IpSetSyncFunction", [], {"failed": []}),
     "scheduled_trail_snapshot": ("TrailGuardFunction", [], {}),
     "secretsmanager_rotation": (

@@ -38,7 +38,10 @@ def register(subparsers: Any) -> None:
     )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--stack", metavar="NAME", help="hunt on Athena in this deployed stack")
-    where.add_argument("--local", metavar="DIR", type=Path, help="hunt log files on DuckDB")
+    # dest local_dir: ``args.local`` is the CLI's "forward to the local cloud" switch.
+    where.add_argument(
+        "--local", metavar="DIR", type=Path, dest="local_dir", help="hunt log files on DuckDB"
+    )
     window = parser.add_argument_group("window (default: the last 24 hours)")
     window.add_argument("--since", default="", metavar="AGE", help="e.g. 30d, 12h (up to now)")
     window.add_argument("--from", dest="start", default="", metavar="ISO", help="start (UTC)")
@@ -143,7 +146,7 @@ def _counts(findings: list[Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     try:
         start, end = window_of(args, datetime.now(UTC))
-        if args.local:
+        if args.local_dir:
             return _run_local(args, start, end)
         return _run_stack(args, start, end)
     except BadInput as error:
@@ -168,13 +171,15 @@ def _run_local(args: argparse.Namespace, start: datetime, end: datetime) -> int:
     from edgeguard.hunt.sql import QueryError  # noqa: PLC0415
     from edgeguard_tools.hunt_local import LocalHuntError, classify, run_local  # noqa: PLC0415
 
-    if not args.local.is_dir():
-        raise BadInput(f"{args.local} is not a directory")
+    if not args.local_dir.is_dir():
+        raise BadInput(f"{args.local_dir} is not a directory")
     settings = _settings(args)
-    if not classify(args.local).by_role:
-        raise BadInput(f"no CloudFront (legacy or v2 Parquet) or ALB log under {args.local}")
+    if not classify(args.local_dir).by_role:
+        raise BadInput(f"no CloudFront (legacy or v2 Parquet) or ALB log under {args.local_dir}")
     try:
-        result = run_local(args.local, settings, start=start, end=end, scenarios=args.scenario)
+        result = run_local(
+            args.local_dir, settings, start=start, end=end, scenarios=args.scenario
+        )
         findings = findings_from_rows(result.rows)
     except QueryError as error:
         raise BadInput(str(error)) from None
