@@ -177,9 +177,7 @@ def _run_local(args: argparse.Namespace, start: datetime, end: datetime) -> int:
     if not classify(args.local_dir).by_role:
         raise BadInput(f"no CloudFront (legacy or v2 Parquet) or ALB log under {args.local_dir}")
     try:
-        result = run_local(
-            args.local_dir, settings, start=start, end=end, scenarios=args.scenario
-        )
+        result = run_local(args.local_dir, settings, start=start, end=end, scenarios=args.scenario)
         findings = findings_from_rows(result.rows)
     except QueryError as error:
         raise BadInput(str(error)) from None
