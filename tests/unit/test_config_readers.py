@@ -278,6 +278,8 @@ SETTINGS: list[tuple[str, Callable[[Mapping[str, str]], Any], dict[str, str], Ca
         DigestSettings.from_env,
         {"DETECTION_STATE_TABLE": "state-from-mapping", "ALERTS_TOPIC_ARN": TOPIC},
         lambda s: (s.state_table, s.topic_arn) == ("state-from-mapping", TOPIC),
+    ),
+    (
         "HuntSettings",
         HuntSettings.from_env,
         {
