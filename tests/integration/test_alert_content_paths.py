@@ -157,3 +157,37 @@ def test_trail_guard_alert_says_who_did_what_what_was_undone_and_links_the_event
         "/trails/arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
     )
     assert json.dumps(alert).count("edgeguard unblock") == 0
+
+
+def test_circuit_breaker_alerts_say_who_did_what_how_to_undo_and_link_waf(
+    cloud: LocalCloud,
+) -> None:
+    from edgeguard.breaker.service import CircuitBreaker  # noqa: PLC0415
+    from edgeguard_tools.backends import cloud_backend  # noqa: PLC0415
+
+    breaker_ = CircuitBreaker(cloud_backend(cloud))
+    before = len(cloud.telegram_messages)
+    breaker_.block("192.0.2.77", timedelta(hours=4), "credential stuffing")
+    message = _last(cloud, before)
+    lines = message["text"].splitlines()
+    happened = next(line for line in lines if line.startswith("What happened"))
+    assert "blocked address 192.0.2.77/32 for 4 h, until " in happened
+    assert happened.endswith(": credential stuffing")
+    _assert_unblock(
+        next(line for line in lines if line.startswith("edgeguard unblock")),
+        "192.0.2.77/32",
+        _stack(cloud),
+    )
+    assert any("/wafv2/homev2/ip-sets?region=global" in h for h in _hrefs(message["html"]))
+
+    before = len(cloud.telegram_messages)
+    breaker_.unblock("192.0.2.77", "false positive")
+    lines = _last(cloud, before)["text"].splitlines()
+    redo = next(line for line in lines if line.startswith("edgeguard block"))
+    args = cli().parse_args(shlex.split(redo)[1:])
+    assert (args.run, args.value, args.reason, args.stack_name) == (
+        breaker.run_block,
+        "192.0.2.77/32",
+        "credential stuffing",
+        _stack(cloud),
+    )

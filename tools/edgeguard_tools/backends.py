@@ -20,6 +20,7 @@ from edgeguard.breaker.service import Backend
 from edgeguard.config import ConfigError
 from edgeguard.decisions import BanPolicy, DynamoDecisionStore, Escalation
 from edgeguard.notify.alert import Alert, publish
+from edgeguard.notify.console import Console
 from edgeguard.waf.aggregate import parse
 from edgeguard.waf.service import EnforcerSettings
 from edgeguard.waf.sets import read_ip_set
@@ -89,6 +90,7 @@ def stack_backend(
         announce=lambda alert: publish(sns, topic, alert),
         enforce=lambda: invoke_enforcer(lambda_client, function),
         who=who,
+        console=Console.from_arn(topic, stack_name),
     )
 
 
@@ -157,4 +159,5 @@ def cloud_backend(cloud: Any) -> Backend:
         announce=announce,
         enforce=lambda: dict(cloud.invoke(ENFORCER_FUNCTION, dict(CLI_EVENT)) or {}),
         who=caller(cloud.client("sts")),
+        console=Console.deployed(settings.alerts_topic_arn or "", env),
     )

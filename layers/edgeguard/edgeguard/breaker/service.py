@@ -24,7 +24,9 @@ from edgeguard.decisions import (
     normalize_ip,
     normalize_tenant,
 )
-from edgeguard.notify.alert import Alert
+from edgeguard.notify import wording
+from edgeguard.notify.alert import Alert, single_ban_actions
+from edgeguard.notify.console import Console
 
 Target = Literal["ip", "tenant"]
 LIFTED_ACTIONS = ("ban", "captcha")
@@ -58,12 +60,15 @@ def refusal_text(error: InvalidValue) -> str:
 
 @dataclass
 class Backend:
-    """Where the breaker acts: the decision store, the alerts topic, the enforcer, the caller."""
+    """Where the breaker acts: the decision store, the alerts topic, the enforcer, the caller;
+    ``console`` builds the undo commands and console links its alerts carry (empty: the
+    commands name no stack and the links are left out)."""
 
     store: DecisionStore
     announce: Callable[[Alert], Any]
     enforce: Callable[[], dict[str, Any] | None]
     who: str
+    console: Console = field(default_factory=Console)
 
 
 @dataclass
@@ -114,11 +119,20 @@ class CircuitBreaker:
         decision = outcome.decision
         status = "blocked" if outcome.status == "created" else outcome.status
         what = "tenant" if target == "tenant" else "address"
+        scope = "tenant" if target == "tenant" else "ip"
+        console = self.backend.console
+        now = utcnow()
         self.backend.announce(
             Alert(
                 kind="circuit-breaker",
                 title=f"{what} {value} blocked until {_when(decision.expires_at)}",
                 severity="high",
+                happened=f"{self.backend.who} blocked {what} {value} "
+                f"{wording.for_until(decision.expires_at, now)}: {decision.reason}",
+                did=f"Recorded the ban ({status}) and ran the enforcer: WAF blocks it now.",
+                undo=console.unblock(value, scope),
+                links=_waf_links(console),
+                actions=single_ban_actions([value], scope),
                 fields={
                     "value": value,
                     "until": _when(decision.expires_at),
@@ -160,11 +174,34 @@ class CircuitBreaker:
         ]
         if lifted:
             what = "tenant" if target == "tenant" else "address"
+            console = self.backend.console
             self.backend.announce(
                 Alert(
                     kind="circuit-breaker",
                     title=f"{what} {value} unblocked",
                     severity="medium",
+                    happened=f"{self.backend.who} unblocked {what} {value}: {why}",
+                    did=f"Lifted {wording.listed(sorted({d.action for d in lifted}))} "
+                    "(kept for audit) and ran the enforcer: WAF no longer blocks it."
+                    + (
+                        " The feed will not ban it again while the exception stands."
+                        if excepted
+                        else ""
+                    ),
+                    undo=(
+                        console.command("blocklist", "reinstate", value)
+                        if excepted
+                        else console.command(
+                            *(["tenant"] if target == "tenant" else []),
+                            "block",
+                            value,
+                            "--for",
+                            "24h",
+                            "--reason",
+                            lifted[0].reason or "re-blocked",
+                        )
+                    ),
+                    links=_waf_links(console),
                     fields={
                         "value": value,
                         "lifted": [d.action for d in lifted],
@@ -229,6 +266,11 @@ class CircuitBreaker:
         except Exception as error:  # the decision stands; the schedule applies it within a minute
             change.enforcement_error = f"{type(error).__name__}: {error}"
         return change
+
+
+def _waf_links(console: Console) -> tuple[tuple[str, str], ...]:
+    """The WAF IP sets page, when the console knows its partition."""
+    return (("WAF IP sets", console.waf_ip_sets()),) if console.region else ()
 
 
 def _when(moment: datetime) -> str:

@@ -42,6 +42,7 @@ from edgeguard.clock import utcnow
 from edgeguard.config import optional, require
 from edgeguard.decisions import DecisionStore, DynamoDecisionStore
 from edgeguard.notify.alert import Alert, publish
+from edgeguard.notify.console import Console
 from edgeguard.notify.keyboard import BadCallbackData, ButtonAction, decode
 from edgeguard.notify.telegram_client import (
     DEFAULT_API_BASE,
@@ -198,7 +199,13 @@ class Webhook:
         except ValueError as error:  # Usage
             return Reply(str(error), "refused"), None
         breaker = CircuitBreaker(
-            Backend(store=self.store, announce=self._announce, enforce=_stream, who=actor.label())
+            Backend(
+                store=self.store,
+                announce=self._announce,
+                enforce=_stream,
+                who=actor.label(),
+                console=Console.deployed(self.settings.alerts_topic_arn),
+            )
         )
         reply = run(command, breaker, actor)
         if reply.outcome == "accepted" and not command.changes and command.name != "help":
