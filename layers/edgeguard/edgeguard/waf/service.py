@@ -30,6 +30,7 @@ from edgeguard.decisions import (
 )
 from edgeguard.errors import EdgeguardError
 from edgeguard.notify.alert import Alert, publish
+from edgeguard.notify.console import Console
 from edgeguard.waf import capacity, shard, tenants
 from edgeguard.waf.aggregate import Holes, Network, aggregate, parse
 from edgeguard.waf.sets import (
@@ -518,6 +519,11 @@ class Enforcer:
             kind="invalid-decisions",
             title=f"{len(new)} decision items cannot be enforced and are skipped",
             severity="high",
+            happened=f"{len(new)} new item(s) in the decisions table cannot be read as a "
+            "decision (value or action malformed).",
+            did="Skipped them and enforced every other decision; they are told once.",
+            undo=self._console().decisions(),
+            links=(("WAF IP sets", self._console().waf_ip_sets()),),
             fields={
                 "items (value|action: why)": [f"{k}: {r}" for k, r in sorted(reasons.items())][
                     :INVALID_ALERT_ITEMS
@@ -528,6 +534,11 @@ class Enforcer:
             },
         )
         publish(self.sns, self.settings.alerts_topic_arn, alert)
+
+    def _console(self) -> Console:
+        """Links and commands for this deployment (partition, region, account of the
+        alerts topic; the stack from EDGEGUARD_STACK)."""
+        return Console.deployed(self.settings.alerts_topic_arn or "")
 
     def _announce_overflow(self, report: Report) -> None:
         if not (self.sns and self.settings.alerts_topic_arn):
@@ -540,6 +551,12 @@ class Enforcer:
             kind="enforcement-capacity",
             title=f"{len(dropped)} decisions do not fit the WAF sets and are not enforced",
             severity="high",
+            happened=f"The active decisions need more IP set entries than the ban sets hold: "
+            f"{len(dropped)} are not enforced.",
+            did="Kept the highest-ranked decisions in WAF (operator bans first, blocklist "
+            "entries last) and left the rest out until space frees.",
+            undo=self._console().decisions(),
+            links=(("WAF IP sets", self._console().waf_ip_sets()),),
             fields={
                 "groups": {g.group: len(g.dropped) for g in report.groups if g.dropped},
                 "order kept": "origin (manual > guardduty, securityhub > alarm > log > hunt > "
