@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for command in subparsers.choices.values():
+        # descriptions are module docstrings: show ``code`` as `code` on a terminal
+        if command.description:
+            command.description = command.description.replace("``", "`")
     return parser
 
 

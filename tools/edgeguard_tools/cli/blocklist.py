@@ -148,7 +148,7 @@ def render(verdict: Verdict, fmt: str) -> str:
     lines += [f"  ban {c}" for c in verdict.accepted[:SHOWN]]
     if len(verdict.accepted) > SHOWN:
         lines.append(f"  ... {len(verdict.accepted) - SHOWN} more (--json lists all)")
-    lines.append(f"refused {len(verdict.refused)}:")
+    lines.append(f"refused {len(verdict.refused)}" + (":" if verdict.refused else ""))
     lines += [f"  {entry}: {why}" for entry, why in verdict.refused]
     if verdict.unreadable:
         lines.append(f"unreadable lines {verdict.unreadable}:")

@@ -203,6 +203,13 @@ def _run_local(args: argparse.Namespace, start: datetime, end: datetime) -> int:
         f"bytes costs {cost_usd(scanned):.6f} USD (5 USD per TB, 10 MB minimum)",
         file=sys.stderr,
     )
+    if not findings and scanned:
+        print(
+            f"edgeguard hunt: no finding between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} "
+            "UTC; lines outside that window are not counted (widen it with --since, e.g. "
+            "--since 30d)",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

@@ -238,8 +238,10 @@ def _render(outcome: Any, as_json: bool) -> str:
 
 
 def _hours(duration: timedelta) -> str:
-    hours = duration.total_seconds() / 3600
-    return f"{hours:g}h"
+    """Hours to the minute (an extended ban runs from its first decision: 24.0039 h
+    reads 24h)."""
+    hours = round(duration.total_seconds() / 60) / 60
+    return f"{hours:.2f}".rstrip("0").rstrip(".") + "h"
 
 
 class Progress:

@@ -75,7 +75,7 @@ def up(parameters: list[str], port: int) -> int:
         f"local cloud running at {state.endpoint} (pid {state.pid}, "
         f"ready in {time.monotonic() - started:.1f} s)\n"
         "  try:     edgeguard block 198.51.100.7 --for 4h --reason test --local\n"
-        f"  AWS CLI: aws --endpoint-url {state.endpoint} wafv2 list-ip-sets --scope REGIONAL\n"
+        f"  AWS CLI: aws --endpoint-url {state.endpoint} wafv2 list-ip-sets --scope CLOUDFRONT\n"
         "  stop:    edgeguard local down"
     )
     return 0
