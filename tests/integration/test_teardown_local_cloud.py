@@ -126,3 +126,31 @@ def test_after_sam_delete_teardown_finds_the_deleted_stack_and_deletes_what_it_r
     assert main(["teardown", "--local", "--stack", "edgeguard"]) == 0
     assert "already gone" in capsys.readouterr().out
     _redeploy(cloud)
+
+
+def test_a_secret_waiting_out_its_recovery_window_is_purged_so_its_name_is_free() -> None:
+    import boto3  # noqa: PLC0415
+    from moto import mock_aws  # noqa: PLC0415
+
+    from edgeguard_tools.teardown import StackResource, purge_scheduled_secrets  # noqa: PLC0415
+
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        sm = session.client("secretsmanager")
+        name = "edgeguard/dev/origin-verify"
+        arn = sm.create_secret(Name=name, SecretString="v" * 48)["ARN"]
+        kept = sm.create_secret(Name="edgeguard/dev/other", SecretString="x")["ARN"]
+        sm.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+        # AWS: InvalidRequestException "already scheduled for deletion"; moto: exists
+        taken = (sm.exceptions.InvalidRequestException, sm.exceptions.ResourceExistsException)
+        with pytest.raises(taken):
+            sm.create_secret(Name=name, SecretString="again")
+        secrets = [
+            StackResource("OriginSecret", arn, "AWS::SecretsManager::Secret"),
+            StackResource("Other", kept, "AWS::SecretsManager::Secret"),
+            StackResource("Gone", arn + "-x", "AWS::SecretsManager::Secret"),
+        ]
+        purged = purge_scheduled_secrets(session, secrets)
+        assert [s.logical_id for s in purged] == ["OriginSecret"]
+        sm.create_secret(Name=name, SecretString="again")  # the redeploy's create succeeds
+        assert sm.describe_secret(SecretId=kept)["Name"] == "edgeguard/dev/other"

@@ -229,6 +229,31 @@ def _delete_retained(session: Any, resource: StackResource) -> None:
         raise TeardownError(f"{resource.label} was retained; delete it by hand")
 
 
+def purge_scheduled_secrets(session: Any, secrets: list[StackResource]) -> list[StackResource]:
+    """Delete at once the secrets among ``secrets`` that wait out a recovery window.
+
+    A secret deleted with a recovery window keeps its name until the window ends (7-30
+    days), so a redeploy with the same Environment would fail with "a secret with this
+    name is already scheduled for deletion" ("AWS Secrets Manager API Reference:
+    DeleteSecret"). Returns the secrets purged; a secret already gone is skipped.
+    """
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    client = session.client("secretsmanager")
+    purged = []
+    for secret in secrets:
+        try:
+            if not client.describe_secret(SecretId=secret.physical_id).get("DeletedDate"):
+                continue
+            client.delete_secret(SecretId=secret.physical_id, ForceDeleteWithoutRecovery=True)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in GONE:
+                continue
+            raise
+        purged.append(secret)
+    return purged
+
+
 def teardown(
     session: Any,
     stack_name: str,
@@ -249,6 +274,7 @@ def teardown(
     report = TeardownReport(stack_name)
     if deleted:
         say(f"stack {stack_name} was deleted already; deleting what it retained")
+        _purge_secrets(session, resources, report)
         _delete_retained_all(session, resources, keep_data, report, say)
         return report
     by_logical = {r.logical_id: r for r in resources}
@@ -283,10 +309,17 @@ def teardown(
     retained = [r for r in resources if r.policy in RETAINING_POLICIES]
     others = len(resources) - len(retained) - len(retained_on_request)
     report.deleted.append(f"stack {stack_name} and its other {others} resources")
+    _purge_secrets(session, resources, report)
     for resource in retained_on_request:
         report.kept.append(f"{resource.label}: kept (--keep-data)")
     _delete_retained_all(session, retained, keep_data, report, say)
     return report
+
+
+def _purge_secrets(session: Any, resources: list[StackResource], report: TeardownReport) -> None:
+    secrets = [r for r in resources if r.type == "AWS::SecretsManager::Secret"]
+    for secret in purge_scheduled_secrets(session, secrets):
+        report.deleted.append(f"{secret.label}: scheduled for deletion, purged now")
 
 
 def _delete_retained_all(
