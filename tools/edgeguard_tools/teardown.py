@@ -243,14 +243,13 @@ def purge_scheduled_secrets(session: Any, secrets: list[StackResource]) -> list[
     purged = []
     for secret in secrets:
         try:
-            if not client.describe_secret(SecretId=secret.physical_id).get("DeletedDate"):
-                continue
-            client.delete_secret(SecretId=secret.physical_id, ForceDeleteWithoutRecovery=True)
+            scheduled = client.describe_secret(SecretId=secret.physical_id).get("DeletedDate")
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in GONE:
                 continue
             raise
-        purged.append(secret)
+        if scheduled and delete_retained(session, secret):  # its force-delete, GONE-tolerant
+            purged.append(secret)
     return purged
 
 

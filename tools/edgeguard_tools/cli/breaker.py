@@ -14,12 +14,12 @@ import json
 import os
 import sys
 from contextlib import ExitStack
-from datetime import datetime, timedelta
 from typing import Any
 
 from edgeguard.clock import utcnow
 from edgeguard.decisions import Decision, InvalidValue
 from edgeguard.decisions.model import ORIGINS
+from edgeguard.notify import wording
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -141,7 +141,8 @@ def run_block(args: argparse.Namespace) -> int:
         what = change.value if args.target == "ip" else f"tenant {change.value}"
         print(
             f"{verb.get(change.status, change.status)} {what} until "
-            f"{_when(decision.expires_at)} (for {_span(duration)}){_waf(change)}"
+            f"{wording.at(decision.expires_at, utcnow())} (for {wording.span(duration)})"
+            f"{_waf(change)}"
         )
         _say_enforcement_error(change)
         return EXIT_OK
@@ -212,23 +213,6 @@ def _check(args: argparse.Namespace) -> None:
     from edgeguard.breaker.service import check_value  # noqa: PLC0415
 
     check_value(args.value, args.target)
-
-
-def _when(moment: datetime) -> str:
-    """``14:05 UTC`` today, ``2026-12-02 14:05 UTC`` another day."""
-    return (
-        f"{moment:%H:%M} UTC"
-        if moment.date() == utcnow().date()
-        else f"{moment:%Y-%m-%d %H:%M} UTC"
-    )
-
-
-def _span(duration: timedelta) -> str:
-    """``4 h``, ``30 min``, ``1 h 30 min``, ``2 d``: how long, as the operator asked."""
-    days, rest = divmod(int(duration.total_seconds()), 86400)
-    hours, rest = divmod(rest, 3600)
-    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (rest // 60, "min")) if n]
-    return " ".join(parts) or f"{int(duration.total_seconds())} s"
 
 
 def _waf(change: Any) -> str:

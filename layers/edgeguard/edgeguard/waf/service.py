@@ -515,6 +515,7 @@ class Enforcer:
         if not new or not (self.sns and self.settings.alerts_topic_arn):
             return
         reasons = {i.key: i.reason for i in report.invalid if i.key in new}
+        console = self._console()
         alert = Alert(
             kind="invalid-decisions",
             title=f"{len(new)} decision items cannot be enforced and are skipped",
@@ -522,8 +523,8 @@ class Enforcer:
             happened=f"{len(new)} new item(s) in the decisions table cannot be read as a "
             "decision (value or action malformed).",
             did="Skipped them and enforced every other decision; they are told once.",
-            undo=self._console().decisions(),
-            links=(("WAF IP sets", self._console().waf_ip_sets()),),
+            undo=console.decisions(),
+            links=(("WAF IP sets", console.waf_ip_sets()),),
             fields={
                 "items (value|action: why)": [f"{k}: {r}" for k, r in sorted(reasons.items())][
                     :INVALID_ALERT_ITEMS
@@ -547,6 +548,7 @@ class Enforcer:
         why = [
             capacity.why_dropped(g.last_kept, d) for g in report.groups for d in reversed(g.dropped)
         ]
+        console = self._console()
         alert = Alert(
             kind="enforcement-capacity",
             title=f"{len(dropped)} decisions do not fit the WAF sets and are not enforced",
@@ -555,8 +557,8 @@ class Enforcer:
             f"{len(dropped)} are not enforced.",
             did="Kept the highest-ranked decisions in WAF (operator bans first, blocklist "
             "entries last) and left the rest out until space frees.",
-            undo=self._console().decisions(),
-            links=(("WAF IP sets", self._console().waf_ip_sets()),),
+            undo=console.decisions(),
+            links=(("WAF IP sets", console.waf_ip_sets()),),
             fields={
                 "groups": {g.group: len(g.dropped) for g in report.groups if g.dropped},
                 "order kept": "origin (manual > guardduty, securityhub > alarm > log > hunt > "
